@@ -1,0 +1,3 @@
+from responders.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Dependencies as `Annotated` aliases: `SessionDep`, `CurrentResponder`, `CurrentOperator`…"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from responders.api.events import EventHub
+from responders.auth import (
+    OperatorPrincipal,
+    authenticate_operator,
+    authenticate_responder,
+    require_role,
+)
+from responders.dispatch.waves import Dispatcher
+from responders.errors import Unauthorized, Unavailable
+from responders.settings import Settings
+from routing import Router
+
+__all__ = [
+    "AnyCaller",
+    "BearerToken",
+    "ConnectionDep",
+    "CurrentCoordinator",
+    "CurrentOperator",
+    "CurrentResponder",
+    "DispatcherDep",
+    "EventHubDep",
+    "RouterDep",
+    "SessionDep",
+    "SettingsDep",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="operator or volunteer token")
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with request.app.state.engine.connect() as connection:
+        yield connection
+
+
+def _router(request: Request) -> Router:
+    router = request.app.state.router
+    if router is None:
+        raise Unavailable("no walking graph is loaded in this service")
+    return router
+
+
+def _dispatcher(request: Request, router: Annotated[Router, Depends(_router)]) -> Dispatcher:
+    return request.app.state.dispatcher
+
+
+def _event_hub(request: Request) -> EventHub:
+    return request.app.state.event_hub
+
+
+def _token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("a bearer token is required")
+    return credentials.credentials
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
+RouterDep = Annotated[Router, Depends(_router)]
+DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
+EventHubDep = Annotated[EventHub, Depends(_event_hub)]
+BearerToken = Annotated[str, Depends(_token)]
+
+
+async def _current_responder(session: SessionDep, token: BearerToken) -> int:
+    return await authenticate_responder(session, token)
+
+
+async def _current_operator(session: SessionDep, token: BearerToken) -> OperatorPrincipal:
+    return await authenticate_operator(session, token)
+
+
+async def _current_coordinator(
+    operator: Annotated[OperatorPrincipal, Depends(_current_operator)],
+) -> OperatorPrincipal:
+    return require_role(operator, "coordinator")
+
+
+CurrentResponder = Annotated[int, Depends(_current_responder)]
+CurrentOperator = Annotated[OperatorPrincipal, Depends(_current_operator)]
+CurrentCoordinator = Annotated[OperatorPrincipal, Depends(_current_coordinator)]
+
+
+async def _any_caller(session: SessionDep, token: BearerToken) -> OperatorPrincipal | int:
+    """An operator, or a volunteer (by id): for routes both may use."""
+    try:
+        return await authenticate_operator(session, token)
+    except Unauthorized:
+        return await authenticate_responder(session, token)
+
+
+AnyCaller = Annotated[OperatorPrincipal | int, Depends(_any_caller)]

@@ -1,0 +1,86 @@
+"""Domain errors → HTTP statuses, in one table, with the stable body `{"code", "detail"}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from responders import errors
+
+__all__ = ["STATUS", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.EhboError], int] = {
+    errors.InvalidInput: 422,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.RateLimited: 429,
+    errors.Unavailable: 503,
+}
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def _status(exc: errors.EhboError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def _body(code: str, detail: str, **extra: object) -> dict[str, object]:
+    return {"code": code, "detail": detail, **extra}
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.EhboError)
+    status = _status(exc)
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    return JSONResponse(_body(exc.code, exc.detail, **exc.extra), status, headers=headers)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+    ]
+    first = problems[0] if problems else {"field": "request", "message": "invalid"}
+    detail = f"{first['field']}: {first['message']}"
+    return JSONResponse(_body("invalid", detail, field=first["field"], errors=problems), 422)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return JSONResponse(_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return JSONResponse(_body("database_unavailable", "the database is not reachable"), 503)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(_body("internal", "internal error"), 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.EhboError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    for driver_error in (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError):
+        app.add_exception_handler(driver_error, _database)
+    app.add_exception_handler(Exception, _unexpected)

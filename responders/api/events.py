@@ -1,0 +1,50 @@
+"""Live incident updates: one LISTEN connection per process fans out to SSE subscribers.
+
+Subscribers only learn "something changed for incident N" and then read the timeline
+after their last seen event id, so a lost notification costs latency, never an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+
+from responders.db.listen import libpq_dsn, listen_forever
+
+__all__ = ["EventHub"]
+
+
+class EventHub:
+    def __init__(self, database_url: str) -> None:
+        self._dsn = libpq_dsn(database_url)
+        self._waiters: dict[int, set[asyncio.Event]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(
+            listen_forever(self._dsn, "incident_events", self._on_notify), name="event-hub"
+        )
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait(self, incident_id: int, within_s: float) -> None:
+        """Returns when the incident has news, or after `within_s` seconds."""
+        event = asyncio.Event()
+        self._waiters[incident_id].add(event)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), within_s)
+        finally:
+            self._waiters[incident_id].discard(event)
+            if not self._waiters[incident_id]:
+                del self._waiters[incident_id]
+
+    def _on_notify(self, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            for event in self._waiters.get(int(payload), ()):
+                event.set()

@@ -1,0 +1,63 @@
+"""AED registry: coordinators maintain it; operators may look."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, UploadFile
+
+from responders.api.deps import CurrentCoordinator, CurrentOperator, SessionDep
+from responders.errors import InvalidInput
+from responders.registry import aeds as registry
+from responders.registry.aed_files import parse_aed_file
+from responders.schemas.aeds import AedCreate, AedImportResult, AedPublic, AedUpdate
+from responders.schemas.common import LatLon
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/aeds", tags=["AEDs"])
+
+_MAX_IMPORT_BYTES = 20_000_000
+
+
+@router.post("", status_code=201)
+async def create(data: AedCreate, _: CurrentCoordinator, session: SessionDep) -> AedPublic:
+    return registry.aed_public(await registry.create_aed(session, data), None, show_code=True)
+
+
+@router.get("")
+async def list_near(
+    operator: CurrentOperator,
+    session: SessionDep,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_m: Annotated[float, Query(gt=0, le=50_000)] = 2_000,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AedPublic]:
+    if (lat is None) != (lon is None):
+        raise InvalidInput("give both lat and lon, or neither", field="query.lat")
+    near = None if lat is None or lon is None else LatLon(lat=lat, lon=lon)
+    rows = await registry.list_aeds(session, near, radius_m, limit, offset)
+    show = operator.role == "coordinator"
+    return [registry.aed_public(aed, distance, show_code=show) for aed, distance in rows]
+
+
+@router.patch("/{aed_id}")
+async def update(
+    aed_id: int, data: AedUpdate, _: CurrentCoordinator, session: SessionDep
+) -> AedPublic:
+    return registry.aed_public(
+        await registry.update_aed(session, aed_id, data), None, show_code=True
+    )
+
+
+@router.post("/import")
+async def import_file(
+    file: UploadFile, _: CurrentCoordinator, session: SessionDep
+) -> AedImportResult:
+    content = await file.read(_MAX_IMPORT_BYTES + 1)
+    if len(content) > _MAX_IMPORT_BYTES:
+        raise InvalidInput("the file is larger than 20 MB", field="file")
+    rows = parse_aed_file(content, file.filename, file.content_type)
+    return AedImportResult(imported=await registry.import_aeds(session, rows))

@@ -1,0 +1,79 @@
+"""Volunteers: their own alerts, and their answers to them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from responders.api.deps import CurrentResponder, DispatcherDep, RouterDep, SettingsDep
+from responders.dispatch import lifecycle, views
+from responders.schemas.incidents import AlertPublic, AlertStatus
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+
+class AlertAnswered(BaseModel):
+    id: int
+    status: AlertStatus
+
+
+@router.get("")
+async def list_mine(
+    me: CurrentResponder, request: Request, settings: SettingsDep
+) -> list[AlertPublic]:
+    async with request.app.state.engine.connect() as conn:
+        return await views.alerts_for_responder(conn, me, settings.api.address_after_accept)
+
+
+@router.get("/{alert_id}")
+async def read_mine(
+    alert_id: int, me: CurrentResponder, request: Request, graph: RouterDep, settings: SettingsDep
+) -> AlertPublic:
+    async with request.app.state.engine.connect() as conn:
+        return await views.alert_for_responder(
+            conn, graph, me, alert_id, settings.api.address_after_accept
+        )
+
+
+async def _answer(
+    request: Request,
+    dispatcher: DispatcherDep,
+    me: int,
+    alert_id: int,
+    action: Literal["delivered", "accept", "decline", "arrived"],
+) -> AlertAnswered:
+    async with request.app.state.engine.begin() as conn:
+        status = await lifecycle.alert_action(conn, dispatcher, me, alert_id, action)
+    return AlertAnswered(id=alert_id, status=status)
+
+
+@router.post("/{alert_id}/delivered")
+async def delivered(
+    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+) -> AlertAnswered:
+    return await _answer(request, dispatcher, me, alert_id, "delivered")
+
+
+@router.post("/{alert_id}/accept")
+async def accept(
+    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+) -> AlertAnswered:
+    return await _answer(request, dispatcher, me, alert_id, "accept")
+
+
+@router.post("/{alert_id}/decline")
+async def decline(
+    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+) -> AlertAnswered:
+    return await _answer(request, dispatcher, me, alert_id, "decline")
+
+
+@router.post("/{alert_id}/arrived")
+async def arrived(
+    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+) -> AlertAnswered:
+    return await _answer(request, dispatcher, me, alert_id, "arrived")

@@ -1,0 +1,187 @@
+"""Operators: report incidents, watch them live, confirm citizen reports, stand down."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+import orjson
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from responders.api.deps import CurrentOperator, DispatcherDep, EventHubDep, RouterDep
+from responders.dispatch import lifecycle, views
+from responders.errors import OutsideCoverage
+from responders.schemas.common import LatLon
+from responders.schemas.incidents import IncidentCreate, IncidentDetail, IncidentPublic
+from routing import Point, Router
+
+__all__ = ["check_coverage", "router"]
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+_STATUSES = {
+    "open": ("triage", "active"),
+    "triage": ("triage",),
+    "active": ("active",),
+    "ended": ("closed", "cancelled"),
+    "all": ("triage", "active", "closed", "cancelled"),
+}
+
+
+def check_coverage(router: Router, location: LatLon) -> None:
+    if not router.covers(Point(location.lat, location.lon)):
+        raise OutsideCoverage(
+            "this location is outside the area the walking graph covers",
+            field="body.location",
+        )
+
+
+def _engine(request: Request) -> AsyncEngine:
+    return request.app.state.engine
+
+
+async def fill_routes_later(engine: AsyncEngine, graph: Router, alert_ids: list[int]) -> None:
+    async with engine.connect() as conn:
+        await views.fill_routes(conn, graph, alert_ids)
+
+
+@router.post("", status_code=201)
+async def report(
+    data: IncidentCreate,
+    operator: CurrentOperator,
+    request: Request,
+    dispatcher: DispatcherDep,
+    graph: RouterDep,
+    background: BackgroundTasks,
+) -> IncidentDetail:
+    check_coverage(graph, data.location)
+    new = lifecycle.NewIncident(
+        kind=data.kind,
+        lat=data.location.lat,
+        lon=data.location.lon,
+        address=data.address,
+        notes=data.notes,
+        source="dispatch",
+        reported_by=operator.id,
+    )
+    engine = _engine(request)
+    async with engine.begin() as conn:
+        incident_id, outcome = await lifecycle.create_incident(conn, dispatcher, new)
+    background.add_task(fill_routes_later, engine, graph, outcome.alert_ids)
+    async with engine.connect() as conn:
+        return await views.incident_detail(conn, incident_id)
+
+
+@router.get("")
+async def list_incidents(
+    _: CurrentOperator,
+    request: Request,
+    status: Literal["open", "triage", "active", "ended", "all"] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[IncidentPublic]:
+    async with _engine(request).connect() as conn:
+        return await views.list_incidents(conn, _STATUSES[status], limit)
+
+
+@router.get("/{incident_id}")
+async def read(incident_id: int, _: CurrentOperator, request: Request) -> IncidentDetail:
+    async with _engine(request).connect() as conn:
+        return await views.incident_detail(conn, incident_id)
+
+
+async def _transition(
+    request: Request,
+    dispatcher: DispatcherDep,
+    graph: Router,
+    background: BackgroundTasks,
+    incident_id: int,
+    action: str,
+) -> IncidentDetail:
+    engine = _engine(request)
+    async with engine.begin() as conn:
+        if action == "confirm":
+            alert_ids = (await lifecycle.confirm_incident(conn, dispatcher, incident_id)).alert_ids
+            background.add_task(fill_routes_later, engine, graph, alert_ids)
+        else:
+            await lifecycle.close_incident(conn, dispatcher, incident_id, action)
+    async with engine.connect() as conn:
+        return await views.incident_detail(conn, incident_id)
+
+
+@router.post("/{incident_id}/confirm")
+async def confirm(
+    incident_id: int,
+    _: CurrentOperator,
+    request: Request,
+    dispatcher: DispatcherDep,
+    graph: RouterDep,
+    background: BackgroundTasks,
+) -> IncidentDetail:
+    return await _transition(request, dispatcher, graph, background, incident_id, "confirm")
+
+
+@router.post("/{incident_id}/cancel")
+async def cancel(
+    incident_id: int,
+    _: CurrentOperator,
+    request: Request,
+    dispatcher: DispatcherDep,
+    graph: RouterDep,
+    background: BackgroundTasks,
+) -> IncidentDetail:
+    return await _transition(request, dispatcher, graph, background, incident_id, "cancelled")
+
+
+@router.post("/{incident_id}/close")
+async def close(
+    incident_id: int,
+    _: CurrentOperator,
+    request: Request,
+    dispatcher: DispatcherDep,
+    graph: RouterDep,
+    background: BackgroundTasks,
+) -> IncidentDetail:
+    return await _transition(request, dispatcher, graph, background, incident_id, "closed")
+
+
+_KEEPALIVE_S = 15.0
+
+
+@router.get(
+    "/{incident_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def events(
+    incident_id: int,
+    _: CurrentOperator,
+    request: Request,
+    hub: EventHubDep,
+    last_event_id: Annotated[int | None, Header()] = None,
+) -> StreamingResponse:
+    engine = _engine(request)
+    async with engine.connect() as conn:
+        await views.incident_detail(conn, incident_id)  # 404 before the stream starts
+    return StreamingResponse(
+        _stream(request, engine, hub, incident_id, last_event_id or 0),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(
+    request: Request, engine: AsyncEngine, hub: EventHubDep, incident_id: int, last: int
+) -> AsyncIterator[bytes]:
+    yield b"retry: 2000\n\n"
+    while not await request.is_disconnected():
+        async with engine.connect() as conn:
+            fresh = await views.events_after(conn, incident_id, last)
+        for event in fresh:
+            last = event.id
+            data = orjson.dumps(event.model_dump(mode="json")).decode()
+            yield f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
+        if not fresh:
+            yield b": keepalive\n\n"
+        await hub.wait(incident_id, _KEEPALIVE_S)

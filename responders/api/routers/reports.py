@@ -1,0 +1,46 @@
+"""Citizens: report an emergency; it waits in triage for an operator."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from responders.api.deps import DispatcherDep, RouterDep
+from responders.api.routers.incidents import check_coverage
+from responders.dispatch import lifecycle
+from responders.schemas.incidents import ReportCreate
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/reports", tags=["citizens"])
+
+
+class ReportReceived(BaseModel):
+    id: int
+    status: Literal["triage"]
+    message: str
+
+
+@router.post("", status_code=201)
+async def report(
+    data: ReportCreate, request: Request, dispatcher: DispatcherDep, graph: RouterDep
+) -> ReportReceived:
+    check_coverage(graph, data.location)
+    new = lifecycle.NewIncident(
+        kind=data.kind,
+        lat=data.location.lat,
+        lon=data.location.lon,
+        address=None,
+        notes=data.notes,
+        source="citizen",
+        callback_phone=data.callback_phone,
+    )
+    async with request.app.state.engine.begin() as conn:
+        incident_id, _ = await lifecycle.create_incident(conn, dispatcher, new)
+    return ReportReceived(
+        id=incident_id,
+        status="triage",
+        message="Your report reached the dispatch centre. Call 112 as well if you have not.",
+    )

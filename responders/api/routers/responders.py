@@ -1,0 +1,70 @@
+"""Volunteer self-service: `/responders` and `/responders/me/...`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Response
+
+from responders.api.deps import BearerToken, ConnectionDep, CurrentResponder, SessionDep
+from responders.registry import responders as registry
+from responders.schemas.responders import (
+    AvailabilityUpdate,
+    DeviceCreate,
+    DevicePublic,
+    LocationUpdate,
+    ResponderCreate,
+    ResponderPublic,
+    ResponderRegistered,
+    ResponderUpdate,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/responders", tags=["volunteers"])
+
+
+@router.post("", status_code=201)
+async def register(data: ResponderCreate, session: SessionDep) -> ResponderRegistered:
+    responder, token = await registry.register_responder(session, data)
+    return ResponderRegistered(responder=registry.responder_public(responder), token=token)
+
+
+@router.get("/me")
+async def read_me(me: CurrentResponder, session: SessionDep) -> ResponderPublic:
+    return registry.responder_public(await registry.get_responder(session, me))
+
+
+@router.patch("/me")
+async def update_me(
+    data: ResponderUpdate, me: CurrentResponder, session: SessionDep
+) -> ResponderPublic:
+    return registry.responder_public(await registry.update_responder(session, me, data))
+
+
+@router.delete("/me", status_code=204)
+async def erase_me(me: CurrentResponder, session: SessionDep) -> Response:
+    await registry.erase_responder(session, me)
+    return Response(status_code=204)
+
+
+@router.put("/me/location", status_code=204)
+async def update_location(
+    data: LocationUpdate, token: BearerToken, conn: ConnectionDep
+) -> Response:
+    await registry.update_live_location(conn, token, data)
+    return Response(status_code=204)
+
+
+@router.put("/me/availability")
+async def update_availability(
+    data: AvailabilityUpdate, me: CurrentResponder, session: SessionDep
+) -> ResponderPublic:
+    now = dt.datetime.now(dt.UTC)
+    return registry.responder_public(await registry.set_availability(session, me, data, now))
+
+
+@router.post("/me/devices", status_code=201)
+async def add_device(data: DeviceCreate, me: CurrentResponder, session: SessionDep) -> DevicePublic:
+    device = await registry.add_device(session, me, data)
+    return DevicePublic.model_validate(device, from_attributes=True)

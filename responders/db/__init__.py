@@ -1,0 +1,1 @@
+"""The data layer: engine, tables, migrations, geometry conversion, the embedded cluster."""

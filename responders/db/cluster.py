@@ -1,0 +1,198 @@
+"""An embedded PostgreSQL + PostGIS cluster living in a folder of the checkout.
+
+Used by `make demo`, `make test` and the test suite when no `DATABASE_URL` is given. The
+server listens on 127.0.0.1 on a free port and keeps its unix socket inside the data folder,
+so several checkouts on one machine never collide. PostgreSQL refuses to run as root, so when
+we are root every server command runs as the `postgres` system user, who owns the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Cluster", "ClusterError", "find_bindir", "postgis_available"]
+
+_SERVER_USER = "postgres"
+_SUPERUSER = "postgres"
+
+
+class ClusterError(RuntimeError):
+    """The embedded cluster could not be prepared, started or stopped."""
+
+
+def find_bindir() -> Path:
+    """The newest PostgreSQL server binaries on this machine (Debian layout first)."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(str(Path(on_path).resolve().parent))
+    for candidate in candidates:
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    raise ClusterError(
+        "PostgreSQL server binaries not found; install them with: "
+        "sudo apt-get install -y postgresql-15-postgis-3"
+    )
+
+
+def _version_key(path: str) -> int:
+    with contextlib.suppress(ValueError, IndexError):
+        return int(Path(path).parent.name)
+    return 0
+
+
+def postgis_available(bindir: Path) -> bool:
+    """Whether the PostGIS extension is installed for this server's major version."""
+    major = bindir.parent.name
+    return any(
+        Path(root, major, "extension", "postgis.control").exists()
+        for root in ("/usr/share/postgresql", "/usr/local/share/postgresql")
+    ) or bool(glob.glob(str(bindir.parent / "share" / "**" / "postgis.control"), recursive=True))
+
+
+@dataclass
+class Cluster:
+    """One data folder; `ensure_running()` makes it exist and serve, `stop()` stops it."""
+
+    root: Path
+    bindir: Path | None = None
+
+    def __post_init__(self) -> None:
+        # pg_ctl resolves relative paths against the server's working directory.
+        self.root = Path(self.root).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def port_file(self) -> Path:
+        return self.root / "port"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{_SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def port(self) -> int:
+        try:
+            return int(self.port_file.read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise ClusterError(f"cluster in {self.root} has no port yet") from exc
+
+    def ensure_running(self) -> bool:
+        """Initialise and start the cluster if needed; True when this call started it."""
+        self.bindir = self.bindir or find_bindir()
+        if not postgis_available(self.bindir):
+            raise ClusterError(
+                "PostGIS is not installed; install it with: "
+                "sudo apt-get install -y postgresql-15-postgis-3"
+            )
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
+        if self.is_running():
+            return False
+        self._start()
+        return True
+
+    def is_running(self) -> bool:
+        if not self.port_file.exists() or not (self.data_dir / "postmaster.pid").exists():
+            return False
+        return self._ctl("status", check=False).returncode == 0 and _port_open(self.port)
+
+    def stop(self) -> None:
+        if (self.data_dir / "postmaster.pid").exists():
+            self._ctl("stop", "-m", "fast", "-w", check=False)
+
+    def _initdb(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._give_to_server_user(self.root)
+        self._run(
+            [
+                str(self._bin("initdb")),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                _SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+        # Tuned for a test/demo box: durability traded for speed is fine for a throwaway
+        # cluster, but keep fsync on so a crash test still behaves like production.
+        with (self.data_dir / "postgresql.conf").open("a") as conf:
+            conf.write(
+                "\nlisten_addresses = '127.0.0.1'\nmax_connections = 200\n"
+                "shared_buffers = 256MB\nsynchronous_commit = off\n"
+                "unix_socket_permissions = 0777\n"
+            )
+
+    def _start(self) -> None:
+        port = _free_port()
+        self.port_file.write_text(str(port))
+        opts = f"-p {port} -k {self.data_dir}"
+        result = self._ctl(
+            "start", "-w", "-t", "60", "-l", str(self.log_file), "-o", opts, check=False
+        )
+        if result.returncode != 0:
+            raise ClusterError(f"PostgreSQL did not start:\n{self._log_tail()}")
+
+    def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self._run([str(self._bin("pg_ctl")), "-D", str(self.data_dir), *args], check)
+
+    def _bin(self, name: str) -> Path:
+        assert self.bindir is not None
+        return self.bindir / name
+
+    def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", _SERVER_USER, "--", *argv]
+        result = subprocess.run(  # noqa: S603 - fixed binaries, no shell
+            argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+        )
+        if check and result.returncode != 0:
+            raise ClusterError(f"{' '.join(argv)} failed:\n{result.stderr or result.stdout}")
+        return result
+
+    def _give_to_server_user(self, path: Path) -> None:
+        if os.geteuid() != 0:
+            return
+        try:
+            user = pwd.getpwnam(_SERVER_USER)
+        except KeyError as exc:
+            raise ClusterError("running as root but there is no 'postgres' user") from exc
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log_file.read_text().splitlines()[-20:])
+        except OSError:
+            return "(no server log)"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_open(port: int) -> bool:
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,41 @@
+"""`ehbo worker`: the push worker as a process of its own (no web app, no graph)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from responders.db.bootstrap import prepared_database
+from responders.db.engine import create_engine
+from responders.delivery.worker import OutboxWorker
+from responders.push import FcmConfig, PushClient
+from responders.settings import PushSettings, Settings
+
+__all__ = ["fcm_config", "run_worker", "work"]
+
+
+def fcm_config(settings: PushSettings) -> FcmConfig:
+    return FcmConfig(
+        project_id=settings.project_id,
+        endpoint=settings.endpoint,
+        service_account_file=settings.service_account_file,
+        timeout_s=settings.timeout_s,
+        target_field=settings.target_field,
+    )
+
+
+async def work(settings: Settings) -> None:
+    """Runs until cancelled."""
+    engine = create_engine(settings.db)
+    client = PushClient(fcm_config(settings.push))
+    try:
+        await OutboxWorker(engine, client, settings.push, settings.dispatch.alert_ttl_s).run()
+    finally:
+        client.close()
+        await engine.dispose()
+
+
+def run_worker(settings: Settings) -> int:
+    with prepared_database(settings.db, stop=False) as database:
+        db = settings.db.model_copy(update={"url": database.url})
+        asyncio.run(work(settings.model_copy(update={"db": db})))
+    return 0

@@ -1,0 +1,183 @@
+"""Incident and alert lifecycles: every transition checked, stored, and acted upon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from responders.dispatch import timeline
+from responders.dispatch.standdown import ENDED, NO_LONGER_NEEDED, stand_down
+from responders.dispatch.waves import Dispatcher, WaveOutcome, run_wave
+from responders.errors import IllegalTransition, NotFound
+
+__all__ = [
+    "ALERT_ACTIONS",
+    "NewIncident",
+    "alert_action",
+    "close_incident",
+    "confirm_incident",
+    "create_incident",
+    "enough_accepted",
+    "replace",
+]
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    kind: str
+    lat: float
+    lon: float
+    address: str | None
+    notes: str | None
+    source: str
+    callback_phone: str | None = None
+    reported_by: int | None = None
+
+
+_CREATE = text(
+    """
+    INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
+                           reported_by)
+    VALUES (:kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :address, :notes,
+            :source, :status, :callback_phone, :reported_by)
+    RETURNING id
+    """
+)
+
+
+async def create_incident(
+    conn: AsyncConnection, d: Dispatcher, new: NewIncident
+) -> tuple[int, WaveOutcome]:
+    """Store the incident; a dispatch report alerts at once, a citizen report waits."""
+    status = "active" if new.source == "dispatch" else "triage"
+    params = {**new.__dict__, "status": status}
+    incident_id = (await conn.execute(_CREATE, params)).scalar_one()
+    await timeline.record(conn, incident_id, "reported", source=new.source, status=status)
+    outcome = await run_wave(conn, d, incident_id) if status == "active" else WaveOutcome()
+    return incident_id, outcome
+
+
+_STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")
+_SET_STATUS = text(
+    """
+    UPDATE incidents SET status = :status, updated_at = now(), next_wave_at = NULL,
+           ended_at = CASE WHEN :status IN ('closed', 'cancelled') THEN now() END
+    WHERE id = :id
+    """
+)
+
+
+async def _incident_status(conn: AsyncConnection, incident_id: int) -> str:
+    status = (await conn.execute(_STATUS, {"id": incident_id})).scalar_one_or_none()
+    if status is None:
+        raise NotFound("no such incident")
+    return str(status)
+
+
+async def confirm_incident(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> WaveOutcome:
+    status = await _incident_status(conn, incident_id)
+    if status == "active":
+        return WaveOutcome()
+    if status != "triage":
+        raise IllegalTransition(f"a {status} incident cannot be confirmed", state=status)
+    await conn.execute(_SET_STATUS, {"status": "active", "id": incident_id})
+    await timeline.record(conn, incident_id, "confirmed")
+    return await run_wave(conn, d, incident_id)
+
+
+async def close_incident(
+    conn: AsyncConnection, d: Dispatcher, incident_id: int, ending: str
+) -> list[int]:
+    """`ending` is `closed` or `cancelled`; everyone alerted who has not declined stands down."""
+    status = await _incident_status(conn, incident_id)
+    if status == ending:
+        return []
+    allowed = ("active",) if ending == "closed" else ("triage", "active")
+    if status not in allowed:
+        raise IllegalTransition(f"a {status} incident cannot be {ending}", state=status)
+    await conn.execute(_SET_STATUS, {"status": ending, "id": incident_id})
+    await timeline.record(conn, incident_id, ending)
+    return await stand_down(conn, incident_id, ending, ENDED, d.settings.alert_ttl_s)
+
+
+# action → (states it may start from, resulting state); repeating an action is harmless.
+ALERT_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    "delivered": (frozenset({"queued", "sent"}), "delivered"),
+    "accept": (frozenset({"queued", "sent", "delivered", "expired"}), "accepted"),
+    "decline": (frozenset({"queued", "sent", "delivered", "expired", "accepted"}), "declined"),
+    "arrived": (frozenset({"accepted"}), "arrived"),
+}
+# Late receipts after an answer change nothing.
+_IGNORED = {"delivered": frozenset({"accepted", "declined", "arrived", "expired"})}
+_NEEDS_OPEN_INCIDENT = frozenset({"accept", "arrived"})
+
+_ALERT = text(
+    """
+    SELECT a.id, a.status, a.incident_id, i.status AS incident_status
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    WHERE a.id = :id AND a.responder_id = :responder
+    FOR UPDATE OF a
+    """
+)
+_SET_ALERT = text("UPDATE alerts SET status = :status, updated_at = now() WHERE id = :id")
+
+
+async def alert_action(
+    conn: AsyncConnection, d: Dispatcher, responder_id: int, alert_id: int, action: str
+) -> str:
+    """Apply a volunteer's answer to their own alert; returns the alert's new status."""
+    row = (await conn.execute(_ALERT, {"id": alert_id, "responder": responder_id})).one_or_none()
+    if row is None:
+        raise NotFound("no such alert")
+    sources, target = ALERT_ACTIONS[action]
+    if row.status == target or row.status in _IGNORED.get(action, ()):
+        return str(row.status)
+    if action in _NEEDS_OPEN_INCIDENT and row.incident_status != "active":
+        raise IllegalTransition(
+            f"the incident is {row.incident_status}",
+            state=row.status,
+            incident_state=row.incident_status,
+        )
+    if row.status not in sources:
+        raise IllegalTransition(f"cannot {action} an alert that is {row.status}", state=row.status)
+    await conn.execute(_SET_ALERT, {"status": target, "id": alert_id})
+    await timeline.record(conn, row.incident_id, f"alert_{target}", alert_id)
+    await _after(conn, d, row.incident_id, action)
+    return target
+
+
+async def _after(conn: AsyncConnection, d: Dispatcher, incident_id: int, action: str) -> None:
+    if action == "accept" and await enough_accepted(conn, d, incident_id):
+        await conn.execute(
+            text("UPDATE incidents SET next_wave_at = NULL WHERE id = :id"), {"id": incident_id}
+        )
+        await timeline.record(conn, incident_id, "enough_accepted")
+        await stand_down(
+            conn, incident_id, "no_longer_needed", NO_LONGER_NEEDED, d.settings.alert_ttl_s
+        )
+    elif action == "decline":
+        await replace(conn, d, incident_id)
+
+
+async def replace(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> None:
+    if not await enough_accepted(conn, d, incident_id):
+        await run_wave(conn, d, incident_id, widen=False, size=1)
+
+
+_ACCEPTED = text(
+    """
+    SELECT count(*) FILTER (WHERE status IN ('accepted', 'arrived')) AS accepted,
+           count(*) FILTER (WHERE status IN ('accepted', 'arrived') AND role = 'via_aed') AS via,
+           count(*) FILTER (WHERE role = 'via_aed') AS via_alerted
+    FROM alerts WHERE incident_id = :id
+    """
+)
+
+
+async def enough_accepted(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> bool:
+    """Enough: the wanted number accepted and, when any AED was in play, one is fetching."""
+    row = (await conn.execute(_ACCEPTED, {"id": incident_id})).one()
+    aed_covered = row.via_alerted == 0 or row.via > 0
+    return bool(row.accepted >= d.settings.wanted_accepts and aed_covered)

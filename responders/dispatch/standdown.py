@@ -1,0 +1,57 @@
+"""Stand-downs: tell alerted volunteers they are no longer needed, or that it is over."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from responders.dispatch import timeline
+
+__all__ = ["ENDED", "NO_LONGER_NEEDED", "stand_down"]
+
+# Closing or cancelling reaches everyone who has not declined (DESIGN.md §4) ...
+ENDED = ("queued", "sent", "delivered", "accepted", "arrived", "expired")
+# ... while "enough have accepted" leaves those on their way alone.
+NO_LONGER_NEEDED = ("queued", "sent", "delivered", "expired")
+
+_MARK = text(
+    """
+    WITH target AS (
+        SELECT id, status FROM alerts
+        WHERE incident_id = :incident AND status = ANY(:states) FOR UPDATE
+    )
+    UPDATE alerts a SET status = 'stood_down', stand_down_reason = :reason, updated_at = now()
+    FROM target t WHERE a.id = t.id
+    RETURNING a.id, t.status AS before
+    """
+)
+# A queued alert whose push is still waiting in the outbox is simply withdrawn; if the row
+# is gone (sent, or being sent by a worker right now) the phone may show it: stand it down.
+_WITHDRAW = text(
+    "DELETE FROM outbox WHERE alert_id = ANY(:ids) AND kind = 'alert' RETURNING alert_id"
+)
+_ENQUEUE = text(
+    """
+    INSERT INTO outbox (alert_id, kind, expires_at)
+    SELECT id, :kind, now() + make_interval(secs => :ttl) FROM alerts WHERE id = ANY(:ids)
+    """
+)
+
+
+async def stand_down(
+    conn: AsyncConnection, incident_id: int, reason: str, states: tuple[str, ...], ttl_s: int
+) -> list[int]:
+    rows = (
+        await conn.execute(
+            _MARK, {"incident": incident_id, "states": list(states), "reason": reason}
+        )
+    ).all()
+    ids = [r.id for r in rows]
+    queued = [r.id for r in rows if r.before == "queued"]
+    withdrawn = set((await conn.execute(_WITHDRAW, {"ids": queued})).scalars()) if queued else set()
+    to_notify = [i for i in ids if i not in withdrawn]
+    kind = "no_longer_needed" if reason == "no_longer_needed" else "stand_down"
+    if to_notify:
+        await conn.execute(_ENQUEUE, {"ids": to_notify, "kind": kind, "ttl": ttl_s})
+    await timeline.record_alerts(conn, ids, f"alert_stood_down:{reason}")
+    return ids

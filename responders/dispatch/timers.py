@@ -1,0 +1,93 @@
+"""Timers that live in the database: wave timeouts and alert expiry.
+
+Any number of service processes may run `run_due_timers`; `SKIP LOCKED` hands each due
+incident to one of them, and a restart loses nothing because the deadline is a column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from responders.dispatch import timeline
+from responders.dispatch.lifecycle import enough_accepted
+from responders.dispatch.waves import Dispatcher, run_wave
+
+__all__ = ["run_due_timers", "timer_loop"]
+
+log = logging.getLogger(__name__)
+
+_EXPIRE = text(
+    """
+    UPDATE alerts SET status = 'expired', updated_at = now()
+    WHERE status IN ('queued', 'sent', 'delivered') AND expires_at <= now()
+    RETURNING id
+    """
+)
+_DUE = text(
+    """
+    SELECT id FROM incidents
+    WHERE status = 'active' AND next_wave_at <= now()
+    ORDER BY next_wave_at LIMIT 1
+    FOR UPDATE SKIP LOCKED
+    """
+)
+_CLEAR = text("UPDATE incidents SET next_wave_at = NULL WHERE id = :id")
+_REPLACEMENTS = text(
+    """
+    SELECT id, replacements_due FROM incidents
+    WHERE status = 'active' AND replacements_due > 0
+    LIMIT 1 FOR UPDATE SKIP LOCKED
+    """
+)
+_REPLACED = text("UPDATE incidents SET replacements_due = 0 WHERE id = :id")
+
+
+async def run_due_timers(engine: AsyncEngine, d: Dispatcher) -> int:
+    """Expire unanswered alerts, then fire every due wave; returns the waves fired."""
+    async with engine.begin() as conn:
+        expired = list((await conn.execute(_EXPIRE)).scalars())
+        await timeline.record_alerts(conn, expired, "alert_expired")
+    fired = 0
+    while await _fire_one(engine, d):
+        fired += 1
+    while await _replace_one(engine, d):
+        fired += 1
+    return fired
+
+
+async def _fire_one(engine: AsyncEngine, d: Dispatcher) -> bool:
+    async with engine.begin() as conn:
+        incident_id = (await conn.execute(_DUE)).scalar_one_or_none()
+        if incident_id is None:
+            return False
+        if await enough_accepted(conn, d, incident_id):
+            await conn.execute(_CLEAR, {"id": incident_id})
+        else:
+            await run_wave(conn, d, incident_id)
+    return True
+
+
+async def _replace_one(engine: AsyncEngine, d: Dispatcher) -> bool:
+    """Alerts whose push failed (marked by the worker) are replaced like declines."""
+    async with engine.begin() as conn:
+        row = (await conn.execute(_REPLACEMENTS)).one_or_none()
+        if row is None:
+            return False
+        await conn.execute(_REPLACED, {"id": row.id})
+        if not await enough_accepted(conn, d, row.id):
+            await run_wave(conn, d, row.id, widen=False, size=row.replacements_due)
+    return True
+
+
+async def timer_loop(engine: AsyncEngine, d: Dispatcher, interval_s: float) -> None:
+    """Runs until cancelled; a failing round (database down) is logged and retried."""
+    while True:
+        try:
+            await run_due_timers(engine, d)
+        except Exception:
+            log.warning("timer round failed; retrying", exc_info=True)
+        await asyncio.sleep(interval_s)

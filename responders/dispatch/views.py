@@ -1,0 +1,216 @@
+"""Read models: incidents for operators, alerts for their volunteer, routes filled lazily."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from responders.errors import NotFound
+from responders.schemas.common import GeoPoint
+from responders.schemas.incidents import (
+    AlertAed,
+    AlertIncident,
+    AlertOperatorView,
+    AlertPublic,
+    EventPublic,
+    IncidentDetail,
+    IncidentPublic,
+)
+from routing import Point, Router, RoutingError
+
+__all__ = [
+    "alert_for_responder",
+    "alerts_for_responder",
+    "events_after",
+    "fill_routes",
+    "incident_detail",
+    "list_incidents",
+]
+
+
+def _point(lon: float | None, lat: float | None) -> GeoPoint | None:
+    return None if lon is None or lat is None else GeoPoint(coordinates=(lon, lat))
+
+
+_INCIDENT_COLUMNS = """
+    i.id, i.kind, ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
+    i.address, i.notes, i.source, i.status, i.callback_phone, i.wave, i.radius_m,
+    i.next_wave_at, i.created_at, i.updated_at, i.ended_at
+"""
+
+
+def _incident(row: Row[Any]) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["location"] = _point(data.pop("lon"), data.pop("lat"))
+    return data
+
+
+async def list_incidents(
+    conn: AsyncConnection, statuses: Sequence[str], limit: int
+) -> list[IncidentPublic]:
+    rows = await conn.execute(
+        text(
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents i WHERE i.status = ANY(:statuses) "  # noqa: S608
+            "ORDER BY i.created_at DESC LIMIT :limit"
+        ),
+        {"statuses": list(statuses), "limit": limit},
+    )
+    return [IncidentPublic(**_incident(r)) for r in rows]
+
+
+_ALERTS = text(
+    """
+    SELECT a.id, a.responder_id, r.name AS responder_name, a.wave, a.role, a.aed_id,
+           a.walk_seconds, a.straight_m, a.status, a.stand_down_reason, a.fcm_message_id,
+           a.push_error, ST_X(a.origin::geometry) AS lon, ST_Y(a.origin::geometry) AS lat,
+           a.route, a.expires_at, a.created_at, a.updated_at
+    FROM alerts a LEFT JOIN responders r ON r.id = a.responder_id
+    WHERE a.incident_id = :id ORDER BY a.walk_seconds, a.id
+    """
+)
+_AEDS = text(
+    """
+    SELECT DISTINCT ae.id, ST_X(ae.location::geometry) AS lon, ST_Y(ae.location::geometry) AS lat,
+           ae.address, ae.description, ae.access
+    FROM alerts a JOIN aeds ae ON ae.id = a.aed_id WHERE a.incident_id = :id ORDER BY ae.id
+    """
+)
+
+
+async def incident_detail(conn: AsyncConnection, incident_id: int) -> IncidentDetail:
+    one = text(f"SELECT {_INCIDENT_COLUMNS} FROM incidents i WHERE i.id = :id")  # noqa: S608
+    row = (await conn.execute(one, {"id": incident_id})).one_or_none()
+    if row is None:
+        raise NotFound("no such incident")
+    alerts = [_alert_view(r) for r in await conn.execute(_ALERTS, {"id": incident_id})]
+    aeds = [
+        {**dict(r._mapping), "location": {"type": "Point", "coordinates": [r.lon, r.lat]}}
+        for r in await conn.execute(_AEDS, {"id": incident_id})
+    ]
+    for aed in aeds:
+        del aed["lon"], aed["lat"]
+    return IncidentDetail(
+        **_incident(row),
+        alerts=alerts,
+        aeds=aeds,
+        timeline=await events_after(conn, incident_id, 0),
+    )
+
+
+def _alert_view(row: Row[Any]) -> AlertOperatorView:
+    data = dict(row._mapping)
+    data["origin"] = _point(data.pop("lon"), data.pop("lat"))
+    return AlertOperatorView(**data)
+
+
+async def events_after(conn: AsyncConnection, incident_id: int, after_id: int) -> list[EventPublic]:
+    rows = await conn.execute(
+        text(
+            "SELECT id, kind, alert_id, detail, created_at FROM incident_events "
+            "WHERE incident_id = :id AND id > :after ORDER BY id"
+        ),
+        {"id": incident_id, "after": after_id},
+    )
+    return [EventPublic(**r._mapping) for r in rows]
+
+
+_MY_ALERTS = text(
+    """
+    SELECT a.id, a.status, a.role, a.wave, a.walk_seconds, a.stand_down_reason, a.expires_at,
+           a.created_at, a.route, a.aed_id,
+           i.id AS incident_id, i.kind, i.status AS incident_status, i.address, i.notes,
+           ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
+           ST_X(ae.location::geometry) AS aed_lon, ST_Y(ae.location::geometry) AS aed_lat,
+           ae.address AS aed_address, ae.description AS aed_description, ae.cabinet_code
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    LEFT JOIN aeds ae ON ae.id = a.aed_id
+    WHERE a.responder_id = :responder AND (CAST(:alert AS bigint) IS NULL OR a.id = :alert)
+    ORDER BY a.created_at DESC LIMIT 50
+    """
+)
+
+
+async def alerts_for_responder(
+    conn: AsyncConnection, responder_id: int, address_after_accept: bool
+) -> list[AlertPublic]:
+    rows = await conn.execute(_MY_ALERTS, {"responder": responder_id, "alert": None})
+    return [_my_alert(r, address_after_accept) for r in rows]
+
+
+async def alert_for_responder(
+    conn: AsyncConnection,
+    router: Router,
+    responder_id: int,
+    alert_id: int,
+    address_after_accept: bool,
+) -> AlertPublic:
+    """One alert of the caller's own (another's is "not found", never "forbidden")."""
+    await fill_routes(conn, router, [alert_id])
+    row = (await conn.execute(_MY_ALERTS, {"responder": responder_id, "alert": alert_id})).first()
+    if row is None:
+        raise NotFound("no such alert")
+    return _my_alert(row, address_after_accept)
+
+
+def _my_alert(row: Row[Any], address_after_accept: bool) -> AlertPublic:
+    hidden = address_after_accept and row.status not in ("accepted", "arrived")
+    incident = AlertIncident(
+        id=row.incident_id,
+        kind=row.kind,
+        status=row.incident_status,
+        notes=row.notes,
+        location=None if hidden else _point(row.lon, row.lat),
+        address=None if hidden else row.address,
+    )
+    aed = None
+    if row.aed_id is not None:
+        aed = AlertAed(
+            id=row.aed_id,
+            location=_point(row.aed_lon, row.aed_lat),
+            address=row.aed_address,
+            description=row.aed_description,
+            cabinet_code=row.cabinet_code if row.role == "via_aed" else None,
+        )
+    return AlertPublic(
+        id=row.id,
+        status=row.status,
+        role=row.role,
+        wave=row.wave,
+        walk_seconds=row.walk_seconds,
+        stand_down_reason=row.stand_down_reason,
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        incident=incident,
+        aed=aed,
+        route=None if hidden else row.route,
+    )
+
+
+_MISSING_ROUTES = text(
+    """
+    SELECT a.id, ST_Y(a.origin::geometry) AS lat, ST_X(a.origin::geometry) AS lon,
+           ST_Y(i.location::geometry) AS i_lat, ST_X(i.location::geometry) AS i_lon,
+           ST_Y(ae.location::geometry) AS v_lat, ST_X(ae.location::geometry) AS v_lon
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    LEFT JOIN aeds ae ON ae.id = a.aed_id AND a.role = 'via_aed'
+    WHERE a.id = ANY(:ids) AND a.route IS NULL AND a.origin IS NOT NULL
+    """
+)
+_SET_ROUTE = text("UPDATE alerts SET route = CAST(:route AS jsonb) WHERE id = :id")
+
+
+async def fill_routes(conn: AsyncConnection, router: Router, alert_ids: Sequence[int]) -> None:
+    """Routes are drawn after the alerts are committed, so they never delay a push."""
+    for row in await conn.execute(_MISSING_ROUTES, {"ids": list(alert_ids)}):
+        via = None if row.v_lat is None else Point(row.v_lat, row.v_lon)
+        try:
+            route = router.route(Point(row.lat, row.lon), Point(row.i_lat, row.i_lon), via=via)
+        except RoutingError:
+            continue
+        await conn.execute(_SET_ROUTE, {"id": row.id, "route": json.dumps(route.to_geojson())})
+    await conn.commit()

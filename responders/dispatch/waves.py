@@ -1,0 +1,285 @@
+"""One dispatch wave: candidates (SQL) → walking times (routing) → roles → alerts + outbox.
+
+Everything a wave writes — alerts, their outbox rows, the timeline, the next timer — goes
+in the caller's transaction, so a wave is either wholly committed or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from responders.availability import minute_of_week
+from responders.dispatch import timeline
+from responders.dispatch.candidates import CandidateQuery, find_aeds, find_candidates
+from responders.dispatch.rules import (
+    NEEDS_AED,
+    Assignment,
+    Candidate,
+    RoleRules,
+    UsableAed,
+    assign_roles,
+)
+from responders.settings import DispatchSettings, RegionSettings
+from routing import Point, Router
+
+__all__ = ["Dispatcher", "WaveOutcome", "run_wave"]
+
+
+@dataclass(frozen=True)
+class Dispatcher:
+    """What a wave needs besides the database: the graph and the rules."""
+
+    router: Router
+    settings: DispatchSettings
+    region: RegionSettings
+
+    @property
+    def rules(self) -> RoleRules:
+        return RoleRules(
+            target_s=self.settings.target_seconds,
+            detour_allowance_s=self.settings.aed_detour_allowance_s,
+        )
+
+
+@dataclass
+class WaveOutcome:
+    wave: int = 0
+    radius_m: float = 0.0
+    alert_ids: list[int] = field(default_factory=list)
+    dropped: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Incident:
+    id: int
+    kind: str
+    status: str
+    wave: int
+    radius_m: float
+    lat: float
+    lon: float
+
+
+_LOCK = text(
+    "SELECT id, kind, status, wave, radius_m, ST_Y(location::geometry) AS lat, "
+    "ST_X(location::geometry) AS lon FROM incidents WHERE id = :id FOR UPDATE"
+)
+
+
+async def run_wave(
+    conn: AsyncConnection,
+    d: Dispatcher,
+    incident_id: int,
+    *,
+    widen: bool = True,
+    size: int | None = None,
+) -> WaveOutcome:
+    """Alert the next volunteers; `widen` starts a new wave, otherwise it tops up the current."""
+    row = (await conn.execute(_LOCK, {"id": incident_id})).one()
+    incident = _Incident(**row._mapping)
+    if incident.status != "active":
+        return WaveOutcome()
+    wave, radius = _next_wave(incident, d.settings, widen)
+    clock = _Clock()
+    candidates = await find_candidates(conn, _query(incident, d, radius, size))
+    clock.lap("sql_candidates")
+    ranked, dropped = _rank(d.router, incident, candidates, d.settings.max_walk_s)
+    ranked = ranked[: size or d.settings.wave_size]
+    aeds, to_aed = await _aeds(conn, d, incident, ranked)
+    assignments = assign_roles(ranked, aeds, to_aed, d.rules)
+    clock.lap("routing")
+    alert_ids = await _write(conn, d, incident, wave, radius, assignments, dropped, widen)
+    clock.lap("writes")
+    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
+
+
+def _next_wave(incident: _Incident, settings: DispatchSettings, widen: bool) -> tuple[int, float]:
+    if not widen and incident.wave:
+        return incident.wave, incident.radius_m
+    if incident.wave == 0:
+        return 1, settings.first_wave_radius_m
+    return incident.wave + 1, min(settings.max_radius_m, incident.radius_m + settings.radius_step_m)
+
+
+def _query(incident: _Incident, d: Dispatcher, radius: float, size: int | None) -> CandidateQuery:
+    wanted = size or d.settings.wave_size
+    return CandidateQuery(
+        incident_id=incident.id,
+        kind=incident.kind,
+        lat=incident.lat,
+        lon=incident.lon,
+        radius_m=radius,
+        limit=wanted * d.settings.candidate_factor,
+        minute_of_week=minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone),
+        live_max_age_s=d.region.live_location_max_age_s,
+        daily_cap=d.settings.daily_alert_cap,
+    )
+
+
+def _rank(
+    router: Router, incident: _Incident, candidates: Sequence[Candidate], max_walk_s: float
+) -> tuple[list[tuple[Candidate, float]], list[Candidate]]:
+    """Walking time decides the order; straight-line distance never decides alone."""
+    target = Point(incident.lat, incident.lon)
+    times = router.times_to(target, [Point(c.lat, c.lon) for c in candidates], max_walk_s)
+    reachable = sorted(
+        ((c, t) for c, t in zip(candidates, times, strict=True) if t is not None),
+        key=lambda pair: (pair[1], pair[0].responder_id),
+    )
+    dropped = [c for c, t in zip(candidates, times, strict=True) if t is None]
+    return reachable, dropped
+
+
+async def _aeds(
+    conn: AsyncConnection,
+    d: Dispatcher,
+    incident: _Incident,
+    ranked: Sequence[tuple[Candidate, float]],
+) -> tuple[list[UsableAed], dict[tuple[int, int], float]]:
+    """The nearest usable AEDs by walking time, and each candidate's time to each of them."""
+    if incident.kind not in NEEDS_AED or not ranked:
+        return [], {}
+    minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
+    sites = await find_aeds(
+        conn,
+        incident.lat,
+        incident.lon,
+        d.settings.aed_search_radius_m,
+        minute,
+        d.settings.aed_count * 3,
+    )
+    target = Point(incident.lat, incident.lon)
+    to_incident = d.router.times_to(
+        target, [Point(s.lat, s.lon) for s in sites], d.settings.target_seconds
+    )
+    usable = sorted((t, s.id, s) for s, t in zip(sites, to_incident, strict=True) if t is not None)
+    aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: d.settings.aed_count]]
+    sources = [Point(c.lat, c.lon) for c, _ in ranked]
+    to_aed: dict[tuple[int, int], float] = {}
+    for j, aed in enumerate(aeds):
+        times = d.router.times_to(Point(aed.lat, aed.lon), sources, d.settings.target_seconds)
+        to_aed.update({(i, j): t for i, t in enumerate(times) if t is not None})
+    return aeds, to_aed
+
+
+_INSERT_ALERTS = text(
+    """
+    INSERT INTO alerts (incident_id, responder_id, wave, role, aed_id, walk_seconds,
+                        straight_m, origin, expires_at)
+    SELECT :incident, t.responder, :wave, t.role, t.aed, t.walk, t.straight,
+           ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography,
+           now() + make_interval(secs => :ttl)
+    FROM unnest(CAST(:responders AS bigint[]), CAST(:roles AS text[]),
+                CAST(:aeds AS bigint[]), CAST(:walks AS real[]), CAST(:straights AS real[]),
+                CAST(:lons AS float8[]), CAST(:lats AS float8[]))
+         AS t(responder, role, aed, walk, straight, lon, lat)
+    ORDER BY t.walk
+    ON CONFLICT (incident_id, responder_id) DO NOTHING
+    RETURNING id
+    """
+)
+_INSERT_OUTBOX = text(
+    """
+    INSERT INTO outbox (alert_id, kind, expires_at)
+    SELECT a.id, 'alert', a.expires_at FROM alerts a WHERE a.id = ANY(:ids) ORDER BY a.walk_seconds
+    """
+)
+_UPDATE_INCIDENT = text(
+    """
+    UPDATE incidents SET wave = :wave, radius_m = :radius, updated_at = now(),
+           next_wave_at = CASE WHEN :more THEN now() + make_interval(secs => :timeout) END
+    WHERE id = :incident
+    """
+)
+
+
+async def _write(
+    conn: AsyncConnection,
+    d: Dispatcher,
+    incident: _Incident,
+    wave: int,
+    radius: float,
+    assignments: Sequence[Assignment],
+    dropped: Sequence[Candidate],
+    widen: bool,
+) -> list[int]:
+    ids = await _insert_alerts(conn, d, incident.id, wave, assignments)
+    if ids:
+        await conn.execute(_INSERT_OUTBOX, {"ids": ids})
+    await timeline.record_alerts(conn, ids, "alert_queued")
+    await timeline.record(
+        conn,
+        incident.id,
+        "wave_started" if widen else "replacement",
+        wave=wave,
+        radius_m=radius,
+        alerted=len(ids),
+        unreachable=_dropped_detail(dropped),
+        aeds=sorted({a.aed.id for a in assignments if a.aed is not None}),
+    )
+    if widen:
+        more = wave < d.settings.max_waves
+        await conn.execute(
+            _UPDATE_INCIDENT,
+            {
+                "wave": wave,
+                "radius": radius,
+                "more": more,
+                "timeout": d.settings.wave_timeout_s,
+                "incident": incident.id,
+            },
+        )
+    return ids
+
+
+async def _insert_alerts(
+    conn: AsyncConnection,
+    d: Dispatcher,
+    incident_id: int,
+    wave: int,
+    assignments: Sequence[Assignment],
+) -> list[int]:
+    if not assignments:
+        return []
+    params = {
+        "incident": incident_id,
+        "wave": wave,
+        "ttl": d.settings.alert_ttl_s,
+        "responders": [a.candidate.responder_id for a in assignments],
+        "roles": [a.role for a in assignments],
+        "aeds": [a.aed.id if a.aed else None for a in assignments],
+        "walks": [round(a.arrival_s, 1) for a in assignments],
+        "straights": [round(a.candidate.straight_m, 1) for a in assignments],
+        "lons": [a.candidate.lon for a in assignments],
+        "lats": [a.candidate.lat for a in assignments],
+    }
+    return list((await conn.execute(_INSERT_ALERTS, params)).scalars())
+
+
+def _dropped_detail(dropped: Sequence[Candidate]) -> list[dict[str, object]]:
+    return [
+        {
+            "responder_id": c.responder_id,
+            "straight_m": round(c.straight_m),
+            "reason": "no walking path within the time limit",
+        }
+        for c in dropped
+    ]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000, 3)
+        self._last = now

@@ -1,0 +1,163 @@
+"""A local server that speaks the FCM HTTP v1 wire protocol, for the demo and the tests.
+
+firebase-admin's real messaging client is pointed at it (see `responders.push.fcm`), so the
+whole dispatch path runs unmocked: `POST /v1/projects/{project}/messages:send` validates like
+FCM and answers Google's error bodies, and `/_admin/...` injects faults and shows what each
+"phone" received (see `_fcm_server_admin` for the table of admin routes).
+
+Run it with `run_fcm_server(host, port)` or `python -m responders.push.fcm_server`; in tests
+and the demo process, `with FcmServerThread() as server: server.url, server.state`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from responders.push._fcm_server_admin import admin_routes
+from responders.push._fcm_server_errors import FaultKind
+from responders.push._fcm_server_send import handle_send
+from responders.push._fcm_server_state import FaultRule, FcmServerState, ReceivedMessage
+from responders.push._fcm_server_validate import MAX_PAYLOAD_BYTES, MAX_TTL_S
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "MAX_TTL_S",
+    "FaultKind",
+    "FaultRule",
+    "FcmServerState",
+    "FcmServerThread",
+    "ReceivedMessage",
+    "create_fcm_app",
+    "main",
+    "run_fcm_server",
+]
+
+
+def create_fcm_app(state: FcmServerState | None = None) -> Starlette:
+    """The ASGI app; `app.state.fcm` is its `FcmServerState`."""
+    fcm = state if state is not None else FcmServerState()
+
+    async def send(request: Request) -> Response:
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            return Response(status_code=499)  # nobody is listening any more
+        # The delay comes after the body is in: like FCM, a send whose caller timed out
+        # may still be delivered, so a retry can reach the phone twice.
+        latency = fcm.latency_s
+        if latency:
+            await asyncio.sleep(latency)
+        project = request.path_params["project"]
+        reply = handle_send(fcm, project, request.headers.get("authorization"), raw)
+        return JSONResponse(dict(reply.body), status_code=reply.status, headers=reply.headers)
+
+    routes = [
+        Route("/v1/projects/{project}/messages:send", send, methods=["POST"]),
+        *admin_routes(fcm),
+    ]
+    app = Starlette(routes=routes)
+    app.state.fcm = fcm
+    return app
+
+
+def run_fcm_server(
+    host: str = "127.0.0.1", port: int = 8765, state: FcmServerState | None = None
+) -> None:
+    """Serves until interrupted (blocking)."""
+    uvicorn.run(create_fcm_app(state), host=host, port=port, log_level="warning")
+
+
+class FcmServerThread:
+    """The server on a background thread, on a free port unless one is given.
+
+    `stop()` (or leaving the `with` block) shuts uvicorn down; sends still sleeping in
+    injected latency get at most `shutdown_timeout_s` to finish.
+    """
+
+    def __init__(
+        self,
+        state: FcmServerState | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        shutdown_timeout_s: float = 2.0,
+    ) -> None:
+        self.state = state if state is not None else FcmServerState()
+        self.host = host
+        self._socket = socket.create_server((host, port), reuse_port=False)
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(
+            create_fcm_app(self.state),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=max(1, round(shutdown_timeout_s)),
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"fcm-server-{self.port}",
+            daemon=True,
+        )
+        self._shutdown_timeout_s = shutdown_timeout_s
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 10.0) -> Self:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"local FCM server did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(self._shutdown_timeout_s + 3.0)
+        self._socket.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local FCM HTTP v1 server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--project-id", default=None, help="refuse other projects (403)")
+    parser.add_argument(
+        "--unregistered-prefix", default=None, help="tokens with this prefix are UNREGISTERED"
+    )
+    args = parser.parse_args(argv)
+    state = FcmServerState(project_id=args.project_id, unregistered_prefix=args.unregistered_prefix)
+    run_fcm_server(args.host, args.port, state)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The volunteer, AED and operator registries: domain functions over the database."""

@@ -1,0 +1,91 @@
+"""Long-running processes: the API server, the push worker, and the all-in-one demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from responders.api import create_app
+from responders.db.bootstrap import prepared_database
+from responders.db.engine import create_engine, create_sessionmaker
+from responders.delivery import process as delivery
+from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
+from responders.geo import default_extract, load_router
+from responders.settings import Settings
+
+__all__ = ["demo", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+def _with(settings: Settings, **groups: dict[str, object]) -> Settings:
+    """A copy with some fields of some groups replaced: `_with(s, db={"url": ...})`."""
+    update = {name: getattr(settings, name).model_copy(update=values)
+              for name, values in groups.items()}
+    return settings.model_copy(update=update)
+
+
+def serve(settings: Settings, *, host: str | None, port: int | None, worker: bool) -> int:
+    with prepared_database(settings.db) as database:
+        settings = _with(settings, db={"url": database.url})
+        app = create_app(settings)
+        asyncio.run(_serve(app, settings, host or settings.api.host, port or settings.api.port,
+                           worker))
+    return 0
+
+
+async def _serve(app: FastAPI, settings: Settings, host: str, port: int, worker: bool) -> None:
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
+    work = asyncio.create_task(delivery.work(settings)) if worker else None
+    try:
+        await server.serve()
+    finally:
+        if work:
+            work.cancel()
+
+
+def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
+    from responders.push import create_fcm_app
+
+    host, port = host or settings.api.host, port or settings.api.port
+    url = f"http://{host}:{port}"
+    with prepared_database(settings.db) as database:
+        # The bundled FCM server answers under /fcm of the same port.
+        settings = _with(settings, db={"url": database.url}, push={"endpoint": f"{url}/fcm"})
+        router = load_router(settings.routing)
+        summary = asyncio.run(_load_demo(settings))
+        credentials = settings.db.cluster_dir.parent / ".demo" / "credentials.json"
+        write_credentials(credentials, summary)
+        app = create_app(settings, router=router)
+        app.mount("/fcm", create_fcm_app())
+        _banner(summary, url, credentials)
+        asyncio.run(_serve(app, settings, host, port, worker=True))
+    return 0
+
+
+async def _load_demo(settings: Settings) -> DemoSummary:
+    addresses = read_addresses(settings.routing.osm_file or default_extract())
+    engine = create_engine(settings.db)
+    try:
+        return await load_demo(create_sessionmaker(engine), addresses)
+    finally:
+        await engine.dispose()
+
+
+def _banner(summary: DemoSummary, url: str, credentials: Path) -> None:
+    print(
+        f"\nEHBO demo on {url}  (Ctrl-C stops it and its database)\n"
+        f"  API docs          {url}/docs\n"
+        f"  health            {url}/health\n"
+        f"  local FCM server  {url}/fcm/_admin/messages\n"
+        f"  operator token    {summary.operator_token}\n"
+        f"  coordinator token {summary.coordinator_token}\n"
+        f"  volunteers        {summary.volunteers or 'kept from the last run'}, "
+        f"AEDs {summary.aeds or 'kept'}\n"
+        f"  all demo tokens   {credentials}\n",
+        flush=True,
+    )

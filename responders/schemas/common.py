@@ -1,0 +1,54 @@
+"""Shapes shared by several resources: coordinates, weekly time windows, GeoJSON points."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["GeoPoint", "LatLon", "Strict", "Weekday", "Window"]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+class Strict(BaseModel):
+    """Requests reject unknown fields and non-finite numbers: a typo must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+
+class LatLon(Strict):
+    lat: Annotated[float, Field(ge=-90, le=90, description="latitude, WGS 84")]
+    lon: Annotated[float, Field(ge=-180, le=180, description="longitude, WGS 84")]
+
+
+class Window(Strict):
+    """A weekly window in the region's time zone; `end` before `start` runs past midnight."""
+
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
+    start: Annotated[str, Field(examples=["18:00"])]
+    end: Annotated[str, Field(examples=["23:30"])]
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError("must be a time of day HH:MM (00:00 to 24:00)")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Window:
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        if self.start == "24:00":
+            raise ValueError("start must be before 24:00")
+        return self
+
+
+class GeoPoint(BaseModel):
+    """GeoJSON Point (RFC 7946): coordinates are [lon, lat]."""
+
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]

@@ -1,0 +1,143 @@
+"""Incidents, citizen reports, alerts and the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from responders.schemas.common import GeoPoint, LatLon, Strict
+from responders.schemas.responders import Phone
+
+__all__ = [
+    "AlertAed",
+    "AlertIncident",
+    "AlertOperatorView",
+    "AlertPublic",
+    "AlertStatus",
+    "EventPublic",
+    "IncidentCreate",
+    "IncidentDetail",
+    "IncidentKind",
+    "IncidentPublic",
+    "ReportCreate",
+]
+
+IncidentKind = Literal["cardiac_arrest", "unconscious", "breathing", "bleeding", "other"]
+IncidentStatus = Literal["triage", "active", "closed", "cancelled"]
+AlertStatus = Literal[
+    "queued",
+    "sent",
+    "delivered",
+    "accepted",
+    "declined",
+    "expired",
+    "arrived",
+    "failed",
+    "stood_down",
+]
+Role = Literal["direct", "via_aed"]
+Notes = Annotated[str | None, Field(max_length=2000)]
+
+
+class IncidentCreate(Strict):
+    kind: IncidentKind
+    location: LatLon
+    address: Annotated[str | None, Field(max_length=300)] = None
+    notes: Notes = None
+
+
+class ReportCreate(Strict):
+    """A citizen's report: where, what, and a number to call back."""
+
+    kind: IncidentKind
+    location: LatLon
+    callback_phone: Phone | None = None
+    notes: Notes = None
+
+
+class EventPublic(BaseModel):
+    id: int
+    kind: str
+    alert_id: int | None
+    detail: dict[str, Any]
+    created_at: dt.datetime
+
+
+class AlertOperatorView(BaseModel):
+    id: int
+    responder_id: int | None
+    responder_name: str | None
+    wave: int
+    role: Role
+    aed_id: int | None
+    walk_seconds: float
+    straight_m: float
+    status: AlertStatus
+    stand_down_reason: str | None
+    fcm_message_id: str | None
+    push_error: str | None
+    origin: GeoPoint | None
+    route: dict[str, Any] | None
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class IncidentPublic(BaseModel):
+    id: int
+    kind: IncidentKind
+    location: GeoPoint
+    address: str | None
+    notes: str | None
+    source: Literal["dispatch", "citizen"]
+    status: IncidentStatus
+    callback_phone: str | None
+    wave: int
+    radius_m: float
+    next_wave_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+class IncidentDetail(IncidentPublic):
+    alerts: list[AlertOperatorView]
+    aeds: list[dict[str, Any]]
+    timeline: list[EventPublic]
+
+
+class AlertAed(BaseModel):
+    id: int
+    location: GeoPoint
+    address: str | None
+    description: str | None
+    cabinet_code: str | None = Field(
+        description="only in the alert of a volunteer sent to fetch it"
+    )
+
+
+class AlertIncident(BaseModel):
+    id: int
+    kind: IncidentKind
+    status: IncidentStatus
+    location: GeoPoint | None = Field(description="hidden until accepted where configured")
+    address: str | None
+    notes: str | None
+
+
+class AlertPublic(BaseModel):
+    """What a volunteer sees of their own alert."""
+
+    id: int
+    status: AlertStatus
+    role: Role
+    wave: int
+    walk_seconds: float
+    stand_down_reason: str | None
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    incident: AlertIncident
+    aed: AlertAed | None
+    route: dict[str, Any] | None

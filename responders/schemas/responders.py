@@ -1,0 +1,128 @@
+"""Volunteer (responder) requests and responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from responders.schemas.common import GeoPoint, LatLon, Strict, Window
+
+__all__ = [
+    "AvailabilityUpdate",
+    "DeviceCreate",
+    "DevicePublic",
+    "LiveLocationPublic",
+    "LocationUpdate",
+    "PlaceIn",
+    "PlacePublic",
+    "QualificationIn",
+    "QualificationKind",
+    "ResponderCreate",
+    "ResponderPublic",
+    "ResponderRegistered",
+    "ResponderUpdate",
+]
+
+QualificationKind = Literal["cpr_aed", "first_aid", "bhv", "nurse", "physician", "paramedic"]
+PlaceKind = Literal["home", "work", "other"]
+Platform = Literal["android", "ios", "web"]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{5,24}$", examples=["+358 40 123 4567"])]
+Email = Annotated[
+    str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["a@example.org"])
+]
+
+
+class QualificationIn(Strict):
+    kind: QualificationKind
+    expires_on: dt.date
+
+
+class PlaceIn(Strict):
+    kind: PlaceKind
+    label: Annotated[str | None, Field(max_length=200)] = None
+    location: LatLon
+    windows: Annotated[list[Window], Field(max_length=50)] = []
+
+
+class DeviceCreate(Strict):
+    fcm_token: Annotated[str, Field(min_length=1, max_length=4096)]
+    platform: Platform
+
+
+class ResponderCreate(Strict):
+    name: Name
+    phone: Phone
+    email: Email
+    qualifications: Annotated[list[QualificationIn], Field(min_length=1, max_length=10)]
+    places: Annotated[list[PlaceIn], Field(max_length=10)] = []
+    device: DeviceCreate | None = None
+
+
+class ResponderUpdate(Strict):
+    """Fields left out stay as they are; lists given replace the stored ones."""
+
+    name: Name | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    qualifications: Annotated[list[QualificationIn] | None, Field(max_length=10)] = None
+    places: Annotated[list[PlaceIn] | None, Field(max_length=10)] = None
+
+
+class LocationUpdate(LatLon):
+    accuracy_m: Annotated[float, Field(gt=0, le=10_000)]
+
+
+class AvailabilityUpdate(Strict):
+    """Pause (until a time, or indefinitely), resume, and optionally replace the places."""
+
+    status: Literal["active", "paused"] | None = None
+    paused_until: AwareDatetime | None = None
+    places: Annotated[list[PlaceIn] | None, Field(max_length=10)] = None
+
+
+class QualificationPublic(BaseModel):
+    kind: QualificationKind
+    expires_on: dt.date
+
+
+class PlacePublic(BaseModel):
+    id: int
+    kind: PlaceKind
+    label: str | None
+    location: GeoPoint
+    windows: list[Window]
+
+
+class DevicePublic(BaseModel):
+    id: int
+    platform: Platform
+    fcm_token: str
+    created_at: dt.datetime
+
+
+class LiveLocationPublic(BaseModel):
+    location: GeoPoint
+    accuracy_m: float
+    updated_at: dt.datetime
+
+
+class ResponderPublic(BaseModel):
+    id: int
+    name: str
+    phone: str
+    email: str
+    status: Literal["active", "paused"]
+    paused_until: dt.datetime | None
+    qualifications: list[QualificationPublic]
+    places: list[PlacePublic]
+    devices: list[DevicePublic]
+    live_location: LiveLocationPublic | None
+    created_at: dt.datetime
+
+
+class ResponderRegistered(BaseModel):
+    responder: ResponderPublic
+    token: Annotated[str, Field(description="bearer token for this device; shown only once")]

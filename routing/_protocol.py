@@ -1,0 +1,40 @@
+"""The interface the service depends on, so a routing engine service
+(Valhalla, OSRM) can stand in for the in-process graph router."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ._types import Point, Route
+
+__all__ = ["Router"]
+
+
+@runtime_checkable
+class Router(Protocol):
+    def times_to(
+        self, target: Point, sources: Sequence[Point], max_seconds: float
+    ) -> list[float | None]:
+        """Walking seconds from each source to ``target``, in source order.
+
+        ``None`` means unreachable within ``max_seconds`` or not on the network.
+        Raises ``PointNotOnNetwork`` when the target itself is off the network.
+        """
+        ...
+
+    def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
+        """The fastest walking route from ``a`` to ``b``, through ``via`` if given.
+
+        Raises ``PointNotOnNetwork`` or ``NoRoute`` (both ``RoutingError``).
+        """
+        ...
+
+    def covers(self, point: Point) -> bool:
+        """True when ``point`` snaps to the network within the snap limit."""
+        ...
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(min_lon, min_lat, max_lon, max_lat)`` of the network."""
+        ...

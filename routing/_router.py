@@ -1,0 +1,273 @@
+"""The in-process :class:`Router`: snapping, one-to-many times and routes on a WalkGraph."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from ._cache import load_graph
+from ._geo import haversine_m
+from ._graph import WalkGraph
+from ._options import BuildOptions
+from ._route import Position, Stretch, make_route, node_position, off_network, on_segment
+from ._search import Searcher, along_segment, ends_of
+from ._snap import SnapIndex, Snaps
+from ._types import Point, Route
+from .errors import NoRoute, PointNotOnNetwork
+
+__all__ = ["DEFAULT_SNAP_LIMIT_M", "GraphRouter", "Reach", "Snapped", "Unreachable"]
+
+DEFAULT_SNAP_LIMIT_M = 300.0
+# A first route search is bounded by this many times the straight-line time,
+# plus a margin; only a route that detours more (a river, a fenced railway)
+# pays for a second, unbounded search.
+_ROUTE_DETOUR = 1.6
+_ROUTE_MARGIN_S = 300.0
+
+
+class Unreachable(StrEnum):
+    OFF_NETWORK = "off_network"
+    BEYOND_LIMIT = "beyond_max_seconds"
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """One-to-many result: ``seconds[i]`` is None exactly when ``reasons[i]`` says why."""
+
+    seconds: list[float | None]
+    reasons: list[Unreachable | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapped:
+    """Where a point lands on the network."""
+
+    point: Point
+    on_network: Point
+    distance_m: float
+    segment: int
+    along_m: float
+    position: Position
+
+
+class GraphRouter:
+    """Routes on one in-memory walking graph. Immutable after construction, so one
+    instance can serve concurrent requests."""
+
+    def __init__(
+        self,
+        graph: WalkGraph,
+        *,
+        speed_mps: float | None = None,
+        snap_limit_m: float = DEFAULT_SNAP_LIMIT_M,
+    ) -> None:
+        if speed_mps is not None and speed_mps != graph.options.speed_mps:
+            # Every edge time is length / (speed * class factor): rescaling is exact.
+            if not speed_mps > 0:
+                raise ValueError(f"speed_mps must be positive, got {speed_mps!r}")
+            graph = replace(
+                graph,
+                edge_time=graph.edge_time * (graph.options.speed_mps / speed_mps),
+                options=replace(graph.options, speed_mps=speed_mps),
+            )
+        if not snap_limit_m > 0:
+            raise ValueError(f"snap_limit_m must be positive, got {snap_limit_m!r}")
+        self.graph = graph
+        self.snap_limit_m = float(snap_limit_m)
+        self.speed_mps = graph.options.speed_mps
+        self._snapper = SnapIndex(graph)
+        self._searcher = Searcher(graph)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        options: BuildOptions | None = None,
+        cache_dir: str | Path | None = None,
+        *,
+        snap_limit_m: float = DEFAULT_SNAP_LIMIT_M,
+    ) -> GraphRouter:
+        """Load (or build and cache) the graph of an OSM file and route on it."""
+        return cls(load_graph(path, options, cache_dir), snap_limit_m=snap_limit_m)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return self.graph.bounds
+
+    def covers(self, point: Point) -> bool:
+        return bool(self._snap([point]).ok[0])
+
+    def snap(self, point: Point) -> Snapped:
+        """Where ``point`` joins the network; raises PointNotOnNetwork past the limit."""
+        return self._snap_all([point])[0]
+
+    def _snap_all(self, points: Sequence[Point]) -> list[Snapped]:
+        s = self._snap(points)
+        out = []
+        for i, point in enumerate(points):
+            if not s.ok[i]:
+                raise self._not_on_network(point, s, i)
+            foot_lat, foot_lon = float(s.foot_lat[i]), float(s.foot_lon[i])
+            out.append(
+                Snapped(
+                    point=point,
+                    on_network=Point(foot_lat, foot_lon),
+                    distance_m=float(s.off_m[i]),
+                    segment=int(s.seg[i]),
+                    along_m=float(s.along_m[i]),
+                    position=Position(int(s.piece[i]), foot_lat, foot_lon),
+                )
+            )
+        return out
+
+    def times_to(
+        self, target: Point, sources: Sequence[Point], max_seconds: float
+    ) -> list[float | None]:
+        return self.reach(target, sources, max_seconds).seconds
+
+    def reach(self, target: Point, sources: Sequence[Point], max_seconds: float) -> Reach:
+        """Walking seconds from each source to ``target`` in one bounded search.
+
+        The search runs backwards from the target on the reversed graph and stops
+        at ``max_seconds``, so its cost grows with the area reachable in that
+        time, not with the size of the graph.
+        """
+        n = len(sources)
+        # One batch: the target and every source share a KD-tree query.
+        both = self._snap([target, *sources])
+        if not both.ok[0]:
+            raise self._not_on_network(target, both, 0)
+        t_seg, t_along = int(both.seg[0]), float(both.along_m[0])
+        t_off = float(both.off_m[0]) / self.speed_mps
+        s = both.rows(slice(1, None))
+        if n == 0:
+            return Reach([], [])
+        g = self.graph
+        t_ends = ends_of(g, both.seg[:1], both.along_m[:1])
+        seeds = [
+            (int(node[0]), float(cost[0]))
+            for node, cost in ((t_ends.u, t_ends.from_u), (t_ends.v, t_ends.from_v))
+            if math.isfinite(cost[0])
+        ]
+        budget = max_seconds - t_off
+        total = np.full(n, np.inf)
+        if budget >= 0 and seeds:
+            cost = self._searcher.costs_to(seeds, budget)
+            src = ends_of(g, s.seg, s.along_m)
+            on_net = np.minimum(src.to_u + cost[src.u], src.to_v + cost[src.v])
+            for i in np.flatnonzero(s.ok & (s.seg == t_seg)):
+                direct = along_segment(g, t_seg, float(s.along_m[i]), t_along)
+                on_net[i] = min(on_net[i], direct)
+            total = on_net + s.off_m / self.speed_mps + t_off
+        seconds: list[float | None] = []
+        reasons: list[Unreachable | None] = []
+        for ok, value in zip(s.ok.tolist(), total.tolist(), strict=True):
+            if not ok:
+                seconds.append(None)
+                reasons.append(Unreachable.OFF_NETWORK)
+            elif value <= max_seconds:
+                seconds.append(value)
+                reasons.append(None)
+            else:
+                seconds.append(None)
+                reasons.append(Unreachable.BEYOND_LIMIT)
+        return Reach(seconds, reasons)
+
+    def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
+        stops = [a, b] if via is None else [a, via, b]
+        snapped = self._snap_all(stops)
+        legs = [self._leg(x, y) for x, y in itertools.pairwise(snapped)]
+        return make_route(self.graph, legs)
+
+    def _leg(self, a: Snapped, b: Snapped) -> list[Stretch]:
+        g = self.graph
+        ea = ends_of(g, np.array([a.segment]), np.array([a.along_m]))
+        eb = ends_of(g, np.array([b.segment]), np.array([b.along_m]))
+        # (node, seconds, is the segment's last node); one-ways leave infinite costs out.
+        seeds = [
+            s
+            for s in (
+                (int(ea.v[0]), float(ea.to_v[0]), True),
+                (int(ea.u[0]), float(ea.to_u[0]), False),
+            )
+            if math.isfinite(s[1])
+        ]
+        exits = [
+            e
+            for e in (
+                (int(eb.u[0]), float(eb.from_u[0]), False),
+                (int(eb.v[0]), float(eb.from_v[0]), True),
+            )
+            if math.isfinite(e[1])
+        ]
+        direct = (
+            along_segment(g, a.segment, a.along_m, b.along_m)
+            if a.segment == b.segment
+            else math.inf
+        )
+        crow = float(
+            haversine_m(a.on_network.lat, a.on_network.lon, b.on_network.lat, b.on_network.lon)
+        )
+        found = None
+        if seeds and exits:
+            pairs_in = [(n, c) for n, c, _ in seeds]
+            pairs_out = [(n, c) for n, c, _ in exits]
+            for limit in (_ROUTE_DETOUR * crow / self.speed_mps + _ROUTE_MARGIN_S, math.inf):
+                found = self._searcher.path_from(pairs_in, pairs_out, limit)
+                # Nothing within the limit, but walking along the segment is: that's best.
+                if found is not None or limit >= direct:
+                    break
+        if found is None and not math.isfinite(direct):
+            raise NoRoute(
+                f"no walking route from ({a.point.lat:.6f}, {a.point.lon:.6f}) "
+                f"to ({b.point.lat:.6f}, {b.point.lon:.6f})"
+            )
+
+        stretches = [self._approach(a, to_network=True)]
+        if found is None or direct <= found[0]:
+            forward = b.along_m >= a.along_m
+            stretches.append(on_segment(g, a.segment, a.position, b.position, forward, direct))
+        else:
+            _, i, j, edges = found
+            _, seconds_in, at_v = seeds[i]
+            end = node_position(g, a.segment, at_end=at_v)
+            stretches.append(on_segment(g, a.segment, a.position, end, at_v, seconds_in))
+            stretches.extend(self._edge_stretch(e) for e in edges)
+            _, seconds_out, from_v = exits[j]
+            start = node_position(g, b.segment, at_end=from_v)
+            stretches.append(on_segment(g, b.segment, start, b.position, not from_v, seconds_out))
+        stretches.append(self._approach(b, to_network=False))
+        return stretches
+
+    def _edge_stretch(self, edge: int) -> Stretch:
+        g = self.graph
+        seg = int(g.edge_seg[edge])
+        forward = not bool(g.edge_rev[edge])
+        u_pos = node_position(g, seg, at_end=False)
+        v_pos = node_position(g, seg, at_end=True)
+        start, end = (u_pos, v_pos) if forward else (v_pos, u_pos)
+        return on_segment(g, seg, start, end, forward, float(g.edge_time[edge]))
+
+    def _approach(self, p: Snapped, *, to_network: bool) -> Stretch:
+        here = (p.point.lon, p.point.lat)
+        there = (p.on_network.lon, p.on_network.lat)
+        a, b = (here, there) if to_network else (there, here)
+        return off_network(a, b, p.distance_m / self.speed_mps)
+
+    def _snap(self, points: Sequence[Point]) -> Snaps:
+        lat = np.fromiter((p.lat for p in points), dtype=np.float64, count=len(points))
+        lon = np.fromiter((p.lon for p in points), dtype=np.float64, count=len(points))
+        return self._snapper.snap(lat, lon, self.snap_limit_m)
+
+    def _not_on_network(self, point: Point, s: Snaps, row: int) -> PointNotOnNetwork:
+        off = float(s.off_m[row])
+        if not math.isfinite(off):
+            # The batch snap gave up early on this row: measure properly for the message.
+            off = self._snapper.nearest_off_m(point.lat, point.lon)
+        return PointNotOnNetwork(point.lat, point.lon, off, self.snap_limit_m)

@@ -1,0 +1,129 @@
+"""Fixtures: one real PostGIS per test session (embedded cluster or DATABASE_URL's server),
+a throwaway database in it, the Helsinki walking graph, and an in-process API client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from responders.db.bootstrap import create_database, drop_database
+from responders.db.cluster import Cluster
+from responders.db.migrate import upgrade
+from responders.settings import DatabaseSettings, RoutingSettings, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_OSM = ROOT.parent / "shared" / "osm"
+ARTIFACTS = ROOT / "artifacts"
+_TABLES_KEPT = ("spatial_ref_sys", "alembic_version")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a PostGIS server we may create databases on."""
+    configured = DatabaseSettings().url
+    if configured:
+        yield configured
+        return
+    cluster = Cluster(ROOT / ".pg")
+    started = cluster.ensure_running()
+    yield cluster.url("postgres")
+    if started:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> Iterator[str]:
+    name = f"ehbo_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    create_database(url)
+    upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def graph_cache() -> Path:
+    path = ROOT / ".cache" / "graphs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, graph_cache: Path) -> Settings:
+    return Settings(
+        db=DatabaseSettings(url=database_url, pool_size=5),
+        routing=RoutingSettings(cache_dir=graph_cache),
+    )
+
+
+@pytest.fixture(scope="session")
+def helsinki_router(settings: Settings):  # type: ignore[no-untyped-def]
+    from responders.geo import load_router
+
+    return load_router(settings.routing)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    async with engine.begin() as conn:
+        names = (
+            (
+                await conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+        tables = ", ".join(n for n in names if n not in _TABLES_KEPT)
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def app(settings: Settings, helsinki_router, clean_db: AsyncEngine) -> AsyncIterator[FastAPI]:  # type: ignore[no-untyped-def]
+    from responders.api import create_app
+
+    application = create_app(settings, router=helsinki_router)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def _operator_token(settings: Settings, app: FastAPI, role: str) -> str:
+    from responders.registry.operators import create_operator
+
+    async with app.state.sessionmaker() as session:
+        return (await create_operator(session, f"test {role}", role)).token
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def operator_headers(settings: Settings, app: FastAPI) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await _operator_token(settings, app, 'operator')}"}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def coordinator_headers(settings: Settings, app: FastAPI) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await _operator_token(settings, app, 'coordinator')}"}

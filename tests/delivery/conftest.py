@@ -1,0 +1,106 @@
+"""Worker fixtures: the local FCM server, a push client, alerts seeded straight into SQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from responders.delivery import OutboxWorker
+from responders.push import FcmConfig, FcmServerState, FcmServerThread, PushClient
+from responders.settings import PushSettings
+
+PROJECT = "ehbo-worker-test"
+
+
+@pytest.fixture(scope="session")
+def fcm_server() -> Iterator[FcmServerThread]:
+    with FcmServerThread() as server:
+        yield server
+
+
+@pytest.fixture
+def fcm(fcm_server: FcmServerThread) -> Iterator[FcmServerState]:
+    fcm_server.state.reset()
+    yield fcm_server.state
+    fcm_server.state.reset()
+
+
+def push_settings(endpoint: str, **overrides: object) -> PushSettings:
+    values: dict[str, object] = {
+        "project_id": PROJECT,
+        "endpoint": endpoint,
+        "timeout_s": 2.0,
+        "backoff_base_s": 0.05,
+        "backoff_max_s": 0.5,
+    }
+    return PushSettings(**{**values, **overrides})  # type: ignore[arg-type]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def worker(clean_db: AsyncEngine, fcm_server: FcmServerThread) -> AsyncIterator[OutboxWorker]:
+    settings = push_settings(fcm_server.url)
+    client = PushClient(
+        FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, timeout_s=2.0, target_field="token")
+    )
+    yield OutboxWorker(clean_db, client, settings, ttl_s=300)
+    client.close()
+
+
+_SEED = text(
+    """
+    WITH incident AS (
+        INSERT INTO incidents (kind, location, source, status, wave, radius_m)
+        VALUES ('cardiac_arrest', ST_GeogFromText('POINT(24.94 60.17)'), 'dispatch', 'active',
+                1, 1000) RETURNING id
+    ), people AS (
+        INSERT INTO responders (name, phone, email)
+        SELECT 'V' || n, '+358400000000', 'v' || n || '-' || :tag || '@example.org'
+        FROM generate_series(1, :n) n RETURNING id
+    ), phones AS (
+        INSERT INTO devices (responder_id, fcm_token, platform)
+        SELECT id, 'tok-' || id, :platform FROM people WHERE :with_devices RETURNING id
+    ), queued AS (
+        INSERT INTO alerts (incident_id, responder_id, wave, role, walk_seconds, straight_m,
+                            expires_at)
+        SELECT incident.id, people.id, 1, 'direct', 120, 200,
+               now() + make_interval(secs => :ttl)
+        FROM incident, people RETURNING id, expires_at
+    )
+    INSERT INTO outbox (alert_id, kind, expires_at) SELECT id, 'alert', expires_at FROM queued
+    RETURNING alert_id
+    """
+)
+
+
+async def seed_alerts(
+    engine: AsyncEngine,
+    n: int,
+    *,
+    platform: str = "android",
+    with_devices: bool = True,
+    ttl_s: int = 300,
+    tag: str = "a",
+) -> list[int]:
+    async with engine.begin() as conn:
+        rows = await conn.execute(
+            _SEED,
+            {"n": n, "platform": platform, "ttl": ttl_s, "with_devices": with_devices, "tag": tag},
+        )
+        return sorted(rows.scalars())
+
+
+async def alert_rows(engine: AsyncEngine) -> dict[int, tuple[str, str | None, str | None]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT id, status, fcm_message_id, push_error FROM alerts ORDER BY id")
+        )
+        return {r.id: (r.status, r.fcm_message_id, r.push_error) for r in rows}
+
+
+async def outbox_count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one())
