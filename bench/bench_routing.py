@@ -19,6 +19,8 @@ a DiGraph converted from our graph, so both sides route on identical edges.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import math
 import os
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,8 +53,13 @@ N_AEDS = 3
 # --------------------------------------------------------------------------- child processes
 
 
-def child_build(kind: str, path: str, xml: str | None) -> dict[str, Any]:
-    """Run one build in this (fresh) process; report seconds and peak RSS growth."""
+def child_build(kind: str, path: str, xml: str | None, trace: bool) -> dict[str, Any]:
+    """Run one build in this (fresh) process; report seconds and memory.
+
+    The RSS peak is the process high-water mark (libosmium's C++ allocations
+    included); ``traced_mb`` is tracemalloc's peak for Python and numpy during
+    the build (a separate run, since tracing slows it down).
+    """
     if kind == "ours":
         from routing import graph_from_osm_file
 
@@ -75,7 +83,9 @@ def child_build(kind: str, path: str, xml: str | None) -> dict[str, Any]:
             g = osmnx.graph_from_xml(xml, retain_all=True)
             return f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    base = _rss_mb()
     started = time.perf_counter()
     try:
         size = build()
@@ -83,12 +93,40 @@ def child_build(kind: str, path: str, xml: str | None) -> dict[str, Any]:
     except Exception as exc:  # report any failure of the alternative as a figure
         size, error = "", f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "rss_mb": (peak - base) / 1024, "size": size, "error": error}
+    traced = tracemalloc.get_traced_memory()[1] / 1e6 if trace else None
+    peak = _peak_rss_mb()
+    return {
+        "seconds": seconds,
+        "rss_base_mb": base,
+        "rss_peak_mb": peak,
+        "traced_mb": traced,
+        "size": size,
+        "error": error,
+    }
 
 
-def run_child(kind: str, path: Path, xml: Path | None = None) -> dict[str, Any]:
+def _rss_mb() -> float:
+    """Resident set size now (Linux), after the imports a build needs."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _peak_rss_mb() -> float:
+    """This process's RSS high-water mark. Not ``ru_maxrss``: Linux carries that
+    over from the forking parent across exec, so it would report the bench's size."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(
+    kind: str, path: Path, xml: Path | None = None, trace: bool = False
+) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", kind, str(path), str(xml or "")]
+    if trace:
+        cmd.append("--trace")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -113,7 +151,9 @@ def address_points(path: Path) -> np.ndarray:
         else:
             locs = [(n.lat, n.lon) for n in obj.nodes if n.location.valid()]
             if locs:
-                pts.append((sum(a for a, _ in locs) / len(locs), sum(b for _, b in locs) / len(locs)))
+                pts.append(
+                    (sum(a for a, _ in locs) / len(locs), sum(b for _, b in locs) / len(locs))
+                )
     return np.array(pts)
 
 
@@ -202,7 +242,7 @@ class NetworkxRouter:
         nodes = self.nx.shortest_path(self.G, s, t, weight="time")
         g = self.graph
         coords: list[list[float]] = []
-        for u, v in zip(nodes, nodes[1:], strict=False):
+        for u, v in itertools.pairwise(nodes):
             e = self.G[u][v]["edge"]
             seg = int(g.edge_seg[e])
             lo, hi = int(g.shape_ptr[seg]), int(g.shape_ptr[seg + 1])
@@ -259,33 +299,65 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
     # Build, each in a fresh process so that peak memory means something.
     ours = run_child("ours", path)
     alt = run_child("pyrosm", path)
-    rows.append((
-        "build graph from PBF", f"{size_mb:.1f} MB file; {ours['size']}",
-        ms(ours["seconds"]), f"{ms(alt['seconds'])} (pyrosm walking + networkx)",
-        ratio(ours["seconds"], alt["seconds"]),
-    ))
-    rows.append((
-        "  peak RSS growth", "same build",
-        f"{ours['rss_mb']:.0f} MB", f"{alt['rss_mb']:.0f} MB (pyrosm)",
-        ratio(ours["rss_mb"], alt["rss_mb"]),
-    ))
+    rows.append(
+        (
+            "build graph from PBF",
+            f"{size_mb:.1f} MB file; {ours['size']}",
+            ms(ours["seconds"]),
+            f"{ms(alt['seconds'])} (pyrosm walking + networkx)",
+            ratio(ours["seconds"], alt["seconds"]),
+        )
+    )
+    ours_mem = run_child("ours", path, trace=True)
+    alt_mem = run_child("pyrosm", path, trace=True)
+    rows.append(
+        (
+            "  peak memory (traced)",
+            "tracemalloc peak: Python + numpy",
+            f"{ours_mem['traced_mb']:.1f} MB",
+            f"{alt_mem['traced_mb']:.1f} MB (pyrosm)",
+            ratio(ours_mem["traced_mb"], alt_mem["traced_mb"]),
+        )
+    )
+    rows.append(
+        (
+            "  peak RSS",
+            "process high-water (after imports)",
+            f"{ours['rss_peak_mb']:.0f} MB ({ours['rss_base_mb']:.0f})",
+            f"{alt['rss_peak_mb']:.0f} MB ({alt['rss_base_mb']:.0f}) (pyrosm)",
+            "",
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / (path.name.split(".")[0] + ".osm")
         _write_xml(path, xml)
         ox_build = run_child("osmnx", path, xml)
         if ox_build["error"]:
-            rows.append(("  vs OSMnx graph_from_xml", "same extract as .osm XML", ms(ours["seconds"]),
-                         f"fails: {ox_build['error'][:60]}", "-"))
+            rows.append(
+                (
+                    "  vs OSMnx graph_from_xml",
+                    "same extract as .osm XML",
+                    ms(ours["seconds"]),
+                    f"fails: {ox_build['error'][:60]}",
+                    "-",
+                )
+            )
         else:
-            rows.append((
-                "  vs OSMnx graph_from_xml", f"as .osm XML; {ox_build['size']}",
-                ms(ours["seconds"]), f"{ms(ox_build['seconds'])}, {ox_build['rss_mb']:.0f} MB RSS",
-                ratio(ours["seconds"], ox_build["seconds"]),
-            ))
+            rows.append(
+                (
+                    "  vs OSMnx graph_from_xml",
+                    f"as .osm XML; {ox_build['size']}",
+                    ms(ours["seconds"]),
+                    f"{ms(ox_build['seconds'])}, peak RSS {ox_build['rss_peak_mb']:.0f} MB",
+                    ratio(ours["seconds"], ox_build["seconds"]),
+                )
+            )
 
         cache = Path(tmp) / "cache"
         graph = load_graph(path, cache_dir=cache)  # builds and saves
-        load_s = statistics.median(timed(lambda: load_graph(path, cache_dir=cache)) for _ in range(7))
+        load_s = statistics.median(
+            timed(lambda: load_graph(path, cache_dir=cache)) for _ in range(7)
+        )
         graphml = Path(tmp) / "graph.graphml"
         nxr = NetworkxRouter(graph)
         _save_graphml(nxr, graph, graphml)
@@ -295,17 +367,27 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
             warnings.simplefilter("ignore")
             graphml_s = timed(lambda: osmnx.load_graphml(graphml))
         cache_file = next(cache.glob("*.npz"))
-        rows.append((
-            "load graph from disk", f"{cache_file.stat().st_size / 1e6:.1f} MB npz",
-            ms(load_s), f"{ms(graphml_s)} (OSMnx GraphML)", ratio(load_s, graphml_s),
-        ))
+        rows.append(
+            (
+                "load graph from disk",
+                f"{cache_file.stat().st_size / 1e6:.1f} MB npz",
+                ms(load_s),
+                f"{ms(graphml_s)} (OSMnx GraphML)",
+                ratio(load_s, graphml_s),
+            )
+        )
     router_s = timed(lambda: GraphRouter(graph), repeat=3)
     router = GraphRouter(graph)
     rows.append(("  + router setup", "snap index (KD-tree)", ms(router_s), "", ""))
-    rows.append((
-        "graph in memory", f"{graph.n_nodes:,} intersections, {len(graph.shape_lat):,} shape pts",
-        f"{graph.nbytes / 1e6:.1f} MB arrays", "", "",
-    ))
+    rows.append(
+        (
+            "graph in memory",
+            f"{graph.n_nodes:,} intersections, {len(graph.shape_lat):,} shape pts",
+            f"{graph.nbytes / 1e6:.1f} MB arrays",
+            "",
+            "",
+        )
+    )
 
     # Workload: incidents at addresses, volunteers at addresses within 2 km, 3 AEDs within 1 km.
     incidents = make_incidents(router, address_points(path), n_incidents, seed=1)
@@ -319,15 +401,33 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
     pair_t = per_call(lambda inc: nxr.times_per_pair(inc.target, inc.sources), alt_sample)
     one_t = per_call(lambda inc: nxr.times_one_search(inc.target, inc.sources), alt_sample)
     workload = f"{n_src} sources, bound {MAX_SECONDS:.0f} s, {len(incidents)} incidents"
-    rows.append((
-        "one-to-many median", workload, ms(p(ours_t, 50)),
-        f"{ms(p(pair_t, 50))} (nx per pair, n={len(alt_sample)})", ratio(p(ours_t, 50), p(pair_t, 50)),
-    ))
-    rows.append(("one-to-many p95", "", ms(p(ours_t, 95)), ms(p(pair_t, 95)), ratio(p(ours_t, 95), p(pair_t, 95))))
-    rows.append((
-        "  vs one nx search", "reverse Dijkstra, cutoff", ms(p(ours_t, 50)),
-        ms(p(one_t, 50)), ratio(p(ours_t, 50), p(one_t, 50)),
-    ))
+    rows.append(
+        (
+            "one-to-many median",
+            workload,
+            ms(p(ours_t, 50)),
+            f"{ms(p(pair_t, 50))} (nx per pair, n={len(alt_sample)})",
+            ratio(p(ours_t, 50), p(pair_t, 50)),
+        )
+    )
+    rows.append(
+        (
+            "one-to-many p95",
+            "",
+            ms(p(ours_t, 95)),
+            ms(p(pair_t, 95)),
+            ratio(p(ours_t, 95), p(pair_t, 95)),
+        )
+    )
+    rows.append(
+        (
+            "  vs one nx search",
+            "reverse Dijkstra, cutoff",
+            ms(p(ours_t, 50)),
+            ms(p(one_t, 50)),
+            ratio(p(ours_t, 50), p(one_t, 50)),
+        )
+    )
     rows.append(("  reachable within bound", "", f"{share:.1%} of sources", "", ""))
 
     pairs = [(inc.sources[0], inc.target) for inc in incidents]
@@ -335,20 +435,30 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
         router.route(a, b)
 
     def ours_route(pair: tuple[Any, Any]) -> None:
-        try:
+        with contextlib.suppress(NoRoute, PointNotOnNetwork):
             router.route(*pair).to_geojson()
-        except (NoRoute, PointNotOnNetwork):
-            pass
 
     route_t = per_call(ours_route, pairs)
     alt_route_t = per_call(lambda pair: nxr.route(*pair), pairs[: max(sample * 5, 20)])
     dist = statistics.median(router.route(a, b).distance_m for a, b in pairs)
-    rows.append((
-        "route with geometry median", f"volunteer -> incident, median {dist:,.0f} m",
-        ms(p(route_t, 50)), f"{ms(p(alt_route_t, 50))} (nx shortest_path)",
-        ratio(p(route_t, 50), p(alt_route_t, 50)),
-    ))
-    rows.append(("route p95", "", ms(p(route_t, 95)), ms(p(alt_route_t, 95)), ratio(p(route_t, 95), p(alt_route_t, 95))))
+    rows.append(
+        (
+            "route with geometry median",
+            f"volunteer -> incident, median {dist:,.0f} m",
+            ms(p(route_t, 50)),
+            f"{ms(p(alt_route_t, 50))} (nx shortest_path)",
+            ratio(p(route_t, 50), p(alt_route_t, 50)),
+        )
+    )
+    rows.append(
+        (
+            "route p95",
+            "",
+            ms(p(route_t, 95)),
+            ms(p(alt_route_t, 95)),
+            ratio(p(route_t, 95), p(alt_route_t, 95)),
+        )
+    )
     return rows
 
 
@@ -371,7 +481,12 @@ def _save_graphml(nxr: NetworkxRouter, graph: Any, target: Path) -> None:
     for n in range(graph.n_nodes):
         G.add_node(n, x=float(graph.node_lon[n]), y=float(graph.node_lat[n]))
     for u, v, data in nxr.G.edges(data=True):
-        G.add_edge(u, v, travel_time=data["time"], length=float(graph.seg_length[graph.edge_seg[data["edge"]]]))
+        G.add_edge(
+            u,
+            v,
+            travel_time=data["time"],
+            length=float(graph.seg_length[graph.edge_seg[data["edge"]]]),
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         osmnx.save_graphml(G, target)
@@ -395,11 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incidents", type=int, default=200)
     parser.add_argument("--sample", type=int, default=10, help="incidents for the networkx side")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "XML"), help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, path, xml = args.child
         warnings.simplefilter("ignore")
-        print(json.dumps(child_build(kind, path, xml or None)))
+        print(json.dumps(child_build(kind, path, xml or None, args.trace)))
         return 0
 
     import pyrosm

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import osmium
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -123,7 +124,7 @@ async def load_demo(
 ) -> DemoSummary:
     rng = random.Random(seed)
     async with sessions() as session:
-        tokens = await _volunteers(session, addresses, volunteers, rng)
+        tokens = await _volunteers(session, pool, addresses, volunteers, rng)
         aed_count = await _aeds(session, addresses, aeds, rng)
         operator = await create_operator(session, "demo operator", "operator")
         coordinator = await create_operator(session, "demo coordinator", "coordinator")
@@ -131,7 +132,11 @@ async def load_demo(
 
 
 async def _volunteers(
-    session: AsyncSession, addresses: list[Address], count: int, rng: random.Random
+    session: AsyncSession,
+    pool: AsyncConnectionPool,
+    addresses: list[Address],
+    count: int,
+    rng: random.Random,
 ) -> dict[int, str]:
     existing = await session.scalar(
         select(func.count()).select_from(Responder).where(Responder.email.like(f"%@{DEMO_DOMAIN}"))
@@ -147,7 +152,7 @@ async def _volunteers(
         if rng.random() < 0.55:
             spot = rng.choice(addresses)
             update = LocationUpdate(lat=spot.lat, lon=spot.lon, accuracy_m=rng.uniform(5, 40))
-            await update_live_location(await session.connection(), token, update)
+            await update_live_location(pool, token, update)
     return tokens
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from responders.api import create_app
 from responders.db.bootstrap import prepared_database
-from responders.db.engine import create_engine, create_sessionmaker
+from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.delivery import process as delivery
 from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
 from responders.geo import default_extract, load_router
@@ -55,10 +55,11 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
     url = f"http://{host}:{port}"
     with prepared_database(settings.db) as database:
         # The bundled FCM server answers under /fcm of the same port.
-        settings = _with(settings, db={"url": database.url}, push={"endpoint": f"{url}/fcm"})
+        credentials = settings.db.cluster_dir.resolve().parent / ".demo" / "credentials.json"
+        settings = _with(settings, db={"url": database.url}, push={"endpoint": f"{url}/fcm"},
+                         api={"demo_credentials": credentials})
         router = load_router(settings.routing)
         summary = asyncio.run(_load_demo(settings))
-        credentials = settings.db.cluster_dir.parent / ".demo" / "credentials.json"
         write_credentials(credentials, summary)
         app = create_app(settings, router=router)
         app.mount("/fcm", create_fcm_app())
@@ -70,9 +71,11 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
 async def _load_demo(settings: Settings) -> DemoSummary:
     addresses = read_addresses(settings.routing.osm_file or default_extract())
     engine = create_engine(settings.db)
+    pool = await create_pool(settings.db)
     try:
-        return await load_demo(create_sessionmaker(engine), addresses)
+        return await load_demo(create_sessionmaker(engine), pool, addresses)
     finally:
+        await pool.close()
         await engine.dispose()
 
 

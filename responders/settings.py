@@ -58,6 +58,10 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = 2_000_000
     # Some networks show the incident address only after the volunteer accepts.
     address_after_accept: bool = False
+    # Demo only: the file of demo tokens, which the demo phone page reads. Never in production.
+    demo_credentials: Path | None = None
+    # A tile URL template for production maps; None draws the loaded OSM streets instead.
+    tile_url: str | None = None
 
 
 class RegionSettings(BaseSettings):

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._geo import bearing_deg, haversine_m, haversine_one
+from ._geo import bearing_deg, haversine_one
 from ._graph import WalkGraph
 from ._types import Route, Step
 
-__all__ = ["Position", "Stretch", "make_route", "off_network", "on_segment"]
+__all__ = [
+    "Position",
+    "Stretch",
+    "make_route",
+    "node_position",
+    "off_network",
+    "on_segment",
+    "whole_edges",
+]
 
 LonLat = tuple[float, float]
 
@@ -50,6 +59,7 @@ class Stretch:
 
     seg: int
     coords: list[LonLat]
+    length_m: float
     duration_s: float
 
 
@@ -61,40 +71,64 @@ def node_position(graph: WalkGraph, seg: int, at_end: bool) -> Position:
 def on_segment(
     graph: WalkGraph, seg: int, start: Position, end: Position, forward: bool, duration_s: float
 ) -> Stretch:
-    """The stretch of ``seg`` from ``start`` to ``end``; ``forward`` is the shape's order."""
+    """Part of ``seg`` from ``start`` to ``end``; ``forward`` is the shape's order."""
     first, last = (start, end) if forward else (end, start)
-    lat = graph.shape_lat[first.k + 1 : last.k + 1]
-    lon = graph.shape_lon[first.k + 1 : last.k + 1]
-    coords = [(first.lon, first.lat), *zip(lon.tolist(), lat.tolist(), strict=True)]
-    coords.append((last.lon, last.lat))
+    lat = graph.shape_lat[first.k + 1 : last.k + 1].tolist()
+    lon = graph.shape_lon[first.k + 1 : last.k + 1].tolist()
+    coords = _dedup([(first.lon, first.lat), *zip(lon, lat, strict=True), (last.lon, last.lat)])
     if not forward:
         coords.reverse()
-    return Stretch(seg, _dedup(coords), duration_s)
+    return Stretch(seg, coords, _length(coords), duration_s)
+
+
+def whole_edges(graph: WalkGraph, edges: list[int]) -> list[Stretch]:
+    """Stretches for complete edges, their shapes gathered in one vectorised pass."""
+    if not edges:
+        return []
+    e = np.asarray(edges, dtype=np.int64)
+    seg = graph.edge_seg[e]
+    rev = graph.edge_rev[e]
+    lo, hi = graph.shape_ptr[seg], graph.shape_ptr[seg + 1]
+    n = hi - lo
+    ends = np.cumsum(n)
+    offset = np.arange(int(ends[-1])) - np.repeat(ends - n, n)
+    idx = np.repeat(np.where(rev, hi - 1, lo), n) + np.repeat(np.where(rev, -1, 1), n) * offset
+    lon = graph.shape_lon[idx].tolist()
+    lat = graph.shape_lat[idx].tolist()
+    bounds = [0, *ends.tolist()]
+    return [
+        Stretch(s, list(zip(lon[a:b], lat[a:b], strict=True)), length, seconds)
+        for s, a, b, length, seconds in zip(
+            seg.tolist(),
+            bounds[:-1],
+            bounds[1:],
+            graph.seg_length[seg].tolist(),
+            graph.edge_time[e].tolist(),
+            strict=True,
+        )
+    ]
 
 
 def off_network(a: LonLat, b: LonLat, duration_s: float) -> Stretch:
-    return Stretch(-1, _dedup([a, b]), duration_s)
+    coords = _dedup([a, b])
+    return Stretch(-1, coords, _length(coords), duration_s)
 
 
 def make_route(graph: WalkGraph, legs: list[list[Stretch]]) -> Route:
     """Join legs (one per waypoint-to-waypoint hop) into a route with steps."""
-    lengths = _stretch_lengths([s for leg in legs for s in leg])
     coords: list[LonLat] = []
     steps: list[Step] = []
     duration = 0.0
     distance = 0.0
-    i = 0
     for n, leg in enumerate(legs):
-        leg_lengths = lengths[i : i + len(leg)]
-        i += len(leg)
-        for stretch, length in zip(leg, leg_lengths, strict=True):
+        for stretch in leg:
             if coords and stretch.coords and coords[-1] == stretch.coords[0]:
                 coords.extend(stretch.coords[1:])
             else:
                 coords.extend(stretch.coords)
             duration += stretch.duration_s
-            distance += length
-        steps.extend(_steps(graph, leg, leg_lengths))
+            distance += stretch.length_m
+        steps.extend(_steps(graph, leg))
         last = n == len(legs) - 1
         name = steps[-1].name if steps else ""
         steps.append(Step(name, "Arrive" if last else "Arrive at waypoint", 0.0, 0.0))
@@ -108,46 +142,41 @@ def make_route(graph: WalkGraph, legs: list[list[Stretch]]) -> Route:
 
 @dataclass(slots=True)
 class _Group:
-    name: str
-    label: str
+    key: tuple[int, int]  # (name index, or -1 and the highway class when unnamed)
     coords: list[LonLat]
     distance_m: float
     duration_s: float
 
-    def add(self, stretch: Stretch, length_m: float) -> None:
+    def add(self, stretch: Stretch) -> None:
         if self.coords and stretch.coords and self.coords[-1] == stretch.coords[0]:
             self.coords.extend(stretch.coords[1:])
         else:
             self.coords.extend(stretch.coords)
-        self.distance_m += length_m
+        self.distance_m += stretch.length_m
         self.duration_s += stretch.duration_s
 
 
-def _steps(graph: WalkGraph, leg: list[Stretch], lengths: list[float]) -> list[Step]:
+def _steps(graph: WalkGraph, leg: list[Stretch]) -> list[Step]:
     groups: list[_Group] = []
     # Off-network walking before the first street belongs to the first step.
-    pending = _Group("", "", [], 0.0, 0.0)
-    for stretch, length in zip(leg, lengths, strict=True):
+    pending = _Group((-1, -1), [], 0.0, 0.0)
+    for stretch in leg:
         if stretch.seg < 0:
-            (groups[-1] if groups else pending).add(stretch, length)
+            (groups[-1] if groups else pending).add(stretch)
             continue
-        if length <= 0.0:
+        if stretch.length_m <= 0.0:
             # Starting exactly on an intersection leaves an empty stretch on
             # whichever segment was snapped to; it names no street walked.
             continue
-        name = graph.segment_name(stretch.seg)
-        highway = graph.segment_highway(stretch.seg)
-        label = name or f"the {_CLASS_LABEL.get(highway, 'road')}"
-        if not groups or groups[-1].label != label:
-            group = _Group(name, label, [], 0.0, 0.0)
-            if not groups:
-                group.coords, group.distance_m, group.duration_s = (
-                    pending.coords,
-                    pending.distance_m,
-                    pending.duration_s,
-                )
-            groups.append(group)
-        groups[-1].add(stretch, length)
+        name_i = int(graph.seg_name[stretch.seg])
+        key = (name_i, -1) if name_i >= 0 else (-1, int(graph.seg_highway[stretch.seg]))
+        if not groups or groups[-1].key != key:
+            if groups:
+                groups.append(_Group(key, [], 0.0, 0.0))
+            else:
+                pending.key = key
+                groups.append(pending)
+        groups[-1].add(stretch)
     if not groups:
         if pending.distance_m <= 0:
             return []
@@ -156,15 +185,18 @@ def _steps(graph: WalkGraph, leg: list[Stretch], lengths: list[float]) -> list[S
     steps: list[Step] = []
     previous: _Group | None = None
     for group in groups:
+        name_i, highway_i = group.key
+        name = graph.names[name_i] if name_i >= 0 else ""
+        label = name or f"the {_CLASS_LABEL.get(graph.highways[highway_i], 'road')}"
         if previous is None:
             heading = _bearing(group.coords, from_start=True)
             if heading is None:
-                text = f"Walk on {group.label}"
+                text = f"Walk on {label}"
             else:
-                text = f"Head {_COMPASS[int((heading + 22.5) % 360 // 45)]} on {group.label}"
+                text = f"Head {_COMPASS[int((heading + 22.5) % 360 // 45)]} on {label}"
         else:
-            text = f"{_turn(previous.coords, group.coords)} onto {group.label}"
-        steps.append(Step(group.name, text, group.distance_m, group.duration_s))
+            text = f"{_turn(previous.coords, group.coords)} onto {label}"
+        steps.append(Step(name, text, group.distance_m, group.duration_s))
         previous = group
     return steps
 
@@ -209,19 +241,8 @@ def _dedup(coords: list[LonLat]) -> list[LonLat]:
     return out
 
 
-def _stretch_lengths(stretches: list[Stretch]) -> list[float]:
-    """Geodesic length of each stretch's polyline, in one vectorised pass."""
-    flat = [c for s in stretches for c in s.coords]
-    if len(flat) < 2:
-        return [0.0] * len(stretches)
-    arr = np.asarray(flat, dtype=np.float64)
-    hop = haversine_m(arr[:-1, 1], arr[:-1, 0], arr[1:, 1], arr[1:, 0])
-    cum = np.concatenate([[0.0], np.cumsum(hop)])
-    out = []
-    start = 0
-    for s in stretches:
-        end = start + len(s.coords)
-        # Hops inside the stretch only; the hop joining two stretches is not walked.
-        out.append(float(cum[end - 1] - cum[start]) if end - start >= 2 else 0.0)
-        start = end
-    return out
+def _length(coords: list[LonLat]) -> float:
+    return sum(
+        haversine_one(lat1, lon1, lat2, lon2)
+        for (lon1, lat1), (lon2, lat2) in itertools.pairwise(coords)
+    )

@@ -10,13 +10,22 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._cache import load_graph
-from ._geo import haversine_m
+from ._geo import haversine_one
 from ._graph import WalkGraph
 from ._options import BuildOptions
-from ._route import Position, Stretch, make_route, node_position, off_network, on_segment
-from ._search import Searcher, along_segment, ends_of
+from ._route import (
+    Position,
+    Stretch,
+    make_route,
+    node_position,
+    off_network,
+    on_segment,
+    whole_edges,
+)
+from ._search import Searcher, along_segment, end_of, ends_of
 from ._snap import SnapIndex, Snaps
 from ._types import Point, Route
 from .errors import NoRoute, PointNotOnNetwork
@@ -27,7 +36,7 @@ DEFAULT_SNAP_LIMIT_M = 300.0
 # A first route search is bounded by this many times the straight-line time,
 # plus a margin; only a route that detours more (a river, a fenced railway)
 # pays for a second, unbounded search.
-_ROUTE_DETOUR = 1.6
+_ROUTE_DETOUR = 2.5
 _ROUTE_MARGIN_S = 300.0
 
 
@@ -136,48 +145,45 @@ class GraphRouter:
 
         The search runs backwards from the target on the reversed graph and stops
         at ``max_seconds``, so its cost grows with the area reachable in that
-        time, not with the size of the graph.
+        time, not with the size of the graph. Raises PointNotOnNetwork only for
+        the target; sources that cannot snap are reported, not raised.
         """
-        n = len(sources)
         # One batch: the target and every source share a KD-tree query.
         both = self._snap([target, *sources])
         if not both.ok[0]:
             raise self._not_on_network(target, both, 0)
-        t_seg, t_along = int(both.seg[0]), float(both.along_m[0])
-        t_off = float(both.off_m[0]) / self.speed_mps
-        s = both.rows(slice(1, None))
-        if n == 0:
-            return Reach([], [])
-        g = self.graph
-        t_ends = ends_of(g, both.seg[:1], both.along_m[:1])
-        seeds = [
-            (int(node[0]), float(cost[0]))
-            for node, cost in ((t_ends.u, t_ends.from_u), (t_ends.v, t_ends.from_v))
-            if math.isfinite(cost[0])
-        ]
-        budget = max_seconds - t_off
-        total = np.full(n, np.inf)
-        if budget >= 0 and seeds:
-            cost = self._searcher.costs_to(seeds, budget)
-            src = ends_of(g, s.seg, s.along_m)
-            on_net = np.minimum(src.to_u + cost[src.u], src.to_v + cost[src.v])
-            for i in np.flatnonzero(s.ok & (s.seg == t_seg)):
-                direct = along_segment(g, t_seg, float(s.along_m[i]), t_along)
-                on_net[i] = min(on_net[i], direct)
-            total = on_net + s.off_m / self.speed_mps + t_off
+        total = self._seconds_to(both, max_seconds)
+        for i, source in enumerate(sources):
+            if source == target:
+                total[i] = 0.0  # walks nowhere, as route() has it
         seconds: list[float | None] = []
         reasons: list[Unreachable | None] = []
-        for ok, value in zip(s.ok.tolist(), total.tolist(), strict=True):
-            if not ok:
-                seconds.append(None)
-                reasons.append(Unreachable.OFF_NETWORK)
-            elif value <= max_seconds:
+        for ok, value in zip(both.ok[1:].tolist(), total.tolist(), strict=True):
+            if ok and value <= max_seconds:
                 seconds.append(value)
                 reasons.append(None)
             else:
                 seconds.append(None)
-                reasons.append(Unreachable.BEYOND_LIMIT)
+                reasons.append(Unreachable.BEYOND_LIMIT if ok else Unreachable.OFF_NETWORK)
         return Reach(seconds, reasons)
+
+    def _seconds_to(self, snaps: Snaps, max_seconds: float) -> NDArray[np.float64]:
+        """Seconds from rows 1.. of ``snaps`` to row 0; ``inf`` beyond ``max_seconds``."""
+        g = self.graph
+        t_seg, t_along = int(snaps.seg[0]), float(snaps.along_m[0])
+        t_off = float(snaps.off_m[0]) / self.speed_mps
+        s = snaps.rows(slice(1, None))
+        seeds = [(node, cost) for node, cost, _ in end_of(g, t_seg, t_along).seeds_in()]
+        budget = max_seconds - t_off
+        if budget < 0 or not seeds or len(s.ok) == 0:
+            return np.full(len(s.ok), np.inf)
+        cost = self._searcher.costs_to(seeds, budget)
+        src = ends_of(g, s.seg, s.along_m)
+        on_net = np.minimum(src.to_u + cost[src.u], src.to_v + cost[src.v])
+        # On the target's own segment the walk may not pass an intersection at all.
+        for i in np.flatnonzero(s.ok & (s.seg == t_seg)):
+            on_net[i] = min(on_net[i], along_segment(g, t_seg, float(s.along_m[i]), t_along))
+        return np.asarray(on_net + s.off_m / self.speed_mps + t_off)
 
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
         stops = [a, b] if via is None else [a, via, b]
@@ -187,42 +193,18 @@ class GraphRouter:
 
     def _leg(self, a: Snapped, b: Snapped) -> list[Stretch]:
         g = self.graph
-        ea = ends_of(g, np.array([a.segment]), np.array([a.along_m]))
-        eb = ends_of(g, np.array([b.segment]), np.array([b.along_m]))
-        # (node, seconds, is the segment's last node); one-ways leave infinite costs out.
-        seeds = [
-            s
-            for s in (
-                (int(ea.v[0]), float(ea.to_v[0]), True),
-                (int(ea.u[0]), float(ea.to_u[0]), False),
-            )
-            if math.isfinite(s[1])
-        ]
-        exits = [
-            e
-            for e in (
-                (int(eb.u[0]), float(eb.from_u[0]), False),
-                (int(eb.v[0]), float(eb.from_v[0]), True),
-            )
-            if math.isfinite(e[1])
-        ]
+        if a.point == b.point:
+            # Same place (an AED at the victim's door): nothing to walk, not a
+            # detour out to the street and back.
+            return [off_network((a.point.lon, a.point.lat), (b.point.lon, b.point.lat), 0.0)]
+        out_of_a = end_of(g, a.segment, a.along_m).seeds_out()
+        into_b = end_of(g, b.segment, b.along_m).seeds_in()
         direct = (
             along_segment(g, a.segment, a.along_m, b.along_m)
             if a.segment == b.segment
             else math.inf
         )
-        crow = float(
-            haversine_m(a.on_network.lat, a.on_network.lon, b.on_network.lat, b.on_network.lon)
-        )
-        found = None
-        if seeds and exits:
-            pairs_in = [(n, c) for n, c, _ in seeds]
-            pairs_out = [(n, c) for n, c, _ in exits]
-            for limit in (_ROUTE_DETOUR * crow / self.speed_mps + _ROUTE_MARGIN_S, math.inf):
-                found = self._searcher.path_from(pairs_in, pairs_out, limit)
-                # Nothing within the limit, but walking along the segment is: that's best.
-                if found is not None or limit >= direct:
-                    break
+        found = self._search_leg(a, b, out_of_a, into_b, direct)
         if found is None and not math.isfinite(direct):
             raise NoRoute(
                 f"no walking route from ({a.point.lat:.6f}, {a.point.lon:.6f}) "
@@ -235,24 +217,36 @@ class GraphRouter:
             stretches.append(on_segment(g, a.segment, a.position, b.position, forward, direct))
         else:
             _, i, j, edges = found
-            _, seconds_in, at_v = seeds[i]
+            _, seconds_in, at_v = out_of_a[i]
             end = node_position(g, a.segment, at_end=at_v)
             stretches.append(on_segment(g, a.segment, a.position, end, at_v, seconds_in))
-            stretches.extend(self._edge_stretch(e) for e in edges)
-            _, seconds_out, from_v = exits[j]
+            stretches.extend(whole_edges(g, edges))
+            _, seconds_out, from_v = into_b[j]
             start = node_position(g, b.segment, at_end=from_v)
             stretches.append(on_segment(g, b.segment, start, b.position, not from_v, seconds_out))
         stretches.append(self._approach(b, to_network=False))
         return stretches
 
-    def _edge_stretch(self, edge: int) -> Stretch:
-        g = self.graph
-        seg = int(g.edge_seg[edge])
-        forward = not bool(g.edge_rev[edge])
-        u_pos = node_position(g, seg, at_end=False)
-        v_pos = node_position(g, seg, at_end=True)
-        start, end = (u_pos, v_pos) if forward else (v_pos, u_pos)
-        return on_segment(g, seg, start, end, forward, float(g.edge_time[edge]))
+    def _search_leg(
+        self,
+        a: Snapped,
+        b: Snapped,
+        out_of_a: list[tuple[int, float, bool]],
+        into_b: list[tuple[int, float, bool]],
+        direct: float,
+    ) -> tuple[float, int, int, list[int]] | None:
+        if not out_of_a or not into_b:
+            return None
+        seeds = [(n, c) for n, c, _ in out_of_a]
+        exits = [(n, c) for n, c, _ in into_b]
+        crow = haversine_one(a.on_network.lat, a.on_network.lon, b.on_network.lat, b.on_network.lon)
+        found = None
+        for limit in (_ROUTE_DETOUR * crow / self.speed_mps + _ROUTE_MARGIN_S, math.inf):
+            found = self._searcher.path_from(seeds, exits, limit)
+            # Nothing within the limit, but walking along the segment is: that's best.
+            if found is not None or limit >= direct:
+                break
+        return found
 
     def _approach(self, p: Snapped, *, to_network: bool) -> Stretch:
         here = (p.point.lon, p.point.lat)

@@ -14,7 +14,6 @@ the whole graph on every call: ~0.1 ms at 10k intersections, ~4 ms at 1M.
 
 from __future__ import annotations
 
-import itertools
 import math
 import threading
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ._graph import WalkGraph
 
-__all__ = ["Ends", "Searcher", "ends_of"]
+__all__ = ["End", "Ends", "Searcher", "along_segment", "end_of", "ends_of"]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -67,6 +66,44 @@ def ends_of(graph: WalkGraph, seg: I64, along_m: F64) -> Ends:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class End:
+    """``Ends`` for one point, as plain floats (no numpy overhead for a single row)."""
+
+    u: int
+    v: int
+    to_u: float
+    to_v: float
+    from_u: float
+    from_v: float
+
+    def seeds_out(self) -> list[tuple[int, float, bool]]:
+        """Ways off the point: (node, seconds to it, is the segment's last node)."""
+        pairs = ((self.v, self.to_v, True), (self.u, self.to_u, False))
+        return [p for p in pairs if math.isfinite(p[1])]
+
+    def seeds_in(self) -> list[tuple[int, float, bool]]:
+        """Ways onto the point: (node, seconds from it, is the segment's last node)."""
+        pairs = ((self.u, self.from_u, False), (self.v, self.from_v, True))
+        return [p for p in pairs if math.isfinite(p[1])]
+
+
+def end_of(graph: WalkGraph, seg: int, along_m: float) -> End:
+    length = float(graph.seg_length[seg])
+    frac = min(max(along_m / length, 0.0), 1.0) if length > 0 else 0.0
+    fwd, bwd = int(graph.seg_fwd[seg]), int(graph.seg_bwd[seg])
+    t_fwd = float(graph.edge_time[fwd]) if fwd >= 0 else math.inf
+    t_bwd = float(graph.edge_time[bwd]) if bwd >= 0 else math.inf
+    return End(
+        u=int(graph.seg_u[seg]),
+        v=int(graph.seg_v[seg]),
+        to_u=frac * t_bwd,
+        to_v=(1.0 - frac) * t_fwd,
+        from_u=frac * t_fwd,
+        from_v=(1.0 - frac) * t_bwd,
+    )
+
+
 def along_segment(graph: WalkGraph, seg: int, along_from: float, along_to: float) -> float:
     """Seconds to walk one segment from one mid point to another; ``inf`` if one-way forbids."""
     length = float(graph.seg_length[seg])
@@ -84,8 +121,7 @@ class Searcher:
     Row ``n`` of each matrix is a spare node with two outgoing slots; a search
     points them at the seeds with the seeds' partial costs and starts there, so
     a mid-segment start costs one search, not one per segment end. The slots
-    are shared state, hence the lock; scipy holds the GIL while searching
-    anyway, so the lock costs no parallelism.
+    are shared state, hence the lock: searches on one router run one at a time.
     """
 
     def __init__(self, graph: WalkGraph) -> None:
@@ -94,6 +130,10 @@ class Searcher:
         self._virtual = n
         src, dst, time = graph.edge_src, graph.edge_dst, graph.edge_time
         self._forward, self._fwd_edge = _fastest_matrix(n, src, dst, time)
+        # Entries sorted by (row, column): one searchsorted maps node pairs to edges.
+        self._stride = n + 1
+        rows = np.repeat(np.arange(n + 1, dtype=np.int64), np.diff(self._forward.indptr))
+        self._fwd_keys = rows * self._stride + self._forward.indices
         self._reverse, _ = _fastest_matrix(n, dst, src, time)
         self._lock = threading.Lock()
 
@@ -143,12 +183,10 @@ class Searcher:
         return total, seed, j, self._edges_between(nodes)
 
     def _edges_between(self, nodes: list[int]) -> list[int]:
-        m = self._forward
-        edges = []
-        for a, b in itertools.pairwise(nodes):
-            lo, hi = int(m.indptr[a]), int(m.indptr[a + 1])
-            pos = lo + int(np.searchsorted(m.indices[lo:hi], b))
-            edges.append(int(self._fwd_edge[pos]))
+        """Edge ids of consecutive node pairs, via the matrix's sorted (row, column) keys."""
+        path = np.asarray(nodes, dtype=np.int64)
+        keys = path[:-1] * self._stride + path[1:]
+        edges: list[int] = self._fwd_edge[np.searchsorted(self._fwd_keys, keys)].tolist()
         return edges
 
 

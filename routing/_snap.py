@@ -85,8 +85,7 @@ class SnapIndex:
         lat_near = 0.0 if lat_min < 0 < lat_max else min(abs(lat_min), abs(lat_max))
         c_min = math.cos(math.radians(lat_far))
         c_max = math.cos(math.radians(lat_near))
-        self._lo = min(1.0, c0 / c_max)
-        self._hi = max(1.0, c0 / max(c_min, 1e-9))
+        self._hi = max(1.0, c0 / max(c_min, 1e-9), c_max / c0)
 
         n_samples = np.maximum(1, np.ceil(hop / _SPACING_M)).astype(np.int64)
         owner = np.repeat(starts, n_samples)

@@ -13,11 +13,12 @@ from responders.api.errors import install_error_handlers
 from responders.api.events import EventHub
 from responders.api.middleware import BodySizeLimit
 from responders.api.routers import aeds, alerts, health, incidents, reports, responders, route
-from responders.db.engine import create_engine, create_sessionmaker
+from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.dispatch.timers import timer_loop
 from responders.dispatch.waves import Dispatcher
 from responders.geo import load_router
 from responders.settings import Settings
+from responders.web import router as web_router
 from routing import Router
 
 __all__ = ["create_app"]
@@ -37,9 +38,11 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.db)
+        pool = await create_pool(settings.db)
         graph = router or await _load_router(settings)
         hub = EventHub(settings.db.url or "")
         app.state.engine = engine
+        app.state.pool = pool
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.router = graph
         app.state.dispatcher = graph and Dispatcher(graph, settings.dispatch, settings.region)
@@ -56,6 +59,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
             if timers:
                 timers.cancel()
             await hub.stop()
+            await pool.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -68,5 +72,6 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in _ROUTERS:
         app.include_router(module.router)
+    app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
     return app

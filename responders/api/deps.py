@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from responders.api.events import EventHub
@@ -23,6 +24,8 @@ from routing import Router
 
 __all__ = [
     "AnyCaller",
+    "PoolDep",
+    "bearer_token",
     "BearerToken",
     "ConnectionDep",
     "CurrentCoordinator",
@@ -75,10 +78,23 @@ def _token(
     return credentials.credentials
 
 
+def bearer_token(request: Request) -> str:
+    """The token of an `Authorization: Bearer` header, for routes that skip dependencies."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a bearer token is required")
+    return token.strip()
+
+
+def _pool(request: Request) -> AsyncConnectionPool:
+    return request.app.state.pool  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 RouterDep = Annotated[Router, Depends(_router)]
+PoolDep = Annotated[AsyncConnectionPool, Depends(_pool)]
 DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
 EventHubDep = Annotated[EventHub, Depends(_event_hub)]
 BearerToken = Annotated[str, Depends(_token)]

@@ -6,9 +6,10 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from responders import errors
 
@@ -72,6 +73,11 @@ async def _database(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body("database_unavailable", "the database is not reachable"), 503)
 
 
+async def _gone(request: Request, exc: Exception) -> Response:
+    # The client hung up mid-request: nobody is left to answer, and nothing went wrong here.
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(_body("internal", "internal error"), 500)
@@ -83,4 +89,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     for driver_error in (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError):
         app.add_exception_handler(driver_error, _database)
+    app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -141,7 +141,9 @@ class Cluster:
             )
 
     def _start(self) -> None:
-        port = _free_port()
+        # Keep the last port when it is free, so clients reconnect after a restart.
+        port = self._previous_port()
+        port = port if port and _port_free(port) else _free_port()
         self.port_file.write_text(str(port))
         opts = f"-p {port} -k {self.data_dir}"
         result = self._ctl(
@@ -149,6 +151,12 @@ class Cluster:
         )
         if result.returncode != 0:
             raise ClusterError(f"PostgreSQL did not start:\n{self._log_tail()}")
+
+    def _previous_port(self) -> int | None:
+        try:
+            return self.port
+        except ClusterError:
+            return None
 
     def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self._run([str(self._bin("pg_ctl")), "-D", str(self.data_dir), *args], check)
@@ -181,6 +189,15 @@ class Cluster:
             return "\n".join(self.log_file.read_text().splitlines()[-20:])
         except OSError:
             return "(no server log)"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port() -> int:

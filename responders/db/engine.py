@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from responders.db.listen import libpq_dsn
 from responders.errors import Conflict, DatabaseUnavailable
 from responders.settings import DatabaseSettings
 
-__all__ = ["create_engine", "create_sessionmaker", "translate_db_errors"]
+__all__ = ["create_engine", "create_pool", "create_sessionmaker", "translate_db_errors"]
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -27,6 +29,27 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             "options": f"-c statement_timeout={settings.statement_timeout_ms}",
         },
     )
+
+
+async def create_pool(settings: DatabaseSettings) -> AsyncConnectionPool:
+    """A driver-level autocommit pool beside the engine, for one-statement hot paths: it
+    saves the transaction round trips and the ORM pool's bookkeeping (see `bench/`)."""
+    if not settings.url:
+        raise DatabaseUnavailable("no database configured: set DATABASE_URL or EHBO_DB_URL")
+    pool = AsyncConnectionPool(
+        libpq_dsn(settings.url),
+        min_size=1,
+        max_size=settings.pool_size,
+        timeout=settings.connect_timeout_s,
+        kwargs={
+            "autocommit": True,
+            "connect_timeout": max(1, int(settings.connect_timeout_s)),
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        },
+        open=False,
+    )
+    await pool.open(wait=False)
+    return pool
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, text
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from responders.availability import windows_to_multirange
 from responders.db.engine import translate_db_errors
@@ -19,7 +21,7 @@ from responders.db.tables import (
     Responder,
     ResponderToken,
 )
-from responders.errors import InvalidInput, NotFound, Unauthorized
+from responders.errors import DatabaseUnavailable, InvalidInput, NotFound, Unauthorized
 from responders.schemas.common import GeoPoint
 from responders.schemas.responders import (
     AvailabilityUpdate,
@@ -128,34 +130,32 @@ async def _upsert_device(session: AsyncSession, responder_id: int, data: DeviceC
     return (await session.scalars(statement, execution_options={"populate_existing": True})).one()
 
 
-_LOCATION_UPSERT = text(
-    """
+_LOCATION_UPSERT = """
     INSERT INTO live_locations (responder_id, location, accuracy_m, updated_at)
-    SELECT t.responder_id, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :accuracy, now()
+    SELECT t.responder_id, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
+           %(accuracy)s, now()
     FROM responder_tokens t
-    WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL
+    WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL
     ON CONFLICT (responder_id) DO UPDATE
     SET location = EXCLUDED.location, accuracy_m = EXCLUDED.accuracy_m,
         updated_at = EXCLUDED.updated_at
     RETURNING responder_id
-    """
-)
+"""
 
 
-async def update_live_location(conn: AsyncConnection, token: str, data: LocationUpdate) -> int:
-    """The hottest write: authenticate and overwrite the latest point in one statement."""
-    params = {
-        "lat": data.lat,
-        "lon": data.lon,
-        "accuracy": data.accuracy_m,
-        "token_hash": hash_token(token),
-    }
-    with translate_db_errors():
-        responder_id = (await conn.execute(_LOCATION_UPSERT, params)).scalar_one_or_none()
-        await conn.commit()
-    if responder_id is None:
+async def update_live_location(pool: AsyncConnectionPool, token: str, data: LocationUpdate) -> int:
+    """The hottest write: authenticate and overwrite the latest point in one statement,
+    one round trip (an autocommit connection of the app's driver-level pool)."""
+    params = {"lat": data.lat, "lon": data.lon, "accuracy": data.accuracy_m,
+              "token_hash": hash_token(token)}
+    try:
+        async with pool.connection() as conn:
+            row = await (await conn.execute(_LOCATION_UPSERT, params)).fetchone()
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise DatabaseUnavailable("the database is not reachable") from exc
+    if row is None:
         raise Unauthorized("invalid or revoked token")
-    return int(responder_id)
+    return int(row[0])
 
 
 async def erase_responder(session: AsyncSession, responder_id: int) -> None:

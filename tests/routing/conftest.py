@@ -1,5 +1,9 @@
 """Fixtures for the routing tests: real extracts built once per session, and
-hand-made OSM XML for the walking rules."""
+hand-made OSM XML for the walking rules.
+
+Test modules take everything from here as fixtures and never import this
+module: another conftest.py higher up would shadow the name ``conftest``.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,12 @@ SHARED_OSM = Path(__file__).resolve().parents[3] / "shared" / "osm"
 Node = tuple[int, float, float]
 Way = tuple[int, list[int], dict[str, str]]
 WriteOsm = Callable[[Iterable[Node], Iterable[Way]], Path]
+
+
+@pytest.fixture(scope="session")
+def shared_osm() -> Path:
+    """The extracts in shared/osm beside the project (read in place, never copied)."""
+    return SHARED_OSM
 
 
 @pytest.fixture(scope="session")

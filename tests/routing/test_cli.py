@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_OSM
 
 from routing import BuildOptions, build_command, cache_path, load_graph
 
@@ -28,8 +27,8 @@ def _fail(*_: object) -> None:
     raise AssertionError("should have been a cache hit")
 
 
-def test_build_command_on_a_shared_extract(tmp_path: Path) -> None:
-    path = SHARED_OSM / "amsterdam-oost.osm.pbf"
+def test_build_command_on_a_shared_extract(tmp_path: Path, shared_osm: Path) -> None:
+    path = shared_osm / "amsterdam-oost.osm.pbf"
     if not path.is_file():
         pytest.skip("shared extract not present")
     assert "amsterdam-oost.osm.pbf" in build_command(str(path), str(tmp_path))

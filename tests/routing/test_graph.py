@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import SHARED_OSM
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -64,8 +65,8 @@ def test_smaller_components_kept_on_request(helsinki_pbf) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("name", ["amsterdam-oost.osm.pbf", "liechtenstein.osm.pbf"])
-def test_shared_extracts_build(name: str) -> None:
-    path = SHARED_OSM / name
+def test_shared_extracts_build(name: str, shared_osm: Path) -> None:
+    path = shared_osm / name
     if not path.is_file():
         pytest.skip(f"{path} not present")
     g = graph_from_osm_file(path)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WriteOsm
 
 from routing import GraphRouter, Point, graph_from_osm_file, graph_from_osmnx
+
+WriteOsm = Callable[..., Path]  # the write_osm fixture
+
 
 osmnx = pytest.importorskip("osmnx")
 

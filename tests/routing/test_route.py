@@ -5,12 +5,16 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Reference, WriteOsm
 
 from routing import BuildOptions, GraphRouter, NoRoute, Point, Route, graph_from_osm_file
+
+WriteOsm = Callable[..., Path]  # the write_osm fixture
+Reference = Callable[[GraphRouter, Point, Point], float]  # reference_seconds
 
 R = 6_371_008.8
 
@@ -58,6 +62,7 @@ def test_route_length_is_the_length_of_its_geometry(helsinki: GraphRouter) -> No
 def test_route_duration_is_the_shortest_time(
     helsinki: GraphRouter, reference_seconds: Reference
 ) -> None:
+
     pts = random_points(helsinki, 12, 30)
     for a, b in zip(pts[::2], pts[1::2], strict=True):
         assert helsinki.route(a, b).duration_s == pytest.approx(
@@ -89,6 +94,14 @@ def test_via_route_passes_through_the_via_point(helsinki: GraphRouter) -> None:
     assert route.distance_m >= helsinki.route(A, B).distance_m
     instructions = [s.instruction for s in route.steps]
     assert instructions.count("Arrive at waypoint") == 1 and instructions[-1] == "Arrive"
+
+
+def test_via_at_the_destination_adds_nothing(helsinki: GraphRouter) -> None:
+    direct = helsinki.route(A, B)
+    via_b = helsinki.route(A, B, via=B)
+    assert via_b.distance_m == pytest.approx(direct.distance_m, abs=1e-6)
+    assert via_b.coordinates == direct.coordinates
+    assert helsinki.route(A, A).to_geojson()["geometry"]["coordinates"] == [[A.lon, A.lat]] * 2
 
 
 def test_steps_read_like_directions(helsinki: GraphRouter) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
-from conftest import WriteOsm
 
 from routing import BuildOptions, GraphBuildError, GraphRouter, Point, graph_from_osm_file
+
+WriteOsm = Callable[..., Path]  # the write_osm fixture
 from routing._rules import Direction, walk_direction
 
 LAT = 60.0

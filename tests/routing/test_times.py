@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-from conftest import Reference
 
 from routing import GraphRouter, Point, PointNotOnNetwork, Router, Unreachable
+
+Reference = Callable[[GraphRouter, Point, Point], float]  # reference_seconds
 
 
 def _near_network(router: GraphRouter, rng: np.random.Generator, n: int) -> list[Point]:
@@ -30,6 +32,7 @@ def test_graph_router_is_a_router(helsinki: GraphRouter) -> None:
 def test_times_equal_an_independent_dijkstra(
     helsinki: GraphRouter, reference_seconds: Reference
 ) -> None:
+
     rng = np.random.default_rng(42)
     targets = [p for p in _near_network(helsinki, rng, 40) if helsinki.covers(p)][:10]
     pairs = 0
@@ -80,11 +83,14 @@ def test_target_off_the_network_raises(helsinki: GraphRouter) -> None:
         helsinki.times_to(Point(60.10, 24.95), [Point(60.1699, 24.9384)], 600)
 
 
-def test_target_itself_as_source_costs_nothing_on_the_network(helsinki: GraphRouter) -> None:
+def test_target_itself_as_source_walks_nowhere(helsinki: GraphRouter) -> None:
     p = Point(60.1699, 24.9384)
-    (seconds,) = helsinki.times_to(p, [p], 600)
-    off = helsinki.snap(p).distance_m
-    assert seconds == pytest.approx(2 * off / helsinki.speed_mps, abs=1e-9)
+    assert helsinki.snap(p).distance_m > 0
+    assert helsinki.times_to(p, [p], 600) == [0.0]
+    assert helsinki.route(p, p).duration_s == 0.0
+    # A neighbour a metre away still walks out to the street and back.
+    (near,) = helsinki.times_to(p, [Point(p.lat + 1e-5, p.lon)], 600)
+    assert near is not None and near > 0
 
 
 def test_faster_speed_scales_times(helsinki: GraphRouter) -> None:

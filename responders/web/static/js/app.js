@@ -1,0 +1,443 @@
+// The volunteer's screen: what a push opens. Alert list, one alert (role, route, answers),
+// the stand-down, registration and availability. Routes are in the URL fragment:
+// #/alerts, #/alerts/<id>, #/availability, #/register, #/signin (a push may open ?alert=<id>).
+/* global L */
+import {
+  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, fmtAgo, fmtDistance,
+  fmtMinutes, h, lonLat, makeApi, parseCoordinate, say, show, tokenStore,
+} from "./common.js";
+import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
+
+const store = tokenStore("app");
+const api = makeApi(() => store.get());
+const POLL_MS = 2000;
+const VIEWS = ["signin", "register", "list", "alert", "availability"];
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const STAND_DOWN = {
+  closed: "Stand down: the incident is closed. Thank you for your help.",
+  cancelled: "Stand down: the incident was cancelled. You are not needed.",
+  no_longer_needed: "Stand down: enough volunteers are on their way. You are no longer needed. Thank you!",
+};
+
+let pollTimer = null;
+let otherPlaces = []; // places the form does not edit, kept as they are on save
+let alertView = null; // {id, map, layers, signature, routeDrawn, delivered}
+
+function announce(text) {
+  $("#announce").textContent = text;
+}
+
+function errorText(error) {
+  return error instanceof ApiError ? error.describe() : error.message;
+}
+
+function handleAuth(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    store.clear();
+    go("#/signin");
+    return true;
+  }
+  return false;
+}
+
+// ---------- routing ----------
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function route() {
+  clearTimeout(pollTimer);
+  const hash = location.hash || "";
+  const signedIn = Boolean(store.get());
+  show($("#nav"), signedIn);
+  let match;
+  if (hash === "#/register") return view("register");
+  if (!signedIn) return view("signin");
+  if ((match = /^#\/alerts\/(\d+)$/.exec(hash))) return openAlert(Number(match[1]));
+  if (hash === "#/availability") return openAvailability();
+  if (hash === "#/signin") return view("signin");
+  return openList();
+}
+
+function view(name) {
+  for (const v of VIEWS) show($(`#view-${v}`), v === name);
+  if (name !== "alert" && alertView) {
+    alertView.map.remove();
+    alertView = null;
+  }
+  if (name === "signin") $("#signin-token").focus();
+}
+
+// ---------- sign-in and registration ----------
+
+async function onSignIn(event) {
+  event.preventDefault();
+  const token = $("#signin-token").value.trim();
+  if (!token) return say($("#signin-message"), "Enter your volunteer token.");
+  store.set(token, $("#signin-remember").checked);
+  try {
+    await api("/responders/me");
+  } catch (error) {
+    store.clear();
+    return say($("#signin-message"), error instanceof ApiError && error.status === 401
+      ? "That token was not accepted." : errorText(error));
+  }
+  $("#signin-token").value = "";
+  say($("#signin-message"), "");
+  go("#/alerts");
+}
+
+async function onRegister(event) {
+  event.preventDefault();
+  const message = $("#register-message");
+  const fields = { name: "#reg-name", phone: "#reg-phone", email: "#reg-email", expires: "#reg-expires" };
+  for (const [name, selector] of Object.entries(fields)) {
+    if (!$(selector).value.trim()) {
+      $(selector).focus();
+      return say(message, `Please fill in: ${$(`label[for="${selector.slice(1)}"]`).textContent}.`);
+    }
+  }
+  const body = {
+    name: $("#reg-name").value.trim(),
+    phone: $("#reg-phone").value.trim(),
+    email: $("#reg-email").value.trim(),
+    qualifications: [{ kind: $("#reg-qualification").value, expires_on: $("#reg-expires").value }],
+  };
+  try {
+    const registered = await api("/responders", { method: "POST", body });
+    $("#reg-token").value = registered.token;
+    show($("#register-form"), false);
+    show($("#register-done"), true);
+    $("#reg-token").focus();
+    $("#reg-token").select();
+  } catch (error) {
+    say(message, errorText(error));
+  }
+}
+
+function onRegisterContinue() {
+  store.set($("#reg-token").value, true);
+  $("#reg-token").value = "";
+  show($("#register-form"), true);
+  show($("#register-done"), false);
+  go("#/availability");
+}
+
+// ---------- the alert list ----------
+
+async function openList() {
+  view("list");
+  try {
+    const alerts = await api("/alerts");
+    const items = alerts.map((a) => h("li", {},
+      h("button", { type: "button", onclick: () => { location.hash = `#/alerts/${a.id}`; } },
+        h("span", {}, h("strong", {}, KINDS[a.incident.kind]), h("br"),
+          h("span", { class: "hint" }, `${a.incident.address || "Location on the map"} · ${fmtAgo(a.created_at)}`)),
+        badge(ALERT_STATUS[a.status], `s-${a.status}`))));
+    $("#alert-list").replaceChildren(...(items.length ? items
+      : [h("li", { class: "empty" }, "No alerts. When someone near you needs help, your phone will ring.")]));
+  } catch (error) {
+    if (handleAuth(error)) return;
+    $("#alert-list").replaceChildren(h("li", { class: "message error" }, errorText(error)));
+  }
+  pollTimer = setTimeout(() => { if (location.hash === "#/alerts" || !location.hash) openList(); }, POLL_MS * 2);
+}
+
+// ---------- one alert ----------
+
+async function openAlert(id) {
+  view("alert");
+  if (!alertView || alertView.id !== id) {
+    if (alertView) alertView.map.remove();
+    const { map, ready } = createMap($("#alert-map"), { label: "Your route to the incident" });
+    alertView = { id, map, ready, layer: L.layerGroup().addTo(map), signature: "", routeDrawn: false, delivered: false };
+    say($("#alert-message"), "");
+    $("#alert-buttons").replaceChildren();
+  }
+  if (!alertView.delivered) {
+    alertView.delivered = true;
+    // The screen is open: tell dispatch the alert reached the volunteer. Late or repeated
+    // receipts change nothing, so errors here are not worth showing.
+    api(`/alerts/${id}/delivered`, { method: "POST" }).catch(() => {});
+  }
+  await refreshAlert(id);
+}
+
+async function refreshAlert(id) {
+  clearTimeout(pollTimer);
+  if (!alertView || alertView.id !== id) return;
+  try {
+    renderAlert(await api(`/alerts/${id}`));
+  } catch (error) {
+    if (handleAuth(error)) return;
+    say($("#alert-message"), errorText(error));
+  }
+  if (alertView && alertView.id === id) pollTimer = setTimeout(() => refreshAlert(id), POLL_MS);
+}
+
+function roleBox(a) {
+  const box = $("#role-box");
+  box.className = `role-box ${a.role}`;
+  if (a.role === "via_aed" && a.aed) {
+    const where = a.aed.address || "the marked spot";
+    const code = a.aed.cabinet_code
+      ? [", code ", h("span", { class: "code" }, a.aed.cabinet_code)]
+      : [];
+    box.replaceChildren(
+      h("div", {}, `Fetch the AED at ${where} first`, ...code),
+      h("div", { class: "sub" }, [a.aed.description, "then go to the victim"].filter(Boolean).join(" · ")));
+  } else {
+    box.replaceChildren(h("div", {}, "Go straight to the victim"),
+      h("div", { class: "sub" }, "Start CPR if they are not breathing normally."));
+  }
+}
+
+function renderAlert(a) {
+  $("#alert-title").textContent = KINDS[a.incident.kind];
+  const status = $("#alert-status");
+  status.textContent = ALERT_STATUS[a.status];
+  status.className = `badge s-${a.status}`;
+  $("#alert-age").textContent = `alerted ${fmtAgo(a.created_at)}`;
+  const standDown = $("#stand-down");
+  const stoodDown = a.status === "stood_down";
+  show(standDown, stoodDown);
+  standDown.textContent = stoodDown ? STAND_DOWN[a.stand_down_reason] || "Stand down." : "";
+  roleBox(a);
+  $("#alert-where").textContent = a.incident.location
+    ? `Where: ${a.incident.address || "see the map"}`
+    : "The address is shown when you accept.";
+  $("#alert-notes").textContent = a.incident.notes || "";
+  const props = a.route && a.route.properties;
+  $("#fact-time").textContent = fmtMinutes(props ? props.duration_s : a.walk_seconds);
+  $("#fact-distance").textContent = props ? fmtDistance(props.distance_m) : "…";
+  drawAlertMap(a);
+  const signature = `${a.status}|${a.stand_down_reason}|${a.incident.status}`;
+  if (signature !== alertView.signature) {
+    const first = alertView.signature === "";
+    alertView.signature = signature;
+    renderButtons(a);
+    if (!first) announce(stoodDown ? standDown.textContent : `Alert ${ALERT_STATUS[a.status].toLowerCase()}.`);
+  }
+}
+
+function drawAlertMap(a) {
+  const key = `${Boolean(a.route)}|${Boolean(a.incident.location)}`;
+  if (alertView.mapKey === key) return;
+  alertView.mapKey = key;
+  const layer = alertView.layer;
+  layer.clearLayers();
+  const points = [];
+  if (a.route) {
+    L.geoJSON(a.route, { interactive: false, style: { color: a.role === "via_aed" ? "#1e7b34" : "#0b5cad", weight: 5, opacity: 0.85 } }).addTo(layer);
+    const [slon, slat] = a.route.geometry.coordinates[0];
+    L.marker([slat, slon], { icon: divIcon("vol-icon", "You", 30), keyboard: false, title: "You" }).addTo(layer);
+    points.push([slat, slon]);
+  }
+  if (a.aed && a.aed.location) {
+    const at = lonLat(a.aed.location);
+    L.marker(at, { icon: aedIcon(), keyboard: false, title: "AED" }).addTo(layer);
+    points.push(at);
+  }
+  if (a.incident.location) {
+    const at = lonLat(a.incident.location);
+    L.marker(at, { icon: incidentIcon(), keyboard: false, title: "Victim", zIndexOffset: 1000 }).addTo(layer);
+    points.push(at);
+  }
+  alertView.ready.then(() => {
+    if (points.length > 1) alertView.map.fitBounds(points, { padding: [30, 30], maxZoom: 18 });
+    else if (points.length === 1) alertView.map.setView(points[0], 17);
+  });
+}
+
+function renderButtons(a) {
+  const box = $("#alert-buttons");
+  const incidentOpen = a.incident.status === "active";
+  const buttons = [];
+  if (["queued", "sent", "delivered", "expired"].includes(a.status) && incidentOpen) {
+    buttons.push(h("button", { type: "button", class: "big ok", onclick: () => answer(a.id, "accept") }, "Accept: I'm going"));
+    buttons.push(h("button", { type: "button", class: "big secondary", onclick: () => answer(a.id, "decline") }, "Decline: I can't go"));
+  } else if (a.status === "accepted" && incidentOpen) {
+    buttons.push(h("button", { type: "button", class: "big", onclick: () => answer(a.id, "arrived") }, "I have arrived"));
+    buttons.push(h("button", { type: "button", class: "big secondary", onclick: () => answer(a.id, "decline") }, "I can't go after all"));
+  } else if (a.status === "arrived") {
+    buttons.push(h("p", { class: "message ok" }, "You are on scene. Thank you! Follow the dispatcher's instructions on the phone."));
+  } else if (a.status === "declined") {
+    buttons.push(h("p", { class: "message warn" }, "You declined this alert. Thank you for answering."));
+  } else if (a.status === "failed") {
+    buttons.push(h("p", { class: "message warn" }, "This alert could not be delivered in time."));
+  } else if (!incidentOpen && a.status !== "stood_down") {
+    buttons.push(h("p", { class: "message warn" }, `This incident is ${INCIDENT_STATUS[a.incident.status].toLowerCase()}.`));
+  }
+  const hadFocus = box.contains(document.activeElement);
+  box.replaceChildren(...buttons);
+  if (hadFocus && box.querySelector("button")) box.querySelector("button").focus();
+}
+
+async function answer(id, action) {
+  const message = $("#alert-message");
+  for (const b of document.querySelectorAll("#alert-buttons button")) b.disabled = true;
+  try {
+    const result = await api(`/alerts/${id}/${action}`, { method: "POST" });
+    say(message, "");
+    announce(`Alert ${ALERT_STATUS[result.status].toLowerCase()}.`);
+  } catch (error) {
+    if (handleAuth(error)) return;
+    say(message, errorText(error));
+  }
+  await refreshAlert(id);
+  for (const b of document.querySelectorAll("#alert-buttons button")) b.disabled = false;
+}
+
+// ---------- availability ----------
+
+async function openAvailability() {
+  view("availability");
+  try {
+    renderMe(await api("/responders/me"));
+  } catch (error) {
+    if (!handleAuth(error)) say($("#availability-message"), errorText(error), "error");
+  }
+}
+
+function renderMe(me) {
+  const paused = me.status === "paused";
+  let text = `${me.name}: active, you can be alerted.`;
+  if (paused) {
+    text = me.paused_until
+      ? `${me.name}: paused until ${new Date(me.paused_until).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })}.`
+      : `${me.name}: paused until you resume.`;
+  }
+  $("#me-status").textContent = text;
+  $("#me-status").dataset.status = me.status;
+  renderPlaces(me.places);
+  otherPlaces = me.places.filter((p, i) => !isEdited(me.places, p, i));
+}
+
+function isEdited(places, place, index) {
+  return (place.kind === "home" || place.kind === "work")
+    && places.findIndex((p) => p.kind === place.kind) === index;
+}
+
+function renderPlaces(places) {
+  const box = $("#places");
+  const sets = ["home", "work"].map((kind) => {
+    const place = places.find((p) => p.kind === kind);
+    const window = place && place.windows[0];
+    const id = (name) => `place-${kind}-${name}`;
+    const at = place ? lonLat(place.location) : null;
+    const days = DAYS.map((day) => h("label", { class: "check", for: id(day) },
+      h("input", { id: id(day), type: "checkbox", checked: window ? window.days.includes(day) : false }), day));
+    return h("fieldset", { dataset: { kind } },
+      h("legend", {}, kind === "home" ? "Home" : "Work"),
+      h("label", { for: id("label") }, "Address or name"),
+      h("input", { id: id("label"), value: (place && place.label) || "", maxlength: 200 }),
+      h("div", { class: "row" },
+        h("div", {}, h("label", { for: id("lat") }, "Latitude"), h("input", { id: id("lat"), inputmode: "decimal", value: at ? at[0].toFixed(6) : "" })),
+        h("div", {}, h("label", { for: id("lon") }, "Longitude"), h("input", { id: id("lon"), inputmode: "decimal", value: at ? at[1].toFixed(6) : "" }))),
+      h("p", { class: "hint" }, "Days"),
+      h("div", { class: "row" }, ...days),
+      h("div", { class: "row" },
+        h("div", {}, h("label", { for: id("start") }, "From"), h("input", { id: id("start"), type: "time", value: window ? window.start : "" })),
+        h("div", {}, h("label", { for: id("end") }, "Until"), h("input", { id: id("end"), type: "time", value: window ? window.end : "" }))));
+  });
+  box.replaceChildren(...sets);
+}
+
+function placesFromForm() {
+  const out = [];
+  for (const kind of ["home", "work"]) {
+    const get = (name) => $(`#place-${kind}-${name}`).value.trim();
+    const lat = parseCoordinate(get("lat"), -90, 90);
+    const lon = parseCoordinate(get("lon"), -180, 180);
+    if (get("lat") === "" && get("lon") === "") continue;
+    if (lat === null || lon === null) throw new Error(`${kind}: enter both latitude and longitude as numbers`);
+    const days = DAYS.filter((day) => $(`#place-${kind}-${day}`).checked);
+    const windows = [];
+    if (days.length && get("start") && get("end")) windows.push({ days, start: get("start"), end: get("end") });
+    const place = { kind, location: { lat, lon }, windows };
+    if (get("label")) place.label = get("label");
+    out.push(place);
+  }
+  for (const p of otherPlaces) {
+    const [lat, lon] = lonLat(p.location);
+    out.push({ kind: p.kind, label: p.label || undefined, location: { lat, lon }, windows: p.windows });
+  }
+  return out;
+}
+
+async function updateAvailability(body, done) {
+  const message = $("#availability-message");
+  try {
+    renderMe(await api("/responders/me/availability", { method: "PUT", body }));
+    say(message, done, "ok");
+  } catch (error) {
+    if (!handleAuth(error)) say(message, errorText(error), "error");
+  }
+}
+
+async function onPause(event) {
+  event.preventDefault();
+  const hours = Number($("#pause-hours").value);
+  if (!Number.isFinite(hours) || hours < 1 || hours > 720) {
+    return say($("#availability-message"), "Pause for 1 to 720 hours.", "error");
+  }
+  const until = new Date(Date.now() + hours * 3600 * 1000).toISOString();
+  await updateAvailability({ paused_until: until }, `Paused for ${hours} h. You will not be alerted.`);
+}
+
+async function onPlaces(event) {
+  event.preventDefault();
+  let places;
+  try {
+    places = placesFromForm();
+  } catch (error) {
+    return say($("#availability-message"), error.message, "error");
+  }
+  await updateAvailability({ places }, "Places saved.");
+}
+
+function onLocate() {
+  const message = $("#availability-message");
+  if (!navigator.geolocation) return say(message, "This browser cannot share a location.", "error");
+  say(message, "Finding your location…", "warn");
+  navigator.geolocation.getCurrentPosition(async (pos) => {
+    try {
+      await api("/responders/me/location", {
+        method: "PUT",
+        body: { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: Math.max(1, pos.coords.accuracy || 50) },
+      });
+      say(message, "Location shared.", "ok");
+    } catch (error) {
+      if (!handleAuth(error)) say(message, errorText(error), "error");
+    }
+  }, (error) => say(message, `No location: ${error.message}`, "error"), { enableHighAccuracy: true, timeout: 15000 });
+}
+
+// ---------- start ----------
+
+function start() {
+  const params = new URLSearchParams(location.search);
+  if (params.get("alert") && /^\d+$/.test(params.get("alert"))) {
+    history.replaceState(null, "", `${location.pathname}#/alerts/${params.get("alert")}`);
+  }
+  $("#signin-form").addEventListener("submit", onSignIn);
+  $("#register-form").addEventListener("submit", onRegister);
+  $("#reg-continue").addEventListener("click", onRegisterContinue);
+  $("#reg-copy").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("#reg-token").value));
+  $("#pause-form").addEventListener("submit", onPause);
+  $("#resume-button").addEventListener("click", () => updateAvailability({ status: "active" }, "Welcome back: you can be alerted again."));
+  $("#locate-button").addEventListener("click", onLocate);
+  $("#places-form").addEventListener("submit", onPlaces);
+  $("#nav-alerts").addEventListener("click", () => go("#/alerts"));
+  $("#nav-availability").addEventListener("click", () => go("#/availability"));
+  $("#nav-signout").addEventListener("click", () => { store.clear(); go("#/signin"); });
+  const expires = new Date();
+  expires.setFullYear(expires.getFullYear() + 2);
+  $("#reg-expires").value = expires.toISOString().slice(0, 10);
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+start();

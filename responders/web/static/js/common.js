@@ -1,0 +1,198 @@
+// Shared helpers of the web screens: the JSON API with a bearer token, token storage,
+// safe DOM building (text only, never innerHTML with data), labels and formatting.
+
+export const KINDS = {
+  cardiac_arrest: "Cardiac arrest",
+  unconscious: "Unconscious",
+  breathing: "Breathing problem",
+  bleeding: "Severe bleeding",
+  other: "Other emergency",
+};
+
+export const ALERT_STATUS = {
+  queued: "Queued",
+  sent: "Push sent",
+  delivered: "Seen on phone",
+  accepted: "Accepted",
+  declined: "Declined",
+  expired: "Expired",
+  arrived: "Arrived",
+  failed: "Push failed",
+  stood_down: "Stood down",
+};
+
+export const INCIDENT_STATUS = {
+  triage: "Triage",
+  active: "Active",
+  closed: "Closed",
+  cancelled: "Cancelled",
+};
+
+export const STATUS_COLOURS = {
+  queued: "#7a828e",
+  sent: "#c27c0e",
+  delivered: "#d49b00",
+  accepted: "#1e7b34",
+  arrived: "#0b5cad",
+  declined: "#8c3b3b",
+  expired: "#9a9a9a",
+  failed: "#d0021b",
+  stood_down: "#6b5b95",
+};
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const detail = (body && (body.detail || body.message)) || `HTTP ${status}`;
+    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    this.status = status;
+    this.code = body && body.code;
+    this.field = body && body.field;
+    this.body = body;
+  }
+  describe() {
+    const field = this.field ? ` (${this.field})` : "";
+    return `${this.message}${field}`;
+  }
+}
+
+// Server clock minus browser clock, from the Date header of API answers (1 s resolution;
+// only trusted when the difference is larger than that).
+let clockOffsetMs = 0;
+export function serverNow() {
+  return Date.now() + clockOffsetMs;
+}
+function noteServerDate(response) {
+  const date = response.headers.get("Date");
+  if (!date) return;
+  const diff = Date.parse(date) + 500 - Date.now();
+  clockOffsetMs = Math.abs(diff) > 1500 ? diff : 0;
+}
+
+// A token kept per screen: sessionStorage first (the demo phone hands one over that way),
+// then localStorage ("remember on this device").
+export function tokenStore(name) {
+  const key = `ehbo.${name}.token`;
+  return {
+    get() {
+      return sessionStorage.getItem(key) || localStorage.getItem(key) || "";
+    },
+    set(token, remember) {
+      sessionStorage.setItem(key, token);
+      if (remember) localStorage.setItem(key, token);
+      else localStorage.removeItem(key);
+    },
+    clear() {
+      sessionStorage.removeItem(key);
+      localStorage.removeItem(key);
+    },
+  };
+}
+
+export function makeApi(getToken) {
+  return async function api(path, { method = "GET", body, signal, headers = {} } = {}) {
+    const init = { method, signal, headers: { Accept: "application/json", ...headers } };
+    const token = getToken && getToken();
+    if (token) init.headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, init);
+    noteServerDate(response);
+    if (response.status === 204) return null;
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = { detail: text };
+      }
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  };
+}
+
+// h("button", {class: "x", onclick: fn}, "text", child, ...): text is always text.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      el.addEventListener(name.slice(2), value);
+    } else if (name === "class") {
+      el.className = value;
+    } else if (name === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (value === true) {
+      el.setAttribute(name, "");
+    } else {
+      el.setAttribute(name, String(value));
+    }
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+export function show(el, visible) {
+  el.hidden = !visible;
+}
+
+export function say(el, text, kind = "error") {
+  el.textContent = text || "";
+  el.className = `message ${kind}`;
+}
+
+export function fmtClock(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function fmtMinutes(seconds) {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  return `${Math.round(seconds / 60)} min`;
+}
+
+export function fmtDistance(metres) {
+  if (metres < 1000) return `${Math.round(metres)} m`;
+  return `${(metres / 1000).toFixed(1)} km`;
+}
+
+export function fmtTime(iso) {
+  const d = new Date(iso);
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+export function fmtAgo(iso) {
+  const s = Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
+  if (s < 60) return `${Math.round(s)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
+// Seconds of walking still to go for an alert: its walking time counted down from when it
+// was created. Negative when overdue.
+export function remainingWalk(alert) {
+  return alert.walk_seconds - (serverNow() - Date.parse(alert.created_at)) / 1000;
+}
+
+export function badge(text, cls) {
+  return h("span", { class: `badge ${cls}` }, text);
+}
+
+export function lonLat(point) {
+  return point && point.coordinates ? [point.coordinates[1], point.coordinates[0]] : null;
+}
+
+export function parseCoordinate(value, min, max) {
+  const n = Number(String(value).trim().replace(",", "."));
+  return Number.isFinite(n) && n >= min && n <= max && String(value).trim() !== "" ? n : null;
+}

@@ -1,0 +1,555 @@
+// The dispatch operator's console: report, watch the volunteers come, confirm, stand down.
+/* global L */
+import {
+  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, STATUS_COLOURS, badge, fmtClock,
+  fmtDistance, fmtTime, h, makeApi, parseCoordinate, remainingWalk, say, show, tokenStore,
+} from "./common.js";
+import { aedIcon, createMap, incidentIcon } from "./map.js";
+
+const store = tokenStore("console");
+const api = makeApi(() => store.get());
+const ENDED_ALERTS = new Set(["declined", "expired", "failed", "stood_down"]);
+const LIST_POLL_MS = 3000;
+
+const state = {
+  selected: null, // incident id
+  detail: null,
+  stream: null, // AbortController of the event stream
+  seen: new Set(), // timeline event ids on screen
+  lastEventId: 0,
+  pending: [], // events waiting for the detail refresh that names their volunteers
+  refreshTimer: null,
+  routePolls: 0,
+  fitted: null,
+};
+
+let mapView = null;
+let draftMarker = null;
+let incidentLayer = null;
+let othersLayer = null;
+
+// ---------- sign-in ----------
+
+async function start() {
+  $("#signin-form").addEventListener("submit", onSignIn);
+  $("#signout").addEventListener("click", signOut);
+  if (store.get()) {
+    try {
+      await api("/incidents?status=triage&limit=1");
+      return openConsole();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) return openConsole();
+      store.clear();
+    }
+  }
+  showSignIn("");
+}
+
+function showSignIn(message) {
+  show($("#console"), false);
+  show($("#signin"), true);
+  say($("#signin-message"), message);
+  $("#signin-token").focus();
+}
+
+async function onSignIn(event) {
+  event.preventDefault();
+  const token = $("#signin-token").value.trim();
+  if (!token) return say($("#signin-message"), "Enter your operator token.");
+  store.set(token, $("#signin-remember").checked);
+  try {
+    await api("/incidents?status=triage&limit=1");
+  } catch (error) {
+    store.clear();
+    const text = error instanceof ApiError && error.status === 401
+      ? "That token was not accepted. Check it and try again."
+      : `Cannot reach the service: ${error.message}`;
+    return say($("#signin-message"), text);
+  }
+  $("#signin-token").value = "";
+  openConsole();
+}
+
+function signOut() {
+  store.clear();
+  if (state.stream) state.stream.abort();
+  history.replaceState(null, "", location.pathname);
+  location.reload();
+}
+
+function onUnauthorized(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    store.clear();
+    showSignIn("Your session ended: sign in again.");
+    return true;
+  }
+  return false;
+}
+
+// ---------- the console ----------
+
+let opened = false;
+
+function openConsole() {
+  show($("#signin"), false);
+  show($("#console"), true);
+  $("#operator-status").textContent = "Signed in";
+  if (opened) {
+    refreshLists();
+    if (state.selected !== null) refreshDetail();
+    return;
+  }
+  opened = true;
+  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: setDraft });
+  incidentLayer = L.layerGroup().addTo(mapView.map);
+  othersLayer = L.layerGroup().addTo(mapView.map);
+  $("#new-incident").addEventListener("submit", onReport);
+  for (const id of ["#inc-lat", "#inc-lon"]) $(id).addEventListener("change", draftFromFields);
+  $("#act-confirm").addEventListener("click", () => act("confirm"));
+  $("#act-close").addEventListener("click", () => act("close"));
+  $("#act-cancel").addEventListener("click", () => act("cancel"));
+  refreshLists();
+  setInterval(refreshLists, LIST_POLL_MS);
+  setInterval(tick, 1000);
+  const fromHash = /incident=(\d+)/.exec(location.hash);
+  if (fromHash) select(Number(fromHash[1]));
+}
+
+function setDraft(latlng) {
+  $("#inc-lat").value = latlng.lat.toFixed(6);
+  $("#inc-lon").value = latlng.lng.toFixed(6);
+  placeDraft(latlng);
+  say($("#inc-message"), `Location set to ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}. Choose what happened and report.`, "ok");
+}
+
+function draftFromFields() {
+  const lat = parseCoordinate($("#inc-lat").value, -90, 90);
+  const lon = parseCoordinate($("#inc-lon").value, -180, 180);
+  if (lat !== null && lon !== null) placeDraft(L.latLng(lat, lon));
+}
+
+function placeDraft(latlng) {
+  if (!draftMarker) {
+    draftMarker = L.marker(latlng, { icon: incidentIcon(true), keyboard: false, title: "New incident location" });
+    draftMarker.addTo(mapView.map);
+  }
+  draftMarker.setLatLng(latlng);
+}
+
+async function onReport(event) {
+  event.preventDefault();
+  const message = $("#inc-message");
+  const lat = parseCoordinate($("#inc-lat").value, -90, 90);
+  const lon = parseCoordinate($("#inc-lon").value, -180, 180);
+  if (lat === null) {
+    $("#inc-lat").focus();
+    return say(message, "Latitude: enter a number between -90 and 90, or click the map.");
+  }
+  if (lon === null) {
+    $("#inc-lon").focus();
+    return say(message, "Longitude: enter a number between -180 and 180, or click the map.");
+  }
+  const body = { kind: $("#inc-kind").value, location: { lat, lon } };
+  const address = $("#inc-address").value.trim();
+  const notes = $("#inc-notes").value.trim();
+  if (address) body.address = address;
+  if (notes) body.notes = notes;
+  const button = $("#inc-submit");
+  button.disabled = true;
+  say(message, "Reporting…", "warn");
+  try {
+    const detail = await api("/incidents", { method: "POST", body });
+    say(message, `Incident #${detail.id} reported: ${detail.alerts.length} volunteers alerted.`, "ok");
+    $("#inc-address").value = "";
+    $("#inc-notes").value = "";
+    if (draftMarker) {
+      draftMarker.remove();
+      draftMarker = null;
+    }
+    await select(detail.id, detail);
+    refreshLists();
+  } catch (error) {
+    if (!onUnauthorized(error)) say(message, error instanceof ApiError ? error.describe() : error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------- lists ----------
+
+async function refreshLists() {
+  try {
+    const [triage, open] = await Promise.all([
+      api("/incidents?status=triage&limit=100"),
+      api("/incidents?status=open&limit=100"),
+    ]);
+    renderList($("#triage-list"), triage, "No citizen reports waiting.");
+    renderList($("#open-list"), open, "No open incidents.");
+    $("#triage-count").textContent = String(triage.length);
+    renderOthers(open);
+  } catch (error) {
+    onUnauthorized(error);
+  }
+}
+
+function renderList(list, incidents, emptyText) {
+  const items = incidents.map((incident) => h("li", {},
+    h("button", {
+      type: "button",
+      "aria-current": incident.id === state.selected ? "true" : "false",
+      dataset: { incident: incident.id },
+      onclick: () => select(incident.id),
+    },
+    h("strong", {}, `#${incident.id} ${KINDS[incident.kind]}`), " ",
+    badge(INCIDENT_STATUS[incident.status], `i-${incident.status}`),
+    h("div", { class: "meta" },
+      `${incident.source === "citizen" ? "Citizen report" : "Dispatch"} · ${fmtTime(incident.created_at)}`,
+      incident.address ? ` · ${incident.address}` : ""))));
+  list.replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, emptyText)]));
+}
+
+function renderOthers(open) {
+  othersLayer.clearLayers();
+  for (const incident of open) {
+    if (incident.id === state.selected) continue;
+    const [lon, lat] = incident.location.coordinates;
+    L.circleMarker([lat, lon], { radius: 7, color: "#fff", weight: 2, fillColor: "#b3261e", fillOpacity: 0.8 })
+      .bindTooltip(`#${incident.id} ${KINDS[incident.kind]} (${INCIDENT_STATUS[incident.status]})`)
+      .on("click", () => select(incident.id))
+      .addTo(othersLayer);
+  }
+}
+
+// ---------- one incident ----------
+
+async function select(id, detail = null) {
+  if (state.selected !== id) {
+    if (state.stream) state.stream.abort();
+    Object.assign(state, { selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], routePolls: 0, fitted: null });
+    $("#timeline").replaceChildren();
+    history.replaceState(null, "", `#incident=${id}`);
+    for (const button of document.querySelectorAll(".inc-list button")) {
+      button.setAttribute("aria-current", String(Number(button.dataset.incident) === id));
+    }
+  }
+  try {
+    state.detail = detail || (await api(`/incidents/${id}`));
+  } catch (error) {
+    if (!onUnauthorized(error)) say($("#act-message"), error instanceof ApiError ? error.describe() : error.message);
+    return;
+  }
+  render();
+  if (!state.stream) startStream(id);
+}
+
+function scheduleRefresh(delay = 150) {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refreshDetail, delay);
+}
+
+async function refreshDetail() {
+  const id = state.selected;
+  if (id === null) return;
+  try {
+    const detail = await api(`/incidents/${id}`);
+    if (id !== state.selected) return;
+    state.detail = detail;
+    render();
+  } catch (error) {
+    onUnauthorized(error);
+  }
+}
+
+function render() {
+  const d = state.detail;
+  if (!d) return;
+  show($("#no-incident"), false);
+  show($("#incident"), true);
+  $("#incident-title").textContent = `#${d.id} ${KINDS[d.kind]}`;
+  const status = $("#incident-status");
+  status.textContent = INCIDENT_STATUS[d.status];
+  status.className = `badge i-${d.status}`;
+  renderFacts(d);
+  const open = d.status === "triage" || d.status === "active";
+  show($("#act-confirm"), d.status === "triage");
+  show($("#act-close"), open);
+  show($("#act-cancel"), open);
+  renderAlerts(d);
+  renderAeds(d);
+  renderMap(d);
+  renderTimeline(d.timeline);
+  const pending = state.pending.splice(0);
+  for (const event of pending) addEvent(event);
+  // Routes are drawn just after dispatch: look again until every alert has one.
+  const missing = d.alerts.some((a) => a.origin && !a.route && !ENDED_ALERTS.has(a.status));
+  if (missing && state.routePolls < 20) {
+    state.routePolls += 1;
+    scheduleRefresh(1000);
+  }
+}
+
+function renderFacts(d) {
+  const facts = [
+    ["Where", `${d.location.coordinates[1].toFixed(5)}, ${d.location.coordinates[0].toFixed(5)}`],
+    ["Address", d.address || "—"],
+    ["Source", d.source === "citizen" ? "Citizen report" : "Dispatch"],
+    ["Reported", fmtTime(d.created_at)],
+  ];
+  if (d.callback_phone) facts.push(["Call back", d.callback_phone]);
+  if (d.notes) facts.push(["Notes", d.notes]);
+  if (d.status === "active") facts.push(["Wave", `${d.wave} (within ${fmtDistance(d.radius_m)})`]);
+  if (d.ended_at) facts.push(["Ended", fmtTime(d.ended_at)]);
+  $("#incident-facts").replaceChildren(...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  const failed = d.alerts.filter((a) => a.status === "failed" || a.push_error);
+  const box = $("#push-failures");
+  show(box, failed.length > 0);
+  box.textContent = failed.length
+    ? `${failed.length} push${failed.length > 1 ? "es" : ""} failed: ${failed.map((a) => `${a.responder_name || "volunteer"} (${a.push_error || "failed"})`).join(", ")}`
+    : "";
+}
+
+function aedLabel(d, aedId) {
+  const aed = d.aeds.find((a) => a.id === aedId);
+  return aed && aed.address ? `AED #${aedId}, ${aed.address}` : `AED #${aedId}`;
+}
+
+function renderAlerts(d) {
+  const rows = d.alerts.map((a) => {
+    const role = a.role === "via_aed"
+      ? [badge("Via AED", "role-via_aed"), h("div", { class: "hint" }, `fetches ${aedLabel(d, a.aed_id)}`)]
+      : [badge("Direct", "role-direct")];
+    return h("tr", { class: a.status === "failed" ? "failed" : "", dataset: { alert: a.id, status: a.status } },
+      h("td", {}, a.responder_name || "(erased)", h("div", { class: "hint" }, `wave ${a.wave} · ${fmtDistance(a.straight_m)} away`)),
+      h("td", {}, ...role),
+      h("td", {}, badge(ALERT_STATUS[a.status], `s-${a.status}`),
+        a.push_error ? h("div", { class: "push-error" }, a.push_error) : null),
+      h("td", { class: "eta", dataset: { alert: a.id } }, etaText(a)));
+  });
+  $("#alerts-table tbody").replaceChildren(...rows);
+  show($("#alerts-table"), rows.length > 0);
+  show($("#alerts-empty"), rows.length === 0 && d.status !== "triage");
+  const accepted = d.alerts.filter((a) => a.status === "accepted" || a.status === "arrived").length;
+  const arrived = d.alerts.filter((a) => a.status === "arrived").length;
+  $("#accepted-count").textContent = d.alerts.length
+    ? `${accepted} accepted · ${arrived} arrived · ${d.alerts.length} alerted`
+    : "";
+}
+
+function etaText(a) {
+  if (a.status === "arrived") return "on scene";
+  if (ENDED_ALERTS.has(a.status)) return "—";
+  const left = remainingWalk(a);
+  return left > 0 ? fmtClock(left) : `due +${fmtClock(-left)}`;
+}
+
+function tick() {
+  const d = state.detail;
+  if (!d) return;
+  for (const a of d.alerts) {
+    const cell = document.querySelector(`td.eta[data-alert="${a.id}"]`);
+    if (cell) cell.textContent = etaText(a);
+  }
+}
+
+function renderAeds(d) {
+  const items = d.aeds.map((aed) => {
+    const fetchers = d.alerts.filter((a) => a.aed_id === aed.id && a.role === "via_aed");
+    const who = fetchers.length
+      ? `fetched by ${fetchers.map((a) => `${a.responder_name || "volunteer"} (${ALERT_STATUS[a.status].toLowerCase()})`).join(", ")}`
+      : "nobody sent to fetch it";
+    return h("li", { dataset: { aed: aed.id } },
+      h("strong", {}, `AED #${aed.id}`),
+      h("span", {}, `${aed.address || ""}${aed.description ? ` (${aed.description})` : ""} — ${who}`));
+  });
+  $("#aed-list").replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, "No AED in play.")]));
+}
+
+function renderMap(d) {
+  incidentLayer.clearLayers();
+  const [lon, lat] = d.location.coordinates;
+  const points = [[lat, lon]];
+  for (const a of d.alerts) {
+    if (!a.route) continue;
+    const faded = ENDED_ALERTS.has(a.status);
+    L.geoJSON(a.route, {
+      interactive: false,
+      style: {
+        color: a.role === "via_aed" ? "#1e7b34" : "#0b5cad",
+        weight: faded ? 2 : 4,
+        opacity: faded ? 0.25 : 0.8,
+        dashArray: a.role === "via_aed" ? "8 5" : null,
+      },
+    }).addTo(incidentLayer);
+  }
+  for (const aed of d.aeds) {
+    const [alon, alat] = aed.location.coordinates;
+    points.push([alat, alon]);
+    L.marker([alat, alon], { icon: aedIcon(), keyboard: false, title: `AED #${aed.id}` })
+      .bindTooltip(`AED #${aed.id} ${aed.address || ""}`).addTo(incidentLayer);
+  }
+  for (const a of d.alerts) {
+    if (!a.origin) continue;
+    const [vlon, vlat] = a.origin.coordinates;
+    points.push([vlat, vlon]);
+    L.circleMarker([vlat, vlon], {
+      radius: 8, color: "#fff", weight: 2, fillOpacity: 1, fillColor: STATUS_COLOURS[a.status],
+    }).bindTooltip(`${a.responder_name || "volunteer"} · ${a.role === "via_aed" ? "via AED" : "direct"} · ${ALERT_STATUS[a.status]}`)
+      .addTo(incidentLayer);
+  }
+  L.marker([lat, lon], { icon: incidentIcon(), keyboard: false, title: `Incident #${d.id}`, zIndexOffset: 1000 })
+    .addTo(incidentLayer);
+  if (state.fitted !== d.id && mapView) {
+    state.fitted = d.id;
+    mapView.ready.then(() => {
+      if (points.length > 1) mapView.map.fitBounds(points, { padding: [40, 40], maxZoom: 18 });
+      else mapView.map.setView([lat, lon], 17);
+    });
+  }
+}
+
+// ---------- timeline ----------
+
+function who(event) {
+  const d = state.detail;
+  const alert = d && event.alert_id ? d.alerts.find((a) => a.id === event.alert_id) : null;
+  return alert ? alert.responder_name || "volunteer" : event.alert_id ? `alert #${event.alert_id}` : "";
+}
+
+function describe(event) {
+  const [kind, sub] = event.kind.split(":");
+  const x = event.detail || {};
+  switch (kind) {
+    case "reported": return [`Reported (${x.source === "citizen" ? "citizen" : "dispatch"}), ${x.status}`, ""];
+    case "confirmed": return ["Confirmed by the operator", "good"];
+    case "wave_started": return [`Wave ${x.wave}: ${x.alerted} alerted within ${fmtDistance(x.radius_m || 0)}`, ""];
+    case "replacement": return [`Replacement: ${x.alerted} more alerted`, ""];
+    case "alert_queued": return [`Alert queued for ${who(event)} (${x.role === "via_aed" ? "via AED" : "direct"})`, ""];
+    case "push_sent": return [`Push ${sub === "alert" ? "sent" : sub.replace(/_/g, " ")} to ${who(event)}`, ""];
+    case "push_failed": return [`Push FAILED to ${who(event)}: ${x.reason || "unknown"}`, "bad"];
+    case "alert_delivered": return [`${who(event)} saw the alert`, ""];
+    case "alert_accepted": return [`${who(event)} accepted`, "good"];
+    case "alert_declined": return [`${who(event)} declined`, ""];
+    case "alert_arrived": return [`${who(event)} arrived`, "good"];
+    case "alert_expired": return [`${who(event)}: alert expired`, ""];
+    case "alert_failed": return [`${who(event)}: alert failed`, "bad"];
+    case "alert_stood_down": return [`${who(event)} stood down (${(sub || "").replace(/_/g, " ")})`, ""];
+    case "enough_accepted": return ["Enough volunteers accepted", "good"];
+    case "closed": return ["Incident closed", ""];
+    case "cancelled": return ["Incident cancelled", ""];
+    default: return [event.kind.replace(/_/g, " "), ""];
+  }
+}
+
+function renderTimeline(events) {
+  for (const event of events) addEvent(event);
+}
+
+function addEvent(event) {
+  if (state.seen.has(event.id)) return;
+  state.seen.add(event.id);
+  state.lastEventId = Math.max(state.lastEventId, event.id);
+  const [text, tone] = describe(event);
+  const item = h("li", { class: tone, dataset: { event: event.id, kind: event.kind } },
+    h("time", { datetime: event.created_at }, fmtTime(event.created_at)), h("span", {}, text));
+  const list = $("#timeline");
+  // Newest first: insert before the first item with a smaller id.
+  const after = [...list.children].find((li) => Number(li.dataset.event) < event.id);
+  list.insertBefore(item, after || null);
+}
+
+// ---------- live updates: server-sent events read with fetch (bearer header) ----------
+
+function setLive(on, text) {
+  const el = $("#stream-status");
+  el.textContent = text || (on ? "● live" : "○ reconnecting…");
+  el.className = `live ${on ? "on" : "off"}`;
+}
+
+function startStream(id) {
+  const controller = new AbortController();
+  state.stream = controller;
+  readStream(id, controller.signal).catch(() => {});
+}
+
+async function readStream(id, signal) {
+  let retryMs = 2000;
+  while (!signal.aborted) {
+    try {
+      const headers = { Authorization: `Bearer ${store.get()}`, Accept: "text/event-stream" };
+      if (state.lastEventId) headers["Last-Event-ID"] = String(state.lastEventId);
+      const response = await fetch(`/incidents/${id}/events`, { headers, signal, cache: "no-store" });
+      if (response.status === 401) {
+        onUnauthorized(new ApiError(401, {}));
+        return;
+      }
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      setLive(true);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replace(/\r\n?/g, "\n");
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const parsed = parseBlock(block);
+          if (parsed.retry) retryMs = parsed.retry;
+          if (parsed.data) onStreamEvent(JSON.parse(parsed.data));
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+    }
+    if (signal.aborted) return;
+    setLive(false);
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
+}
+
+function parseBlock(block) {
+  const out = { data: "", retry: 0 };
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "data") data.push(value);
+    else if (field === "retry" && /^\d+$/.test(value)) out.retry = Number(value);
+  }
+  out.data = data.join("\n");
+  return out;
+}
+
+function onStreamEvent(event) {
+  if (state.seen.has(event.id)) return;
+  state.pending.push(event);
+  state.lastEventId = Math.max(state.lastEventId, event.id);
+  scheduleRefresh();
+}
+
+// ---------- actions ----------
+
+async function act(action) {
+  const d = state.detail;
+  if (!d) return;
+  const message = $("#act-message");
+  const labels = { confirm: "Confirming", close: "Closing", cancel: "Cancelling" };
+  say(message, `${labels[action]}…`, "warn");
+  for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = true;
+  try {
+    state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST" });
+    state.routePolls = 0;
+    say(message, "");
+    render();
+    refreshLists();
+  } catch (error) {
+    if (!onUnauthorized(error)) say(message, error instanceof ApiError ? error.describe() : error.message);
+  } finally {
+    for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = false;
+  }
+}
+
+start();

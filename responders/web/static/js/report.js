@@ -1,0 +1,107 @@
+// The citizen's report: where, what, a number to call back. Anonymous; goes to triage.
+/* global L */
+import { $, ApiError, makeApi, parseCoordinate, say, show } from "./common.js";
+import { createMap, incidentIcon } from "./map.js";
+
+const api = makeApi(null);
+let mapView = null;
+let marker = null;
+
+function place(latlng, how) {
+  $("#lat").value = latlng.lat.toFixed(6);
+  $("#lon").value = latlng.lng.toFixed(6);
+  mark(latlng);
+  $("#where-status").textContent = `Location set ${how}: ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}.`;
+}
+
+function mark(latlng) {
+  if (!marker) {
+    marker = L.marker(latlng, { icon: incidentIcon(), keyboard: false, title: "The person" }).addTo(mapView.map);
+  }
+  marker.setLatLng(latlng);
+}
+
+function fromFields() {
+  const lat = parseCoordinate($("#lat").value, -90, 90);
+  const lon = parseCoordinate($("#lon").value, -180, 180);
+  if (lat !== null && lon !== null) {
+    const at = L.latLng(lat, lon);
+    mark(at);
+    mapView.map.panTo(at);
+  }
+}
+
+function locate() {
+  const status = $("#where-status");
+  if (!navigator.geolocation) {
+    status.textContent = "This browser cannot share your location: tap the map instead.";
+    return;
+  }
+  status.textContent = "Finding your location…";
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      const at = L.latLng(pos.coords.latitude, pos.coords.longitude);
+      place(at, "from your phone");
+      mapView.map.setView(at, Math.max(mapView.map.getZoom(), 17));
+    },
+    (error) => { status.textContent = `Could not get your location (${error.message}): tap the map instead.`; },
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
+  );
+}
+
+async function send(event) {
+  event.preventDefault();
+  const message = $("#report-message");
+  const lat = parseCoordinate($("#lat").value, -90, 90);
+  const lon = parseCoordinate($("#lon").value, -180, 180);
+  const kind = document.querySelector('input[name="kind"]:checked');
+  if (lat === null || lon === null) {
+    $("#locate").focus();
+    return say(message, "Where is the person? Use your location, tap the map, or type the coordinates.");
+  }
+  if (!kind) {
+    $("#kind-cardiac_arrest").focus();
+    return say(message, "What happened? Choose one of the options.");
+  }
+  const body = { kind: kind.value, location: { lat, lon } };
+  const phone = $("#phone").value.trim();
+  const notes = $("#notes").value.trim();
+  if (phone) body.callback_phone = phone;
+  if (notes) body.notes = notes;
+  const button = $("#send");
+  button.disabled = true;
+  say(message, "Sending…", "warn");
+  try {
+    const received = await api("/reports", { method: "POST", body });
+    say(message, "");
+    show($("#report-form"), false);
+    show($("#report-done"), true);
+    $("#done-message").textContent = received.message;
+    $("#done-id").textContent = `Report number ${received.id} · waiting for a dispatcher to confirm it (${received.status}).`;
+    $("#report-done").focus();
+  } catch (error) {
+    let text = error instanceof ApiError ? error.describe() : `Could not send: ${error.message}`;
+    if (error instanceof ApiError && error.code === "outside_coverage") {
+      text = "That place is outside the area this service covers. Call 112.";
+    } else if (error instanceof ApiError && error.field && error.field.includes("callback_phone")) {
+      text = "Please check the phone number (digits, optionally starting with +).";
+      $("#phone").focus();
+    }
+    say(message, text);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function start() {
+  mapView = createMap($("#report-map"), {
+    label: "Map: tap where the person is",
+    onPick: (latlng) => place(latlng, "on the map"),
+  });
+  $("#locate").addEventListener("click", locate);
+  $("#lat").addEventListener("change", fromFields);
+  $("#lon").addEventListener("change", fromFields);
+  $("#report-form").addEventListener("submit", send);
+}
+
+start();
