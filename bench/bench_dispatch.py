@@ -36,8 +36,10 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -61,7 +63,7 @@ from responders.settings import DatabaseSettings, DispatchSettings, RegionSettin
 from routing import GraphRouter, Point, Route
 
 WARMUP = 20
-PACE_S = 0.05  # between incidents: lets the server's background route filling finish
+PACE_S = 0.2  # between paced incidents, after the server's background work is done
 SEQSCAN_SAMPLES = 30
 # Real walking times of both selections are compared up to this (beyond: "unreachable").
 COMPARE_MAX_S = 3600.0
@@ -120,6 +122,8 @@ class StraightLine:
 # --------------------------------------------------------------------------- shared plumbing
 
 _RETIRE = (
+    # Lock in id order, as the server's background route filling does (no deadlock).
+    "SELECT id FROM alerts WHERE incident_id = ANY(%(ids)s) ORDER BY id FOR UPDATE",
     "UPDATE incidents SET status = 'closed', ended_at = now(), next_wave_at = NULL "
     "WHERE id = ANY(%(ids)s)",
     "DELETE FROM outbox WHERE alert_id IN (SELECT id FROM alerts WHERE incident_id = ANY(%(ids)s))",
@@ -130,9 +134,15 @@ _RETIRE = (
 
 def retire(conn: psycopg.Connection, ids: Sequence[int]) -> None:
     """Close the incidents and age their alerts a day: nobody stays busy or capped."""
-    with conn.transaction():
-        for statement in _RETIRE:
-            conn.execute(statement, {"ids": list(ids)})
+    for attempt in range(5):
+        try:
+            with conn.transaction():
+                for statement in _RETIRE:
+                    conn.execute(statement, {"ids": list(ids)})
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 4:
+                raise
 
 
 def operator_token(conn: psycopg.Connection) -> str:
@@ -175,39 +185,78 @@ async def eligible_near(url: str, spot: Spot) -> int:
 
 @dataclass
 class HttpResult:
-    latencies: list[float]
-    alerted: list[int]
-    errors: int
+    latencies: list[float] = field(default_factory=list)
+    alerted: list[int] = field(default_factory=list)
+    errors: int = 0
 
 
-def http_phase(url: str, token: str, spots: Sequence[Spot]) -> HttpResult:
+class Retirer:
+    """Retires incidents on a thread of its own, so the client never waits for it."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._pool = ThreadPoolExecutor(1)
+        self._conn: psycopg.Connection | None = None
+
+    def __call__(self, incident_id: int) -> None:
+        self._pool.submit(self._retire, incident_id)
+
+    def _retire(self, incident_id: int) -> None:
+        if self._conn is None:
+            self._conn = psycopg.connect(libpq_dsn(self._url))
+        retire(self._conn, [incident_id])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()
+
+
+def _post(http: httpx.Client, spot: Spot, i: int) -> tuple[float, dict[str, Any] | None]:
+    body = {
+        "kind": spot.kind,
+        "location": {"lat": spot.lat, "lon": spot.lon},
+        "address": f"Benchkatu {i}",
+    }
+    began = time.perf_counter()
+    response = http.post("/incidents", json=body)
+    elapsed = time.perf_counter() - began
+    return elapsed, response.json() if response.status_code == 201 else None
+
+
+def http_phase(url: str, token: str, spots: Sequence[Spot]) -> dict[str, HttpResult]:
+    """Paced: one incident at a time, the server idle in between. Back-to-back: the next
+    request goes out as soon as the previous answer is in (retired on another thread)."""
     env = {"EHBO_DB_URL": url, "EHBO_DB_POOL_SIZE": "10"}
     headers = {"Authorization": f"Bearer {token}"}
-    result = HttpResult([], [], 0)
+    results = {"paced": HttpResult(), "back_to_back": HttpResult()}
     with (
         api_server(env, workers=2) as api,
         httpx.Client(base_url=api, headers=headers, timeout=30) as http,
         psycopg.connect(libpq_dsn(url)) as db,
     ):
-        for i, spot in enumerate([*spots[:WARMUP], *spots]):
-            body = {
-                "kind": spot.kind,
-                "location": {"lat": spot.lat, "lon": spot.lon},
-                "address": f"Benchkatu {i}",
-            }
-            began = time.perf_counter()
-            response = http.post("/incidents", json=body)
-            elapsed = time.perf_counter() - began
-            if response.status_code != 201:
-                result.errors += 1
-                continue
-            incident = response.json()
-            retire(db, [incident["id"]])
-            if i >= WARMUP:
+        for i, spot in enumerate(spots[:WARMUP]):
+            _, incident = _post(http, spot, i)
+            if incident:
+                retire(db, [incident["id"]])
+        for name, result in results.items():
+            retirer = Retirer(url) if name == "back_to_back" else None
+            for i, spot in enumerate(spots[WARMUP:]):
+                elapsed, incident = _post(http, spot, i)
+                if incident is None:
+                    result.errors += 1
+                    continue
                 result.latencies.append(elapsed)
                 result.alerted.append(len(incident["alerts"]))
-            time.sleep(PACE_S)
-    return result
+                if retirer is not None:
+                    retirer(incident["id"])
+                else:
+                    # Waits for the server's background route filling (row locks), then idles.
+                    retire(db, [incident["id"]])
+                    time.sleep(PACE_S)
+            if retirer is not None:
+                retirer.close()
+    return results
 
 
 # --------------------------------------------------------------------------- (b) in-process
@@ -338,17 +387,24 @@ def ratio(ours: float, alternative: float) -> str:
 
 
 def latency_rows(
-    http: HttpResult,
+    http: dict[str, HttpResult],
     proc: InProcess,
     seq: tuple[list[float], list[float], int],
     n: int,
 ) -> list[tuple[object, ...]]:
     size = f"{n} incidents, {VOLUNTEERS:,} volunteers"
     rows: list[tuple[object, ...]] = []
-    for q in (50, 99):
-        rows.append(
-            (f"HTTP POST /incidents → 201, p{q} (ms)", size, ms(http.latencies, q), "—", "—")
-        )
+    for name, label in (("paced", "paced"), ("back_to_back", "back-to-back")):
+        for q in (50, 99):
+            rows.append(
+                (
+                    f"HTTP POST /incidents → 201, {label}, p{q} (ms)",
+                    size,
+                    ms(http[name].latencies, q),
+                    "—",
+                    "—",
+                )
+            )
     for q in (50, 99):
         a, b = ms([r.total_s for r in proc.ours], q), ms([r.total_s for r in proc.straight], q)
         rows.append((f"in-process dispatch + commit, p{q} (ms)", size, a, b, ratio(a, b)))
@@ -498,9 +554,13 @@ def main() -> None:
             latency_rows(http, proc, seq, args.incidents),
         )
     )
+    alerted = [n for r in http.values() for n in r.alerted]
     print(
-        f"\nalerts per incident through the API: mean {statistics.fmean(http.alerted):.1f}, "
-        f"min {min(http.alerted)}; HTTP errors: {http.errors}"
+        f"\nalerts per incident through the API: mean {statistics.fmean(alerted):.1f}, "
+        f"min {min(alerted)}; HTTP errors: {sum(r.errors for r in http.values())}; "
+        f"paced = one incident at a time, {PACE_S * 1000:.0f} ms after the server's "
+        "background route filling committed; back-to-back = next request as soon as "
+        "the previous answer arrived"
     )
     print()
     print(
@@ -511,10 +571,10 @@ def main() -> None:
             selection_rows(proc),
         )
     )
-    p50, p99 = ms(http.latencies, 50), ms(http.latencies, 99)
+    p50, p99 = ms(http["paced"].latencies, 50), ms(http["paced"].latencies, 99)
     met = p50 <= 25 and p99 <= 100
     print(
-        f"\ntarget: HTTP p50 <= 25 ms and p99 <= 100 ms -> {'met' if met else 'NOT met'} "
+        f"\ntarget: HTTP (paced) p50 <= 25 ms and p99 <= 100 ms -> {'met' if met else 'NOT met'} "
         f"(p50 {p50:.1f} ms, p99 {p99:.1f} ms)"
     )
 

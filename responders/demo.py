@@ -115,7 +115,8 @@ def _location(obj: Any) -> tuple[float, float] | None:
 
 
 async def load_demo(
-    sessions: async_sessionmaker,
+    sessions: async_sessionmaker,  # type: ignore[type-arg]
+    pool: AsyncConnectionPool,
     addresses: list[Address],
     *,
     volunteers: int = 300,

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 def _with(settings: Settings, **groups: dict[str, object]) -> Settings:
     """A copy with some fields of some groups replaced: `_with(s, db={"url": ...})`."""
-    update = {name: getattr(settings, name).model_copy(update=values)
-              for name, values in groups.items()}
+    update = {
+        name: getattr(settings, name).model_copy(update=values) for name, values in groups.items()
+    }
     return settings.model_copy(update=update)
 
 
@@ -33,13 +34,14 @@ def serve(settings: Settings, *, host: str | None, port: int | None, worker: boo
     with prepared_database(settings.db) as database:
         settings = _with(settings, db={"url": database.url})
         app = create_app(settings)
-        asyncio.run(_serve(app, settings, host or settings.api.host, port or settings.api.port,
-                           worker))
+        asyncio.run(
+            _serve(app, settings, host or settings.api.host, port or settings.api.port, worker)
+        )
     return 0
 
 
 async def _serve(app: FastAPI, settings: Settings, host: str, port: int, worker: bool) -> None:
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False))
     work = asyncio.create_task(delivery.work(settings)) if worker else None
     try:
         await server.serve()
@@ -56,8 +58,12 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
     with prepared_database(settings.db) as database:
         # The bundled FCM server answers under /fcm of the same port.
         credentials = settings.db.cluster_dir.resolve().parent / ".demo" / "credentials.json"
-        settings = _with(settings, db={"url": database.url}, push={"endpoint": f"{url}/fcm"},
-                         api={"demo_credentials": credentials})
+        settings = _with(
+            settings,
+            db={"url": database.url},
+            push={"endpoint": f"{url}/fcm"},
+            api={"demo_credentials": credentials},
+        )
         router = load_router(settings.routing)
         summary = asyncio.run(_load_demo(settings))
         write_credentials(credentials, summary)

@@ -16,6 +16,8 @@ __all__ = [
     "ApiSettings",
     "DatabaseSettings",
     "DispatchSettings",
+    "LimitSettings",
+    "PrivacySettings",
     "PushSettings",
     "RegionSettings",
     "RoutingSettings",
@@ -125,6 +127,38 @@ class PushSettings(BaseSettings):
     backoff_max_s: float = 30.0
 
 
+class LimitSettings(BaseSettings):
+    """Abuse limits, per process (a deployment with N API processes allows N times these)."""
+
+    model_config = _config("EHBO_LIMITS_")
+
+    enabled: bool = True
+    reports_per_client_per_minute: float = 3
+    reports_per_area_per_minute: float = 20
+    # An area is a grid cell of this many degrees of latitude (~1 km).
+    area_cell_deg: float = 0.01
+    registrations_per_client_per_hour: float = 10
+    # Phones report every few seconds at most; more is a bug or abuse.
+    location_updates_per_volunteer_per_minute: float = 30
+    # Anonymous requests (citizen reports, registrations) in flight at once: the rest of the
+    # database pool stays free for operators and alerted volunteers.
+    anonymous_concurrency: int = 4
+    max_tracked_keys: int = 100_000
+
+
+class PrivacySettings(BaseSettings):
+    model_config = _config("EHBO_PRIVACY_")
+
+    # Live locations are deleted this long after their last update (dispatch ignores them
+    # much sooner, see EHBO_REGION_LIVE_LOCATION_MAX_AGE_S).
+    live_location_retention_s: int = 3600
+    # Ended incidents lose routes, volunteer positions, address, notes and call-back number
+    # after this; the anonymous timeline stays for statistics.
+    incident_retention_days: float = 30
+    purge_interval_s: float = 300
+    run_purge: bool = True
+
+
 class Settings(BaseSettings):
     model_config = _config("EHBO_")
 
@@ -134,3 +168,5 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)

@@ -1,7 +1,11 @@
 """OpenStreetMap -> walking graph; one-to-many walking times; routes with geometry.
 
 Knows nothing of responders, HTTP or databases: coordinates in, times,
-distances and geometries out. The service depends only on :class:`Router`.
+distances and geometries out. The service depends only on :class:`Router`::
+
+    router = GraphRouter.from_file("Helsinki.osm.pbf")    # built once, then cached
+    router.times_to(incident, volunteers, max_seconds=900)  # one search, list of s | None
+    router.route(volunteer, incident, via=aed).to_geojson()
 """
 
 from ._cache import cache_path, default_cache_dir, load_graph

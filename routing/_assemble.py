@@ -70,88 +70,98 @@ def split_at_missing(points: I64, ptr: I64) -> tuple[I64, I64, I64]:
     return kept_points[take], out_ptr, owners
 
 
+@dataclass(frozen=True, slots=True)
+class _Segments:
+    """Pieces cut at intersections: segment ``s`` has shape ``points[ptr[s]:ptr[s + 1]]``."""
+
+    piece: I64
+    ptr: I64
+    points: I64
+    length_m: NDArray[np.float64]
+
+    @property
+    def first(self) -> I64:
+        return self.points[self.ptr[:-1]]
+
+    @property
+    def last(self) -> I64:
+        return self.points[self.ptr[1:] - 1]
+
+
 def assemble(pieces: Pieces, options: BuildOptions) -> WalkGraph:
     """Find intersections, cut pieces into segments, keep connected components."""
-    pts, ptr = pieces.points, pieces.ptr
-    if len(ptr) < 2:
+    if len(pieces.ptr) < 2:
         raise GraphBuildError("no walkable ways in the input")
-    n_points = len(pieces.lat)
-    piece_of = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
+    segs = _cut(pieces)
+    node_points = np.unique(np.concatenate([segs.first, segs.last]))
+    seg_u = np.searchsorted(node_points, segs.first)
+    seg_v = np.searchsorted(node_points, segs.last)
+    direction = pieces.direction[segs.piece]
+    fwd = (direction & Direction.FORWARD) != 0
+    bwd = (direction & Direction.BACKWARD) != 0
 
-    visits = np.bincount(pts, minlength=n_points)
-    is_node = visits >= 2
+    kept_node = _kept_components(len(node_points), seg_u, seg_v, fwd, bwd, options)
+    keep = np.flatnonzero(kept_node[seg_u] & kept_node[seg_v])
+    if len(keep) == 0:
+        raise GraphBuildError("no connected walkable network in the input")
+    # Renumber what survives so every array is dense.
+    node_new = np.cumsum(kept_node) - 1
+    lens = np.diff(segs.ptr)[keep]
+    shape_ptr = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(lens, out=shape_ptr[1:])
+    shape_pts = segs.points[
+        np.arange(shape_ptr[-1]) - np.repeat(shape_ptr[:-1] - segs.ptr[keep], lens)
+    ]
+    seg_highway = pieces.highway[segs.piece[keep]]
+    length = segs.length_m[keep]
+    speed = np.full(len(keep), options.speed_mps)
+    if STEPS in pieces.highways:
+        speed[seg_highway == pieces.highways.index(STEPS)] *= options.steps_factor
+
+    return _with_edges(
+        node_lat=pieces.lat[node_points[kept_node]],
+        node_lon=pieces.lon[node_points[kept_node]],
+        seg_u=node_new[seg_u[keep]].astype(np.int32),
+        seg_v=node_new[seg_v[keep]].astype(np.int32),
+        seg_fwd_ok=fwd[keep],
+        seg_bwd_ok=bwd[keep],
+        seg_time=length / speed,
+        seg_length=length,
+        seg_name=pieces.name[segs.piece[keep]].astype(np.int32),
+        seg_highway=seg_highway.astype(np.int16),
+        shape_ptr=shape_ptr,
+        shape_lat=pieces.lat[shape_pts],
+        shape_lon=pieces.lon[shape_pts],
+        names=StringTable.from_strings(pieces.names),
+        highways=StringTable.from_strings(pieces.highways),
+        options=options,
+    )
+
+
+def _cut(pieces: Pieces) -> _Segments:
+    """Cut every piece at its intersections: points shared with another piece (or
+    visited twice) and piece ends. Only intersections become graph nodes."""
+    pts, ptr = pieces.points, pieces.ptr
+    piece_of = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
+    is_node = np.bincount(pts, minlength=len(pieces.lat)) >= 2
     is_node[pts[ptr[:-1]]] = True
     is_node[pts[ptr[1:] - 1]] = True
 
     cut = np.flatnonzero(is_node[pts])
     same_piece = piece_of[cut[:-1]] == piece_of[cut[1:]]
-    seg_start, seg_end = cut[:-1][same_piece], cut[1:][same_piece]
-    seg_piece = piece_of[seg_start]
-
-    lens = seg_end - seg_start + 1
+    start, end = cut[:-1][same_piece], cut[1:][same_piece]
+    lens = end - start + 1
     shape_ptr = np.zeros(len(lens) + 1, dtype=np.int64)
     np.cumsum(lens, out=shape_ptr[1:])
-    shape_pts = pts[np.arange(shape_ptr[-1]) - np.repeat(shape_ptr[:-1] - seg_start, lens)]
+    shape_pts = pts[np.arange(shape_ptr[-1]) - np.repeat(shape_ptr[:-1] - start, lens)]
 
-    hop = haversine_m(
-        pieces.lat[shape_pts[:-1]],
-        pieces.lon[shape_pts[:-1]],
-        pieces.lat[shape_pts[1:]],
-        pieces.lon[shape_pts[1:]],
-    )
+    lat, lon = pieces.lat[shape_pts], pieces.lon[shape_pts]
+    hop = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     cum = np.zeros(len(shape_pts), dtype=np.float64)
     np.cumsum(hop, out=cum[1:])
-    seg_length = cum[shape_ptr[1:] - 1] - cum[shape_ptr[:-1]]
-
-    seg_u_pt, seg_v_pt = pts[seg_start], pts[seg_end]
-    node_points = np.unique(np.concatenate([seg_u_pt, seg_v_pt]))
-    seg_u = np.searchsorted(node_points, seg_u_pt)
-    seg_v = np.searchsorted(node_points, seg_v_pt)
-    direction = pieces.direction[seg_piece]
-    fwd = (direction & Direction.FORWARD) != 0
-    bwd = (direction & Direction.BACKWARD) != 0
-
-    labels = _kept_components(len(node_points), seg_u, seg_v, fwd, bwd, options)
-    keep_seg = labels[seg_u] & labels[seg_v]
-    if not keep_seg.any():
-        raise GraphBuildError("no connected walkable network in the input")
-
-    # Renumber what survives so every array is dense.
-    node_new = np.cumsum(labels) - 1
-    kept_nodes = node_points[labels]
-    segs = np.flatnonzero(keep_seg)
-    new_lens = lens[segs]
-    new_shape_ptr = np.zeros(len(segs) + 1, dtype=np.int64)
-    np.cumsum(new_lens, out=new_shape_ptr[1:])
-    take = np.arange(new_shape_ptr[-1]) - np.repeat(new_shape_ptr[:-1] - shape_ptr[segs], new_lens)
-    shape_pts = shape_pts[take]
-
-    highways = pieces.highways
-    steps_code = highways.index(STEPS) if STEPS in highways else -1
-    seg_highway = pieces.highway[seg_piece[segs]]
-    seg_len = seg_length[segs]
-    speed = np.full(len(segs), options.speed_mps)
-    speed[seg_highway == steps_code] *= options.steps_factor
-    seg_time = seg_len / speed
-
-    return _with_edges(
-        node_lat=pieces.lat[kept_nodes],
-        node_lon=pieces.lon[kept_nodes],
-        seg_u=node_new[seg_u[segs]].astype(np.int32),
-        seg_v=node_new[seg_v[segs]].astype(np.int32),
-        seg_fwd_ok=fwd[segs],
-        seg_bwd_ok=bwd[segs],
-        seg_time=seg_time,
-        seg_length=seg_len,
-        seg_name=pieces.name[seg_piece[segs]].astype(np.int32),
-        seg_highway=seg_highway.astype(np.int16),
-        shape_ptr=new_shape_ptr,
-        shape_lat=pieces.lat[shape_pts],
-        shape_lon=pieces.lon[shape_pts],
-        names=StringTable.from_strings(pieces.names),
-        highways=StringTable.from_strings(highways),
-        options=options,
-    )
+    # Differences of one running sum; hops joining two segments fall outside both.
+    length = cum[shape_ptr[1:] - 1] - cum[shape_ptr[:-1]]
+    return _Segments(piece=piece_of[start], ptr=shape_ptr, points=shape_pts, length_m=length)
 
 
 def _kept_components(

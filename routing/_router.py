@@ -33,11 +33,10 @@ from .errors import NoRoute, PointNotOnNetwork
 __all__ = ["DEFAULT_SNAP_LIMIT_M", "GraphRouter", "Reach", "Snapped", "Unreachable"]
 
 DEFAULT_SNAP_LIMIT_M = 300.0
-# A first route search is bounded by this many times the straight-line time,
-# plus a margin; only a route that detours more (a river, a fenced railway)
-# pays for a second, unbounded search.
-_ROUTE_DETOUR = 2.5
-_ROUTE_MARGIN_S = 300.0
+# Route searches grow their bound: (factor on the straight-line time, margin in
+# seconds). Most walks are within 1.5x the straight line; a river or a fenced
+# railway pays for a wider search, and only a disconnected pair for a full one.
+_ROUTE_BOUNDS = ((1.4, 60.0), (2.5, 300.0), (math.inf, math.inf))
 
 
 class Unreachable(StrEnum):
@@ -241,7 +240,8 @@ class GraphRouter:
         exits = [(n, c) for n, c, _ in into_b]
         crow = haversine_one(a.on_network.lat, a.on_network.lon, b.on_network.lat, b.on_network.lon)
         found = None
-        for limit in (_ROUTE_DETOUR * crow / self.speed_mps + _ROUTE_MARGIN_S, math.inf):
+        for factor, margin in _ROUTE_BOUNDS:
+            limit = factor * crow / self.speed_mps + margin if math.isfinite(factor) else math.inf
             found = self._searcher.path_from(seeds, exits, limit)
             # Nothing within the limit, but walking along the segment is: that's best.
             if found is not None or limit >= direct:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from responders.db.bootstrap import create_database, drop_database
 from responders.db.cluster import Cluster
 from responders.db.migrate import upgrade
-from responders.settings import DatabaseSettings, RoutingSettings, Settings
+from responders.settings import DatabaseSettings, LimitSettings, RoutingSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
@@ -59,9 +59,12 @@ def graph_cache() -> Path:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, graph_cache: Path) -> Settings:
+    # Abuse limits are off here (tests register many volunteers from one address);
+    # tests/api/test_limits.py turns them on.
     return Settings(
         db=DatabaseSettings(url=database_url, pool_size=5),
         routing=RoutingSettings(cache_dir=graph_cache),
+        limits=LimitSettings(enabled=False),
     )
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
 
+from responders.api.access_log import AccessLog
 from responders.api.errors import install_error_handlers
 from responders.api.events import EventHub
+from responders.api.limits import Limits
 from responders.api.middleware import BodySizeLimit
 from responders.api.routers import aeds, alerts, health, incidents, reports, responders, route
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.dispatch.timers import timer_loop
 from responders.dispatch.waves import Dispatcher
 from responders.geo import load_router
+from responders.privacy import purge_loop
 from responders.settings import Settings
 from responders.web import router as web_router
 from routing import Router
@@ -30,6 +34,18 @@ async def _load_router(settings: Settings) -> Router | None:
     if not settings.routing.enabled:
         return None
     return await anyio.to_thread.run_sync(load_router, settings.routing)
+
+
+def _background_loops(app: FastAPI, settings: Settings) -> list[Coroutine[Any, Any, None]]:
+    """Timers and purges run in every API process; the database decides who does what."""
+    loops = []
+    if app.state.dispatcher is not None and settings.dispatch.run_timers:
+        loops.append(
+            timer_loop(app.state.engine, app.state.dispatcher, settings.dispatch.timer_poll_s)
+        )
+    if settings.privacy.run_purge:
+        loops.append(purge_loop(app.state.engine, settings.privacy))
+    return loops
 
 
 def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
@@ -48,16 +64,12 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.state.dispatcher = graph and Dispatcher(graph, settings.dispatch, settings.region)
         app.state.event_hub = hub
         hub.start()
-        timers = None
-        if graph is not None and settings.dispatch.run_timers:
-            timers = asyncio.create_task(
-                timer_loop(engine, app.state.dispatcher, settings.dispatch.timer_poll_s)
-            )
+        tasks = [asyncio.create_task(loop) for loop in _background_loops(app, settings)]
         try:
             yield
         finally:
-            if timers:
-                timers.cancel()
+            for task in tasks:
+                task.cancel()
             await hub.stop()
             await pool.close()
             await engine.dispose()
@@ -69,9 +81,11 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limits = Limits(settings.limits)
     install_error_handlers(app)
     for module in _ROUTERS:
         app.include_router(module.router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(AccessLog)
     return app

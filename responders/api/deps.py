@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from responders.api.events import EventHub
+from responders.api.limits import Limits
 from responders.auth import (
     OperatorPrincipal,
     authenticate_operator,
@@ -24,8 +25,6 @@ from routing import Router
 
 __all__ = [
     "AnyCaller",
-    "PoolDep",
-    "bearer_token",
     "BearerToken",
     "ConnectionDep",
     "CurrentCoordinator",
@@ -33,9 +32,13 @@ __all__ = [
     "CurrentResponder",
     "DispatcherDep",
     "EventHubDep",
+    "LimitsDep",
+    "PoolDep",
     "RouterDep",
     "SessionDep",
     "SettingsDep",
+    "bearer_token",
+    "client_address",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="operator or volunteer token")
@@ -86,6 +89,15 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+def _limits(request: Request) -> Limits:
+    return request.app.state.limits  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    """The peer address (behind a proxy, run uvicorn with --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
@@ -95,6 +107,7 @@ SessionDep = Annotated[AsyncSession, Depends(_session)]
 ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 RouterDep = Annotated[Router, Depends(_router)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(_pool)]
+LimitsDep = Annotated[Limits, Depends(_limits)]
 DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
 EventHubDep = Annotated[EventHub, Depends(_event_hub)]
 BearerToken = Annotated[str, Depends(_token)]

@@ -24,6 +24,8 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_pre_ping=False,
+        # Errors must not carry bound values (tokens' digests, phones, positions) into logs.
+        hide_parameters=True,
         connect_args={
             "connect_timeout": max(1, int(settings.connect_timeout_s)),
             "options": f"-c statement_timeout={settings.statement_timeout_ms}",

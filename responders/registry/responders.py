@@ -6,7 +6,7 @@ import datetime as dt
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from responders.db.tables import (
     ResponderToken,
 )
 from responders.errors import DatabaseUnavailable, InvalidInput, NotFound, Unauthorized
+from responders.privacy import scrub_responder
 from responders.schemas.common import GeoPoint
 from responders.schemas.responders import (
     AvailabilityUpdate,
@@ -45,7 +46,9 @@ __all__ = [
     "get_responder",
     "register_responder",
     "responder_public",
+    "revoke_token",
     "set_availability",
+    "token_history",
     "update_live_location",
     "update_responder",
 ]
@@ -146,8 +149,12 @@ _LOCATION_UPSERT = """
 async def update_live_location(pool: AsyncConnectionPool, token: str, data: LocationUpdate) -> int:
     """The hottest write: authenticate and overwrite the latest point in one statement,
     one round trip (an autocommit connection of the app's driver-level pool)."""
-    params = {"lat": data.lat, "lon": data.lon, "accuracy": data.accuracy_m,
-              "token_hash": hash_token(token)}
+    params = {
+        "lat": data.lat,
+        "lon": data.lon,
+        "accuracy": data.accuracy_m,
+        "token_hash": hash_token(token),
+    }
     try:
         async with pool.connection() as conn:
             row = await (await conn.execute(_LOCATION_UPSERT, params)).fetchone()
@@ -159,9 +166,30 @@ async def update_live_location(pool: AsyncConnectionPool, token: str, data: Loca
 
 
 async def erase_responder(session: AsyncSession, responder_id: int) -> None:
-    """Remove the person for good; every table that holds them cascades from `responders`."""
+    """Remove the person for good: their rows cascade from `responders`; alerts they had
+    stay for the incidents' statistics, without their positions, routes or id."""
+    await scrub_responder(await session.connection(), responder_id)
     await session.execute(delete(Responder).where(Responder.id == responder_id))
     await session.commit()
+
+
+async def revoke_token(session: AsyncSession, token: str) -> None:
+    """Log this device out: its token stops working at once."""
+    await session.execute(
+        update(ResponderToken)
+        .where(ResponderToken.token_hash == hash_token(token), ResponderToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    await session.commit()
+
+
+async def token_history(session: AsyncSession, responder_id: int) -> list[dict[str, object]]:
+    rows = await session.execute(
+        select(ResponderToken.created_at, ResponderToken.revoked_at)
+        .where(ResponderToken.responder_id == responder_id)
+        .order_by(ResponderToken.id)
+    )
+    return [{"created_at": r.created_at, "revoked_at": r.revoked_at} for r in rows]
 
 
 def _qualifications(items: list[QualificationIn]) -> list[Qualification]:

@@ -9,6 +9,8 @@ exception is a configured tile server, for map images only).
 
 from __future__ import annotations
 
+import os
+import re
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,12 +36,12 @@ class _StaticFiles(StaticFiles):
 
     def file_response(
         self,
-        full_path: str | Path,
-        stat_result: object,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)  # type: ignore[arg-type]
+        response = super().file_response(full_path, stat_result, scope, status_code)
         if "/vendor/" in str(full_path):
             response.headers["Cache-Control"] = "public, max-age=86400"
         else:
@@ -87,10 +89,10 @@ def _csp(settings: Settings) -> str:
     )
 
 
-def page_response(request: Request, name: str) -> HTMLResponse:
+def page_response(request: Request, name: str, html: str | None = None) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     return HTMLResponse(
-        _template(name),
+        _template(name) if html is None else html,
         headers={
             "Content-Security-Policy": _csp(settings),
             "Referrer-Policy": "no-referrer",
@@ -100,9 +102,16 @@ def page_response(request: Request, name: str) -> HTMLResponse:
     )
 
 
+_DEMO_LINK = re.compile(r"<!--demo-->.*?<!--/demo-->", re.DOTALL)
+
+
 @router.get("/")
 async def index(request: Request) -> HTMLResponse:
-    return page_response(request, "index.html")
+    """Links to the screens (the demo phone only in the demo)."""
+    html = _template("index.html")
+    if request.app.state.settings.api.demo_credentials is None:
+        html = _DEMO_LINK.sub("", html)
+    return page_response(request, "index.html", html)
 
 
 @router.get("/console")

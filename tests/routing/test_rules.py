@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from routing import BuildOptions, GraphBuildError, GraphRouter, Point, graph_from_osm_file
+from routing._rules import Direction, walk_direction
 
 WriteOsm = Callable[..., Path]  # the write_osm fixture
-from routing._rules import Direction, walk_direction
 
 LAT = 60.0
 MAIN = [(i, LAT, 24.0 + 0.001 * (i - 1)) for i in range(1, 12)]  # ~55 m apart

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from responders.api.deps import DispatcherDep, RouterDep
+from responders.api.deps import DispatcherDep, LimitsDep, RouterDep, client_address
 from responders.api.routers.incidents import check_coverage
 from responders.dispatch import lifecycle
 from responders.schemas.incidents import ReportCreate
@@ -25,8 +25,13 @@ class ReportReceived(BaseModel):
 
 @router.post("", status_code=201)
 async def report(
-    data: ReportCreate, request: Request, dispatcher: DispatcherDep, graph: RouterDep
+    data: ReportCreate,
+    request: Request,
+    dispatcher: DispatcherDep,
+    graph: RouterDep,
+    limits: LimitsDep,
 ) -> ReportReceived:
+    limits.citizen_report(client_address(request), data.location.lat, data.location.lon)
     check_coverage(graph, data.location)
     new = lifecycle.NewIncident(
         kind=data.kind,
@@ -37,7 +42,7 @@ async def report(
         source="citizen",
         callback_phone=data.callback_phone,
     )
-    async with request.app.state.engine.begin() as conn:
+    async with limits.anonymous(), request.app.state.engine.begin() as conn:
         incident_id, _ = await lifecycle.create_incident(conn, dispatcher, new)
     return ReportReceived(
         id=incident_id,

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from responders.api.body import json_body, json_body_schema
-from responders.api.deps import CurrentResponder, PoolDep, SessionDep, bearer_token
+from responders.api.deps import (
+    BearerToken,
+    CurrentResponder,
+    LimitsDep,
+    PoolDep,
+    SessionDep,
+    SettingsDep,
+    bearer_token,
+    client_address,
+)
+from responders.dispatch import views
 from responders.registry import responders as registry
 from responders.schemas.responders import (
     AvailabilityUpdate,
@@ -26,8 +37,12 @@ router = APIRouter(prefix="/responders", tags=["volunteers"])
 
 
 @router.post("", status_code=201)
-async def register(data: ResponderCreate, session: SessionDep) -> ResponderRegistered:
-    responder, token = await registry.register_responder(session, data)
+async def register(
+    data: ResponderCreate, session: SessionDep, limits: LimitsDep, request: Request
+) -> ResponderRegistered:
+    limits.registration(client_address(request))
+    async with limits.anonymous():
+        responder, token = await registry.register_responder(session, data)
     return ResponderRegistered(responder=registry.responder_public(responder), token=token)
 
 
@@ -49,16 +64,40 @@ async def erase_me(me: CurrentResponder, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
+@router.get("/me/export")
+async def export_me(
+    me: CurrentResponder, session: SessionDep, settings: SettingsDep, request: Request
+) -> dict[str, Any]:
+    """Everything the service holds about the caller (right of access)."""
+    profile = registry.responder_public(await registry.get_responder(session, me))
+    async with request.app.state.engine.connect() as conn:
+        alerts = await views.alerts_for_responder(conn, me, address_after_accept=False)
+    return {
+        "exported_at": dt.datetime.now(dt.UTC),
+        "profile": profile.model_dump(mode="json"),
+        "alerts": [a.model_dump(mode="json") for a in alerts],
+        "tokens": await registry.token_history(session, me),
+    }
+
+
+@router.post("/me/logout", status_code=204)
+async def logout(session: SessionDep, token: BearerToken, _: CurrentResponder) -> Response:
+    """Revoke the token of this device."""
+    await registry.revoke_token(session, token)
+    return Response(status_code=204)
+
+
 @router.put(
     "/me/location",
     status_code=204,
     openapi_extra=json_body_schema(LocationUpdate),
     responses={401: {"description": "no or a bad token"}, 422: {"description": "bad input"}},
 )
-async def update_location(request: Request, pool: PoolDep) -> Response:
+async def update_location(request: Request, pool: PoolDep, limits: LimitsDep) -> Response:
     """Overwrite the live location. The hottest write: one statement, body parsed by hand."""
-    data = await json_body(request, LocationUpdate)
-    await registry.update_live_location(pool, bearer_token(request), data)
+    data, token = await json_body(request, LocationUpdate), bearer_token(request)
+    limits.location_update(token)
+    await registry.update_live_location(pool, token, data)
     return Response(status_code=204)
 
 

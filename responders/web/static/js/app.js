@@ -230,7 +230,7 @@ function drawAlertMap(a) {
   layer.clearLayers();
   const points = [];
   if (a.route) {
-    L.geoJSON(a.route, { interactive: false, style: { color: a.role === "via_aed" ? "#1e7b34" : "#0b5cad", weight: 5, opacity: 0.85 } }).addTo(layer);
+    L.geoJSON(a.route, { interactive: false, style: { color: a.role === "via_aed" ? "#1e7b34" : "#0b5cad", weight: 5, opacity: 0.85, className: "route" } }).addTo(layer);
     const [slon, slat] = a.route.geometry.coordinates[0];
     L.marker([slat, slon], { icon: divIcon("vol-icon", "You", 30), keyboard: false, title: "You" }).addTo(layer);
     points.push([slat, slon]);

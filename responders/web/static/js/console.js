@@ -378,6 +378,7 @@ function renderMap(d) {
         weight: faded ? 2 : 4,
         opacity: faded ? 0.25 : 0.8,
         dashArray: a.role === "via_aed" ? "8 5" : null,
+        className: `route route-${a.role}`,
       },
     }).addTo(incidentLayer);
   }
@@ -393,6 +394,7 @@ function renderMap(d) {
     points.push([vlat, vlon]);
     L.circleMarker([vlat, vlon], {
       radius: 8, color: "#fff", weight: 2, fillOpacity: 1, fillColor: STATUS_COLOURS[a.status],
+      className: `volunteer s-${a.status}`,
     }).bindTooltip(`${a.responder_name || "volunteer"} · ${a.role === "via_aed" ? "via AED" : "direct"} · ${ALERT_STATUS[a.status]}`)
       .addTo(incidentLayer);
   }

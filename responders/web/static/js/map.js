@@ -72,7 +72,9 @@ async function drawStreets(map, url) {
 // user can place a point too.
 export function createMap(element, { label = "Map", onPick = null } = {}) {
   const map = L.map(element, {
-    preferCanvas: true,
+    // Overlays (routes, volunteers) are SVG: few, and each one a DOM node with a class.
+    // The many streets get a canvas renderer of their own.
+    preferCanvas: false,
     zoomSnap: 0.25,
     keyboard: true,
     attributionControl: true,

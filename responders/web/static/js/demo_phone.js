@@ -1,0 +1,154 @@
+// The demo phone: pick a demo volunteer, see the pushes the local FCM server received for
+// their devices, and open their alert screen (in the phone frame, or a tab of its own).
+// Tokens travel only through sessionStorage of this tab (shared with the same-origin frame)
+// or of a tab this page opens; never in a URL.
+import { $, ApiError, fmtTime, h, makeApi, say } from "./common.js";
+
+const POLL_MS = 2000;
+const plain = makeApi(null);
+const volunteers = new Map(); // id -> {id, name, devices}
+const byDevice = new Map(); // fcm token -> volunteer
+let current = null; // {volunteer, token}
+let frameLoads = 0;
+const shown = { pushed: "", pushes: "" }; // what the lists show, so a poll without news keeps focus
+
+async function loadVolunteers() {
+  const list = await plain("/demo/volunteers");
+  const select = $("#volunteer");
+  for (const v of list) {
+    volunteers.set(v.id, v);
+    for (const device of v.devices) byDevice.set(device, v);
+    select.append(h("option", { value: v.id }, `${v.name} (#${v.id})`));
+  }
+}
+
+async function pollAllPushes() {
+  try {
+    const { messages } = await plain("/fcm/_admin/messages");
+    const counts = new Map();
+    for (const m of messages) {
+      const v = byDevice.get(m.target);
+      if (!v) continue;
+      const seen = counts.get(v.id) || { volunteer: v, count: 0, last: "" };
+      seen.count += 1;
+      if (m.received_at > seen.last) seen.last = m.received_at;
+      counts.set(v.id, seen);
+    }
+    const rows = [...counts.values()].sort((a, b) => (a.last < b.last ? 1 : -1)).slice(0, 40);
+    const signature = JSON.stringify([current && current.volunteer.id, rows.map((r) => [r.volunteer.id, r.count])]);
+    if (signature !== shown.pushed) {
+      shown.pushed = signature;
+      renderPushed(rows);
+    }
+  } catch (error) {
+    say($("#pick-message"), `The local FCM server did not answer: ${error.message}`);
+  }
+  if (current) await showPushes().catch(() => {});
+  setTimeout(pollAllPushes, POLL_MS);
+}
+
+function renderPushed(rows) {
+  $("#pushed").replaceChildren(...(rows.length ? rows.map(({ volunteer, count, last }) => h("li", {},
+      h("button", {
+        type: "button",
+        "aria-current": String(Boolean(current && current.volunteer.id === volunteer.id)),
+        dataset: { volunteer: volunteer.id },
+        onclick: () => pick(volunteer.id),
+      }, h("strong", {}, volunteer.name), h("div", { class: "meta" }, `${count} push${count > 1 ? "es" : ""} · last ${fmtTime(last)}`))))
+      : [h("li", { class: "empty" }, "No pushes yet: report an incident in the console.")]));
+}
+
+async function pick(id) {
+  const volunteer = volunteers.get(Number(id));
+  if (!volunteer) return;
+  say($("#pick-message"), "");
+  try {
+    const { token } = await plain(`/demo/volunteers/${volunteer.id}/session`, { method: "POST" });
+    // The volunteer's own view of their devices, with their own token.
+    const me = await makeApi(() => token)("/responders/me");
+    volunteer.devices = me.devices.map((d) => d.fcm_token);
+    for (const device of volunteer.devices) byDevice.set(device, volunteer);
+    current = { volunteer, token };
+  } catch (error) {
+    return say($("#pick-message"), error instanceof ApiError ? error.describe() : error.message);
+  }
+  $("#volunteer").value = String(volunteer.id);
+  for (const b of document.querySelectorAll("#pushed button")) {
+    b.setAttribute("aria-current", String(Number(b.dataset.volunteer) === volunteer.id));
+  }
+  $("#who").textContent = `${volunteer.name} · devices: ${volunteer.devices.join(", ") || "none"}`;
+  $("#open-tab").disabled = false;
+  showOnPhone("#/alerts");
+  await showPushes();
+}
+
+async function showPushes() {
+  const { volunteer } = current;
+  const all = [];
+  for (const device of volunteer.devices) {
+    const { messages } = await plain(`/fcm/_admin/messages?token=${encodeURIComponent(device)}`);
+    all.push(...messages);
+  }
+  if (!current || current.volunteer !== volunteer) return;
+  all.sort((a, b) => b.received_at_unix - a.received_at_unix);
+  const signature = JSON.stringify([volunteer.id, all.map((m) => m.message_id)]);
+  if (signature === shown.pushes) return;
+  shown.pushes = signature;
+  $("#pushes").replaceChildren(...(all.length ? all.map(pushItem)
+    : [h("li", { class: "empty" }, "No pushes for this volunteer yet.")]));
+}
+
+function pushItem(m) {
+  const message = m.message || {};
+  const data = message.data || {};
+  const note = message.notification || {};
+  const alertId = data.alert_id;
+  return h("li", { dataset: { kind: data.kind || "", alert: alertId || "" } },
+    h("div", { class: "title" }, note.title || "(no title)"),
+    h("div", {}, note.body || ""),
+    h("div", { class: "hint" }, `${(data.kind || "push").replace(/_/g, " ")} · alert #${alertId} · ${fmtTime(m.received_at)} · to ${m.target}`),
+    alertId ? h("div", { class: "actions" },
+      h("button", { type: "button", class: "small", onclick: () => showOnPhone(`#/alerts/${alertId}`) }, `Open alert #${alertId} on the phone`))
+      : null);
+}
+
+function showOnPhone(route) {
+  if (!current) return;
+  // The frame is same-origin: it shares this tab's sessionStorage.
+  sessionStorage.setItem("ehbo.app.token", current.token);
+  frameLoads += 1;
+  $("#screen").src = `/app?phone=${current.volunteer.id}-${frameLoads}${route}`;
+  $("#open-tab").dataset.route = route;
+}
+
+function openTab(path, key, token) {
+  const tab = window.open("", "_blank");
+  if (!tab) return say($("#pick-message"), "The browser blocked the new tab.");
+  tab.sessionStorage.setItem(key, token);
+  tab.location.href = path;
+}
+
+async function openConsole() {
+  try {
+    const { token } = await plain("/demo/operator/session", { method: "POST" });
+    openTab("/console", "ehbo.console.token", token);
+  } catch (error) {
+    say($("#pick-message"), error.message);
+  }
+}
+
+async function start() {
+  $("#volunteer").addEventListener("change", (event) => pick(event.target.value));
+  $("#open-tab").addEventListener("click", () => {
+    if (current) openTab(`/app${$("#open-tab").dataset.route || "#/alerts"}`, "ehbo.app.token", current.token);
+  });
+  $("#open-console").addEventListener("click", openConsole);
+  try {
+    await loadVolunteers();
+  } catch (error) {
+    say($("#pick-message"), error.message);
+  }
+  pollAllPushes();
+}
+
+start();
