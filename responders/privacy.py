@@ -53,7 +53,7 @@ async def purge(conn: AsyncConnection, settings: PrivacySettings) -> Purged:
     live = await conn.execute(_LIVE, {"keep": settings.live_location_retention_s})
     keep = {"keep": settings.incident_retention_days * 86_400}
     ended = (await conn.execute(_PURGE_INCIDENTS, keep)).one()
-    return Purged(live.rowcount, ended.alerts, ended.incidents)  # type: ignore[attr-defined]
+    return Purged(live.rowcount, ended.alerts, ended.incidents)
 
 
 async def purge_loop(engine: AsyncEngine, settings: PrivacySettings) -> None:

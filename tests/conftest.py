@@ -26,6 +26,11 @@ ARTIFACTS = ROOT / "artifacts"
 _TABLES_KEPT = ("spatial_ref_sys", "alembic_version")
 
 
+def embedded_cluster() -> Cluster:
+    """The tests' cluster: `.pg` of the checkout, or EHBO_DB_CLUSTER_DIR."""
+    return Cluster(ROOT / DatabaseSettings().cluster_dir)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """URL of a PostGIS server we may create databases on."""
@@ -33,7 +38,7 @@ def postgres_server() -> Iterator[str]:
     if configured:
         yield configured
         return
-    cluster = Cluster(ROOT / ".pg")
+    cluster = embedded_cluster()
     started = cluster.ensure_running()
     yield cluster.url("postgres")
     if started:

@@ -162,7 +162,7 @@ class Cluster:
         return self._run([str(self._bin("pg_ctl")), "-D", str(self.data_dir), *args], check)
 
     def _bin(self, name: str) -> Path:
-        assert self.bindir is not None
+        self.bindir = self.bindir or find_bindir()
         return self.bindir / name
 
     def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -193,6 +193,8 @@ class Cluster:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As the server does: connections of the last run may linger in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -155,14 +156,25 @@ async def update_live_location(pool: AsyncConnectionPool, token: str, data: Loca
         "accuracy": data.accuracy_m,
         "token_hash": hash_token(token),
     }
-    try:
-        async with pool.connection() as conn:
-            row = await (await conn.execute(_LOCATION_UPSERT, params)).fetchone()
-    except (psycopg.OperationalError, PoolTimeout) as exc:
-        raise DatabaseUnavailable("the database is not reachable") from exc
+    row = await _upsert_once_more(pool, params)
     if row is None:
         raise Unauthorized("invalid or revoked token")
     return int(row[0])
+
+
+async def _upsert_once_more(pool: AsyncConnectionPool, params: dict[str, object]) -> Any:
+    # After a database restart the pool still holds dead connections; the upsert is
+    # idempotent, so one retry on a fresh connection hides that from the phone.
+    for attempt in (1, 2):
+        try:
+            async with pool.connection() as conn:
+                return await (await conn.execute(_LOCATION_UPSERT, params)).fetchone()
+        except psycopg.OperationalError as exc:
+            if attempt == 2:
+                raise DatabaseUnavailable("the database is not reachable") from exc
+        except PoolTimeout as exc:
+            raise DatabaseUnavailable("the database is not reachable") from exc
+    return None
 
 
 async def erase_responder(session: AsyncSession, responder_id: int) -> None:

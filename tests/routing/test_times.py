@@ -101,3 +101,23 @@ def test_faster_speed_scales_times(helsinki: GraphRouter) -> None:
     assert slow_s is not None and fast_s is not None
     assert fast_s == pytest.approx(slow_s / 2)
     assert math.isclose(fast.speed_mps, 4.0)
+
+
+def test_one_search_serves_every_source(
+    helsinki: GraphRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routing import _search
+
+    calls: list[float] = []
+    real = _search.dijkstra
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(float(kwargs["limit"]))  # type: ignore[arg-type]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_search, "dijkstra", counting)
+    rng = np.random.default_rng(9)
+    target, *sources = [p for p in _near_network(helsinki, rng, 80) if helsinki.covers(p)]
+    helsinki.times_to(target, sources, max_seconds=600)
+    assert len(calls) == 1
+    assert calls[0] <= 600  # bounded: the search stops at max_seconds

@@ -349,7 +349,7 @@ async def sign_in_console(page: Page, token: str) -> None:
 
 async def sign_in_volunteer(page: Page, token: str, alert_id: int | None = None) -> None:
     await page.goto("/app#/signin")
-    await page.get_by_label("Volunteer token").fill(token)
+    await page.get_by_label("Volunteer token", exact=True).fill(token)
     await page.get_by_role("button", name="Sign in").click()
     await page.locator("#view-list:not([hidden])").wait_for()
     if alert_id is not None:

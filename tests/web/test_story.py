@@ -18,7 +18,7 @@ async def _open_alert(new_context: NewContext, world: World, responder_id: int, 
     context = await new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = await context.new_page()
     await page.goto("/app#/signin")
-    await page.get_by_label("Volunteer token").fill(world.volunteer(responder_id).token)
+    await page.get_by_label("Volunteer token", exact=True).fill(world.volunteer(responder_id).token)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Your alerts")).to_be_visible()
     await page.goto(f"/app?alert={alert_id}")
