@@ -406,7 +406,7 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
             "one-to-many median",
             workload,
             ms(p(ours_t, 50)),
-            f"{ms(p(pair_t, 50))} (nx per pair, n={len(alt_sample)})",
+            f"{ms(p(pair_t, 50))} (nearest node + nx per pair, n={len(alt_sample)})",
             ratio(p(ours_t, 50), p(pair_t, 50)),
         )
     )
@@ -422,7 +422,7 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
     rows.append(
         (
             "  vs one nx search",
-            "reverse Dijkstra, cutoff",
+            "nearest node + one nx reverse search",
             ms(p(ours_t, 50)),
             ms(p(one_t, 50)),
             ratio(p(ours_t, 50), p(one_t, 50)),
@@ -446,7 +446,7 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
             "route with geometry median",
             f"volunteer -> incident, median {dist:,.0f} m",
             ms(p(route_t, 50)),
-            f"{ms(p(alt_route_t, 50))} (nx shortest_path)",
+            f"{ms(p(alt_route_t, 50))} (nearest node + nx path, no steps)",
             ratio(p(route_t, 50), p(alt_route_t, 50)),
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -33,6 +33,7 @@ __all__ = [
     "DispatcherDep",
     "EventHubDep",
     "LimitsDep",
+    "PathId",
     "PoolDep",
     "RouterDep",
     "SessionDep",
@@ -103,6 +104,8 @@ def _pool(request: Request) -> AsyncConnectionPool:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
+# Ids are PostgreSQL bigints: anything outside is "not found" territory, refused up front.
+PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 RouterDep = Annotated[Router, Depends(_router)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -78,6 +79,12 @@ async def _gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
+async def _rejected_value(request: Request, exc: Exception) -> JSONResponse:
+    # Validation should have caught it; the database's word is the last line of defence.
+    log.warning("the database rejected a value: %s", type(exc.__cause__ or exc).__name__)
+    return JSONResponse(_body("invalid", "a value is malformed or out of range"), 422)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(_body("internal", "internal error"), 500)
@@ -87,6 +94,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.EhboError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for rejected in (sa_exc.DataError, psycopg.DataError):
+        app.add_exception_handler(rejected, _rejected_value)
     for driver_error in (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError):
         app.add_exception_handler(driver_error, _database)
     app.add_exception_handler(ClientDisconnect, _gone)

@@ -72,7 +72,8 @@ class ResponderUpdate(Strict):
 
 
 class LocationUpdate(LatLon):
-    accuracy_m: Annotated[float, Field(gt=0, le=10_000)]
+    # Stored as `real`; a phone never claims better than a centimetre.
+    accuracy_m: Annotated[float, Field(ge=0.01, le=10_000)]
 
 
 class AvailabilityUpdate(Strict):

@@ -8,6 +8,7 @@ test can assert that no page reached out to the internet (no CDN, no tiles, no f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -125,10 +126,8 @@ class _ServerThread:
             await self._server.serve(sockets=[self._socket])
         finally:
             worker.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await worker
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
 
     def start(self) -> None:
         self._thread.start()
@@ -229,14 +228,20 @@ async def world(live_server: LiveServer, clean_db: AsyncEngine) -> AsyncIterator
     operator = await _operator(clean_db, "operator")
     coordinator = await _operator(clean_db, "coordinator")
     async with httpx.AsyncClient(base_url=live_server.url, trust_env=False, timeout=30) as http:
-        volunteers = [
-            await add_volunteer(http, CENTRE[0] + dlat, CENTRE[1] + dlon, name)
-            for name, dlat, dlon in _SPOTS
-        ]
-        # One volunteer without a phone: their alert fails, and the console must show it.
-        volunteers.append(
-            await add_volunteer(
-                http, CENTRE[0] + 0.0015, CENTRE[1] - 0.001, "Toivo Ilman-puhelinta", device=False
+        volunteers = list(
+            await asyncio.gather(
+                *(
+                    add_volunteer(http, CENTRE[0] + dlat, CENTRE[1] + dlon, name)
+                    for name, dlat, dlon in _SPOTS
+                ),
+                # One volunteer without a phone: their alert fails; the console must show it.
+                add_volunteer(
+                    http,
+                    CENTRE[0] + 0.0015,
+                    CENTRE[1] - 0.001,
+                    "Toivo Ilman-puhelinta",
+                    device=False,
+                ),
             )
         )
         aeds = []

@@ -14,7 +14,9 @@ from tests.web.conftest import CONSOLE, PHONE, NewContext, Outside, World, scree
 ALIVE = "window.__sameDocument = true"
 
 
-async def _open_alert(new_context: NewContext, world: World, responder_id: int, alert_id: int) -> Page:
+async def _open_alert(
+    new_context: NewContext, world: World, responder_id: int, alert_id: int
+) -> Page:
     context = await new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = await context.new_page()
     await page.goto("/app#/signin")
@@ -42,7 +44,9 @@ async def test_operator_volunteer_story(
     await console.get_by_label("Address").fill("Rautatientori 1")
     await console.get_by_role("button", name="Report incident and alert").click()
 
-    await expect(console.locator("#incident-title")).to_have_text(re.compile(r"#\d+ Cardiac arrest"))
+    await expect(console.locator("#incident-title")).to_have_text(
+        re.compile(r"#\d+ Cardiac arrest")
+    )
     incident_id = int((await console.locator("#incident-title").inner_text()).split()[0][1:])
     await console.evaluate(ALIVE)
     detail = await world.incident(incident_id)
@@ -64,7 +68,9 @@ async def test_operator_volunteer_story(
     await expect(eta).not_to_have_text(before, timeout=3000)
     # The AEDs in play, and who fetches which.
     for aed in detail["aeds"]:
-        await expect(console.locator(f"#aed-list li[data-aed='{aed['id']}']")).to_contain_text("fetched by")
+        await expect(console.locator(f"#aed-list li[data-aed='{aed['id']}']")).to_contain_text(
+            "fetched by"
+        )
     # The volunteer without a phone: the failed push shows.
     phoneless = next(a for a in alerts if a["responder_name"] == "Toivo Ilman-puhelinta")
     failed_row = console.locator(f"#alerts-table tr[data-alert='{phoneless['id']}']")
@@ -122,7 +128,9 @@ async def test_operator_volunteer_story(
     await console.get_by_role("button", name="Close incident").click()
     await expect(console.locator("#incident-status")).to_have_text("Closed")
     await expect(console.get_by_role("button", name="Close incident")).to_be_hidden()
-    await expect(phone.locator("#stand-down")).to_have_text(re.compile("Stand down: the incident is closed"))
+    await expect(phone.locator("#stand-down")).to_have_text(
+        re.compile("Stand down: the incident is closed")
+    )
     await expect(aed_phone.locator("#stand-down")).to_contain_text("the incident is closed")
     await expect(phone.get_by_role("button", name="I have arrived")).to_have_count(0)
     await screenshot(phone, "volunteer-stand-down")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
 
-from responders.api.deps import CurrentCoordinator, CurrentOperator, SessionDep
+from responders.api.deps import CurrentCoordinator, CurrentOperator, PathId, SessionDep
 from responders.errors import InvalidInput
 from responders.registry import aeds as registry
 from responders.registry.aed_files import parse_aed_file
@@ -33,7 +33,7 @@ async def list_near(
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     radius_m: Annotated[float, Query(gt=0, le=50_000)] = 2_000,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AedPublic]:
     if (lat is None) != (lon is None):
         raise InvalidInput("give both lat and lon, or neither", field="query.lat")
@@ -45,7 +45,7 @@ async def list_near(
 
 @router.patch("/{aed_id}")
 async def update(
-    aed_id: int, data: AedUpdate, _: CurrentCoordinator, session: SessionDep
+    aed_id: PathId, data: AedUpdate, _: CurrentCoordinator, session: SessionDep
 ) -> AedPublic:
     return registry.aed_public(
         await registry.update_aed(session, aed_id, data), None, show_code=True

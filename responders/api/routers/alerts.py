@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from responders.api.deps import CurrentResponder, DispatcherDep, RouterDep, SettingsDep
+from responders.api.deps import CurrentResponder, DispatcherDep, PathId, RouterDep, SettingsDep
 from responders.dispatch import lifecycle, views
 from responders.schemas.incidents import AlertPublic, AlertStatus
 
@@ -31,7 +31,11 @@ async def list_mine(
 
 @router.get("/{alert_id}")
 async def read_mine(
-    alert_id: int, me: CurrentResponder, request: Request, graph: RouterDep, settings: SettingsDep
+    alert_id: PathId,
+    me: CurrentResponder,
+    request: Request,
+    graph: RouterDep,
+    settings: SettingsDep,
 ) -> AlertPublic:
     async with request.app.state.engine.connect() as conn:
         return await views.alert_for_responder(
@@ -43,7 +47,7 @@ async def _answer(
     request: Request,
     dispatcher: DispatcherDep,
     me: int,
-    alert_id: int,
+    alert_id: PathId,
     action: Literal["delivered", "accept", "decline", "arrived"],
 ) -> AlertAnswered:
     async with request.app.state.engine.begin() as conn:
@@ -53,27 +57,27 @@ async def _answer(
 
 @router.post("/{alert_id}/delivered")
 async def delivered(
-    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
     return await _answer(request, dispatcher, me, alert_id, "delivered")
 
 
 @router.post("/{alert_id}/accept")
 async def accept(
-    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
     return await _answer(request, dispatcher, me, alert_id, "accept")
 
 
 @router.post("/{alert_id}/decline")
 async def decline(
-    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
     return await _answer(request, dispatcher, me, alert_id, "decline")
 
 
 @router.post("/{alert_id}/arrived")
 async def arrived(
-    alert_id: int, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
     return await _answer(request, dispatcher, me, alert_id, "arrived")

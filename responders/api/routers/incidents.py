@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from responders.api.deps import CurrentOperator, DispatcherDep, EventHubDep, RouterDep
+from responders.api.deps import CurrentOperator, DispatcherDep, EventHubDep, PathId, RouterDep
 from responders.dispatch import lifecycle, views
 from responders.errors import OutsideCoverage
 from responders.schemas.common import LatLon
@@ -86,7 +86,7 @@ async def list_incidents(
 
 
 @router.get("/{incident_id}")
-async def read(incident_id: int, _: CurrentOperator, request: Request) -> IncidentDetail:
+async def read(incident_id: PathId, _: CurrentOperator, request: Request) -> IncidentDetail:
     async with _engine(request).connect() as conn:
         return await views.incident_detail(conn, incident_id)
 
@@ -112,7 +112,7 @@ async def _transition(
 
 @router.post("/{incident_id}/confirm")
 async def confirm(
-    incident_id: int,
+    incident_id: PathId,
     _: CurrentOperator,
     request: Request,
     dispatcher: DispatcherDep,
@@ -124,7 +124,7 @@ async def confirm(
 
 @router.post("/{incident_id}/cancel")
 async def cancel(
-    incident_id: int,
+    incident_id: PathId,
     _: CurrentOperator,
     request: Request,
     dispatcher: DispatcherDep,
@@ -136,7 +136,7 @@ async def cancel(
 
 @router.post("/{incident_id}/close")
 async def close(
-    incident_id: int,
+    incident_id: PathId,
     _: CurrentOperator,
     request: Request,
     dispatcher: DispatcherDep,
@@ -155,11 +155,11 @@ _KEEPALIVE_S = 15.0
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def events(
-    incident_id: int,
+    incident_id: PathId,
     _: CurrentOperator,
     request: Request,
     hub: EventHubDep,
-    last_event_id: Annotated[int | None, Header()] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
 ) -> StreamingResponse:
     engine = _engine(request)
     async with engine.connect() as conn:

@@ -246,8 +246,10 @@ function drawAlertMap(a) {
     points.push(at);
   }
   alertView.ready.then(() => {
-    if (points.length > 1) alertView.map.fitBounds(points, { padding: [30, 30], maxZoom: 18 });
-    else if (points.length === 1) alertView.map.setView(points[0], 17);
+    if (points.length > 1) alertView.map.fitBounds(points, {
+      paddingTopLeft: [40, 30], paddingBottomRight: [30, 45], maxZoom: 18, animate: false,
+    });
+    else if (points.length === 1) alertView.map.setView(points[0], 17, { animate: false });
   });
 }
 
@@ -306,11 +308,13 @@ function renderMe(me) {
   let text = `${me.name}: active, you can be alerted.`;
   if (paused) {
     text = me.paused_until
-      ? `${me.name}: paused until ${new Date(me.paused_until).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })}.`
+      ? `${me.name}: paused until ${new Date(me.paused_until).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}.`
       : `${me.name}: paused until you resume.`;
   }
   $("#me-status").textContent = text;
   $("#me-status").dataset.status = me.status;
+  show($("#pause-form"), !paused);
+  show($("#resume-button"), paused);
   renderPlaces(me.places);
   otherPlaces = me.places.filter((p, i) => !isEdited(me.places, p, i));
 }

@@ -50,7 +50,7 @@ export class ApiError extends Error {
     this.body = body;
   }
   describe() {
-    const field = this.field ? ` (${this.field})` : "";
+    const field = this.field && !this.message.includes(this.field) ? ` (${this.field})` : "";
     return `${this.message}${field}`;
   }
 }
@@ -168,7 +168,7 @@ export function fmtDistance(metres) {
 
 export function fmtTime(iso) {
   const d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 }
 
 export function fmtAgo(iso) {

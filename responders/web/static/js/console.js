@@ -21,6 +21,7 @@ const state = {
   refreshTimer: null,
   routePolls: 0,
   fitted: null,
+  drawnRoutes: new Map(), // alert id -> route asked from GET /route when the stored one is late
 };
 
 let mapView = null;
@@ -68,6 +69,7 @@ async function onSignIn(event) {
   }
   $("#signin-token").value = "";
   openConsole();
+  $("#inc-kind").focus(); // straight into the report form
 }
 
 function signOut() {
@@ -225,7 +227,9 @@ function renderOthers(open) {
 async function select(id, detail = null) {
   if (state.selected !== id) {
     if (state.stream) state.stream.abort();
-    Object.assign(state, { selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], routePolls: 0, fitted: null });
+    Object.assign(state, {
+      selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], routePolls: 0, fitted: null, drawnRoutes: new Map(),
+    });
     $("#timeline").replaceChildren();
     history.replaceState(null, "", `#incident=${id}`);
     for (const button of document.querySelectorAll(".inc-list button")) {
@@ -235,7 +239,12 @@ async function select(id, detail = null) {
   try {
     state.detail = detail || (await api(`/incidents/${id}`));
   } catch (error) {
-    if (!onUnauthorized(error)) say($("#act-message"), error instanceof ApiError ? error.describe() : error.message);
+    if (onUnauthorized(error)) return;
+    if (state.selected === id && !state.detail) {
+      state.selected = null;
+      history.replaceState(null, "", location.pathname);
+    }
+    say($("#inc-message"), `Incident #${id}: ${error instanceof ApiError ? error.describe() : error.message}`);
     return;
   }
   render();
@@ -280,12 +289,31 @@ function render() {
   renderTimeline(d.timeline);
   const pending = state.pending.splice(0);
   for (const event of pending) addEvent(event);
-  // Routes are drawn just after dispatch: look again until every alert has one.
-  const missing = d.alerts.some((a) => a.origin && !a.route && !ENDED_ALERTS.has(a.status));
-  if (missing && state.routePolls < 20) {
+  // Routes are stored just after dispatch: look again a few times, then ask for the
+  // missing ones directly (GET /route), so the map never waits on the background job.
+  const missing = d.alerts.filter((a) => a.origin && !a.route && !state.drawnRoutes.has(a.id));
+  if (missing.length && state.routePolls < 4) {
     state.routePolls += 1;
-    scheduleRefresh(1000);
+    scheduleRefresh(800);
+  } else if (missing.length) {
+    askRoutes(d, missing);
   }
+}
+
+async function askRoutes(d, alerts) {
+  const at = (point) => `${point.coordinates[1]},${point.coordinates[0]}`;
+  for (const a of alerts) {
+    state.drawnRoutes.set(a.id, null);
+    const aed = a.role === "via_aed" ? d.aeds.find((x) => x.id === a.aed_id) : null;
+    const via = aed ? `&via=${at(aed.location)}` : "";
+    try {
+      const route = await api(`/route?from=${at(a.origin)}&to=${at(d.location)}${via}`);
+      state.drawnRoutes.set(a.id, route);
+    } catch (error) {
+      if (onUnauthorized(error)) return;
+    }
+  }
+  if (state.detail && state.detail.id === d.id) renderMap(state.detail);
 }
 
 function renderFacts(d) {
@@ -327,7 +355,11 @@ function renderAlerts(d) {
   });
   $("#alerts-table tbody").replaceChildren(...rows);
   show($("#alerts-table"), rows.length > 0);
-  show($("#alerts-empty"), rows.length === 0 && d.status !== "triage");
+  const empty = $("#alerts-empty");
+  show(empty, rows.length === 0);
+  empty.textContent = d.status === "triage"
+    ? "Citizen report in triage: nobody is alerted until you confirm it."
+    : "No volunteers alerted.";
   const accepted = d.alerts.filter((a) => a.status === "accepted" || a.status === "arrived").length;
   const arrived = d.alerts.filter((a) => a.status === "arrived").length;
   $("#accepted-count").textContent = d.alerts.length
@@ -369,9 +401,10 @@ function renderMap(d) {
   const [lon, lat] = d.location.coordinates;
   const points = [[lat, lon]];
   for (const a of d.alerts) {
-    if (!a.route) continue;
+    const route = a.route || state.drawnRoutes.get(a.id);
+    if (!route) continue;
     const faded = ENDED_ALERTS.has(a.status);
-    L.geoJSON(a.route, {
+    L.geoJSON(route, {
       interactive: false,
       style: {
         color: a.role === "via_aed" ? "#1e7b34" : "#0b5cad",
@@ -403,8 +436,8 @@ function renderMap(d) {
   if (state.fitted !== d.id && mapView) {
     state.fitted = d.id;
     mapView.ready.then(() => {
-      if (points.length > 1) mapView.map.fitBounds(points, { padding: [40, 40], maxZoom: 18 });
-      else mapView.map.setView([lat, lon], 17);
+      if (points.length > 1) mapView.map.fitBounds(points, { padding: [40, 40], maxZoom: 18, animate: false });
+      else mapView.map.setView([lat, lon], 17, { animate: false });
     });
   }
 }
@@ -484,6 +517,10 @@ async function readStream(id, signal) {
         onUnauthorized(new ApiError(401, {}));
         return;
       }
+      if (response.status === 404) {
+        setLive(false, "incident not found");
+        return;
+      }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       setLive(true);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -544,6 +581,7 @@ async function act(action) {
   try {
     state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST" });
     state.routePolls = 0;
+    if (action === "confirm") state.fitted = null;
     say(message, "");
     render();
     refreshLists();

@@ -81,7 +81,9 @@ async function send(event) {
     $("#report-done").focus();
   } catch (error) {
     let text = error instanceof ApiError ? error.describe() : `Could not send: ${error.message}`;
-    if (error instanceof ApiError && error.code === "outside_coverage") {
+    if (error instanceof ApiError && error.status === 429) {
+      text = "Too many reports were sent from here just now. Call 112.";
+    } else if (error instanceof ApiError && error.code === "outside_coverage") {
       text = "That place is outside the area this service covers. Call 112.";
     } else if (error instanceof ApiError && error.field && error.field.includes("callback_phone")) {
       text = "Please check the phone number (digits, optionally starting with +).";

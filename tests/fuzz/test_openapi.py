@@ -1,0 +1,141 @@
+"""Schemathesis against the service's own OpenAPI schema: no input may cause a server error.
+
+Every operation gets a bounded number of generated requests, each with the right kind of
+credential for its path, against the real app and PostGIS; the counts are written to
+`artifacts/schemathesis.json` for the record.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from responders.api import create_app
+from responders.settings import Settings
+from tests.conftest import ARTIFACTS
+from tests.live import bound_socket, serving
+
+EXAMPLES = 12
+_VOLUNTEER_PATHS = ("/responders/me", "/alerts")
+# These end the caller's credential, so each of their examples gets a volunteer of its own.
+_SPENDS_TOKEN = {("DELETE", "/responders/me"), ("POST", "/responders/me/logout")}
+_seen: collections.Counter[str] = collections.Counter()
+_errors: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def live_api(
+    settings: Settings,
+    helsinki_router: Any,
+    database_url: str,
+) -> Iterator[dict[str, str]]:
+    app = create_app(settings, router=helsinki_router)
+    sock, url = bound_socket()
+    with serving(app, sock):
+        yield {
+            "url": url,
+            "coordinator": _coordinator(url, settings),
+            "volunteer": _volunteer_token(url),
+        }
+    _write_summary()
+
+
+def _coordinator(url: str, settings: Settings) -> str:
+    import asyncio
+
+    from responders.db.engine import create_engine, create_sessionmaker
+    from responders.registry.operators import create_operator
+
+    async def make() -> str:
+        engine = create_engine(settings.db)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return (await create_operator(session, "fuzz", "coordinator")).token
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(make())
+
+
+def _volunteer_token(url: str) -> str:
+    """A fresh volunteer."""
+    body = {
+        "name": "Fuzz",
+        "phone": "+358401234567",
+        "email": f"fuzz-{len(_seen)}-{sum(_seen.values())}@example.org",
+        "qualifications": [{"kind": "cpr_aed", "expires_on": "2031-01-01"}],
+        "places": [{"kind": "home", "location": {"lat": 60.17, "lon": 24.94}}],
+    }
+    response = httpx.post(f"{url}/responders", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    return str(response.json()["token"])
+
+
+def _operations(url: str) -> list[Any]:
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    # A live event stream never ends; its parameters are covered by GET /incidents/{id}.
+    return [r.ok() for r in schema.get_all_operations() if not r.ok().path.endswith("/events")]
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_input_causes_a_server_error(live_api: dict[str, str], mode: GenerationMode) -> None:
+    failures = []
+    for operation in _operations(live_api["url"]):
+        try:
+            _fuzz(operation, mode, live_api)
+        except AssertionError as exc:
+            failures.append(str(exc))
+        except Unsatisfiable:
+            assert mode is GenerationMode.NEGATIVE  # nothing invalid to send (GET /health)
+    assert not failures, failures
+
+
+def _fuzz(operation: Any, mode: GenerationMode, live_api: dict[str, str]) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def call(case: Any) -> None:
+        _call(case, operation, live_api)
+
+    call()
+
+
+def _call(case: Any, operation: Any, live_api: dict[str, str]) -> None:
+    path, method = operation.path, operation.method.upper()
+    token = live_api["coordinator"]
+    if (method, path) in _SPENDS_TOKEN:
+        token = _volunteer_token(live_api["url"])
+    elif path.startswith(_VOLUNTEER_PATHS):
+        token = live_api["volunteer"]
+    headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+    response = case.call(base_url=live_api["url"], headers=headers, timeout=30)
+    label = f"{method} {path}"
+    _seen[label] += 1
+    if response.status_code >= 500:
+        _errors.append(f"{label} -> {response.status_code}: {response.text[:200]}")
+    assert response.status_code < 500, f"{label}: {response.status_code} {response.text[:300]}"
+
+
+def _write_summary() -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = {
+        "examples": sum(_seen.values()),
+        "operations": len(_seen),
+        "per_operation": dict(sorted(_seen.items())),
+        "server_errors": _errors,
+    }
+    (ARTIFACTS / "schemathesis.json").write_text(json.dumps(summary, indent=1))

@@ -1,0 +1,101 @@
+"""The volunteer's own pages at 375 px: registration, pause and resume, home/work windows,
+and the alert list; the decline path of an alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.async_api import expect
+
+from tests.web.conftest import CENTRE, PHONE, NewContext, Outside, World, screenshot
+
+
+async def test_register_pause_resume_and_places(
+    world: World, new_context: NewContext, outside: Outside
+) -> None:
+    page = await (await new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    await page.goto("/app")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_role("link", name="Register as a volunteer").click()
+    await page.get_by_label("Full name").fill("Siiri Saarinen")
+    await page.get_by_label("Mobile phone").fill("+358 40 111 2222")
+    await page.get_by_label("E-mail").fill("siiri@example.org")
+    await page.get_by_label("Qualification").select_option("first_aid")
+    await page.get_by_role("button", name="Register").click()
+    token_box = page.get_by_label("Your volunteer token")
+    await expect(token_box).to_have_value(re.compile(r".{20,}"))
+    token = await token_box.input_value()
+    headers = {"Authorization": f"Bearer {token}"}
+    await screenshot(page, "volunteer-registered")
+    await page.get_by_role("button", name="Continue").click()
+
+    await expect(page.get_by_role("heading", name="Availability")).to_be_visible()
+    await expect(page.locator("#me-status")).to_contain_text("Siiri Saarinen: active")
+    await page.get_by_label("Pause for (hours)").fill("3")
+    await page.get_by_role("button", name="Pause", exact=True).click()
+    await expect(page.locator("#me-status")).to_contain_text("paused until")
+    me = (await world.http.get("/responders/me", headers=headers)).json()
+    assert me["status"] == "paused" and me["qualifications"][0]["kind"] == "first_aid"
+    paused_for = dt.datetime.fromisoformat(me["paused_until"]) - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(hours=2, minutes=58) < paused_for <= dt.timedelta(hours=3)
+
+    await page.get_by_role("button", name="Resume: I can be alerted").click()
+    await expect(page.locator("#me-status")).to_contain_text("active")
+    assert (await world.http.get("/responders/me", headers=headers)).json()["status"] == "active"
+
+    home = page.locator("fieldset[data-kind='home']")
+    await home.get_by_label("Address or name").fill("Mannerheimintie 5")
+    await home.get_by_label("Latitude").fill(f"{CENTRE[0]:.6f}")
+    await home.get_by_label("Longitude").fill(f"{CENTRE[1]:.6f}")
+    for day in ("sat", "sun"):
+        await home.get_by_label(day, exact=True).check()
+    await home.get_by_label("From").fill("18:00")
+    await home.get_by_label("Until").fill("08:00")
+    await page.get_by_role("button", name="Save places").click()
+    await expect(page.locator("#availability-message")).to_have_text("Places saved.")
+    me = (await world.http.get("/responders/me", headers=headers)).json()
+    assert [(p["kind"], p["label"]) for p in me["places"]] == [("home", "Mannerheimintie 5")]
+    assert me["places"][0]["windows"] == [
+        {"days": ["sat", "sun"], "start": "18:00", "end": "08:00"}
+    ]
+    await page.reload()
+    await expect(home.get_by_label("Until")).to_have_value("08:00")
+    await screenshot(page, "volunteer-availability")
+
+    await page.get_by_role("button", name="Alerts").click()
+    await expect(page.locator("#alert-list")).to_contain_text("No alerts.")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert outside.urls == []
+
+
+async def test_volunteer_declines_from_the_alert_list(
+    world: World, new_context: NewContext, outside: Outside
+) -> None:
+    reported = await world.http.post(
+        "/incidents",
+        headers=world.operator_headers,
+        json={"kind": "breathing", "location": {"lat": CENTRE[0], "lon": CENTRE[1]}},
+    )
+    assert reported.status_code == 201, reported.text
+    alert = next(a for a in reported.json()["alerts"] if a["role"] == "direct")
+    volunteer = world.volunteer(alert["responder_id"])
+
+    page = await (await new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    await page.goto("/app#/signin")
+    await page.get_by_label("Volunteer token", exact=True).fill(volunteer.token)
+    await page.get_by_role("button", name="Sign in").click()
+    item = page.locator("#alert-list").get_by_role("button", name=re.compile("Breathing problem"))
+    await expect(item).to_contain_text(re.compile("Push sent|Queued"))
+    await screenshot(page, "volunteer-alert-list")
+    await item.click()
+    await expect(page.locator("#role-box")).to_contain_text("Go straight to the victim")
+    await expect(page.locator("#alert-status")).to_have_text("Seen on phone")
+    await page.get_by_role("button", name="Decline: I can't go").click()
+    await expect(page.locator("#alert-status")).to_have_text("Declined")
+    await expect(page.locator("#alert-buttons")).to_contain_text("You declined this alert")
+    detail = await world.incident(reported.json()["id"])
+    statuses = {a["id"]: a["status"] for a in detail["alerts"]}
+    assert statuses[alert["id"]] == "declined"
+    assert outside.urls == []
