@@ -115,7 +115,7 @@ def _location(obj: Any) -> tuple[float, float] | None:
 
 
 async def load_demo(
-    sessions: async_sessionmaker,  # type: ignore[type-arg]
+    sessions: async_sessionmaker,
     pool: AsyncConnectionPool,
     addresses: list[Address],
     *,

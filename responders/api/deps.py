@@ -91,7 +91,7 @@ def bearer_token(request: Request) -> str:
 
 
 def _limits(request: Request) -> Limits:
-    return request.app.state.limits  # type: ignore[no-any-return]
+    return request.app.state.limits
 
 
 def client_address(request: Request) -> str:
@@ -100,7 +100,7 @@ def client_address(request: Request) -> str:
 
 
 def _pool(request: Request) -> AsyncConnectionPool:
-    return request.app.state.pool  # type: ignore[no-any-return]
+    return request.app.state.pool
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
