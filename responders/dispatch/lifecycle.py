@@ -112,6 +112,8 @@ ALERT_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
 # Late receipts after an answer change nothing.
 _IGNORED = {"delivered": frozenset({"accepted", "declined", "arrived", "expired"})}
 _NEEDS_OPEN_INCIDENT = frozenset({"accept", "arrived"})
+_VERBS = {"delivered": "confirm delivery of", "accept": "accept", "decline": "decline",
+          "arrived": "report arrival on"}
 
 _ALERT = text(
     """
@@ -141,7 +143,8 @@ async def alert_action(
             incident_state=row.incident_status,
         )
     if row.status not in sources:
-        raise IllegalTransition(f"cannot {action} an alert that is {row.status}", state=row.status)
+        raise IllegalTransition(f"cannot {_VERBS[action]} an alert that is {row.status}",
+                                state=row.status)
     await conn.execute(_SET_ALERT, {"status": target, "id": alert_id})
     await timeline.record(conn, row.incident_id, f"alert_{target}", alert_id)
     await _after(conn, d, row.incident_id, action)

@@ -18,11 +18,18 @@ HELSINKI = {"lat": 60.1699, "lon": 24.9384}
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def limited_app(settings: Settings, helsinki_router, clean_db  # type: ignore[no-untyped-def]
-                      ) -> AsyncIterator[FastAPI]:
-    limits = LimitSettings(reports_per_client_per_minute=2, reports_per_area_per_minute=5,
-                           registrations_per_client_per_hour=3,
-                           location_updates_per_volunteer_per_minute=4, anonymous_concurrency=2)
+async def limited_app(
+    settings: Settings,
+    helsinki_router,
+    clean_db,  # type: ignore[no-untyped-def]
+) -> AsyncIterator[FastAPI]:
+    limits = LimitSettings(
+        reports_per_client_per_minute=2,
+        reports_per_area_per_minute=5,
+        registrations_per_client_per_hour=3,
+        location_updates_per_volunteer_per_minute=4,
+        anonymous_concurrency=2,
+    )
     app = create_app(settings.model_copy(update={"limits": limits}), router=helsinki_router)
     async with app.router.lifespan_context(app):
         yield app
@@ -60,9 +67,14 @@ async def test_reports_per_area(limited_app: FastAPI) -> None:
 
 async def test_registrations_per_client(limited_app: FastAPI) -> None:
     async with _client(limited_app, "10.0.2.1") as http:
-        codes = [(await http.post("/responders", json=volunteer(email=f"r{n}@example.org",
-                                                               device=None))).status_code
-                 for n in range(4)]
+        codes = [
+            (
+                await http.post(
+                    "/responders", json=volunteer(email=f"r{n}@example.org", device=None)
+                )
+            ).status_code
+            for n in range(4)
+        ]
     assert codes == [201, 201, 201, 429]
 
 
@@ -70,8 +82,10 @@ async def test_location_updates_per_volunteer(limited_app: FastAPI) -> None:
     async with _client(limited_app, "10.0.3.1") as http:
         _, headers = await register(http)
         body = {"lat": 60.17, "lon": 24.94, "accuracy_m": 5}
-        codes = [(await http.put("/responders/me/location", json=body, headers=headers)
-                  ).status_code for _ in range(5)]
+        codes = [
+            (await http.put("/responders/me/location", json=body, headers=headers)).status_code
+            for _ in range(5)
+        ]
     assert codes == [204] * 4 + [429]
 
 
@@ -85,8 +99,11 @@ async def test_report_flood_does_not_push_operators_out(
 
     async def operator() -> int:
         async with _client(limited_app, "10.9.9.9") as http:
-            response = await http.post("/incidents", headers=operator_headers, json={
-                "kind": "cardiac_arrest", "location": HELSINKI})
+            response = await http.post(
+                "/incidents",
+                headers=operator_headers,
+                json={"kind": "cardiac_arrest", "location": HELSINKI},
+            )
             return response.status_code
 
     results = await asyncio.gather(*(citizen(n) for n in range(300)), operator(), operator())

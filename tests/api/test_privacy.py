@@ -38,8 +38,11 @@ async def test_logout_revokes_the_device_token(client: httpx.AsyncClient) -> Non
     _, headers = await register(client)
     assert (await client.post("/responders/me/logout", headers=headers)).status_code == 204
     assert (await client.get("/responders/me", headers=headers)).status_code == 401
-    put = await client.put("/responders/me/location", headers=headers,
-                           json={"lat": 60.17, "lon": 24.94, "accuracy_m": 5})
+    put = await client.put(
+        "/responders/me/location",
+        headers=headers,
+        json={"lat": 60.17, "lon": 24.94, "accuracy_m": 5},
+    )
     assert put.status_code == 401
 
 
@@ -53,10 +56,13 @@ async def test_retention_purge(
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE live_locations SET updated_at = now() - interval '2 h'"))
         await conn.execute(text("UPDATE incidents SET ended_at = now() - interval '31 days'"))
-        await conn.execute(text(
-            "INSERT INTO incident_events (incident_id, kind, detail) VALUES (:id, 'wave_started',"
-            " '{\"unreachable\": [{\"responder_id\": 1}], \"alerted\": 1}')"),
-            {"id": incident["id"]})
+        await conn.execute(
+            text(
+                "INSERT INTO incident_events (incident_id, kind, detail) VALUES (:id, 'wave_started',"
+                ' \'{"unreachable": [{"responder_id": 1}], "alerted": 1}\')'
+            ),
+            {"id": incident["id"]},
+        )
         purged = await purge(conn, PrivacySettings())
     assert (purged.live_locations, purged.incidents, purged.alerts) == (1, 1, 1)
     detail = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
@@ -91,18 +97,29 @@ async def test_logs_hold_no_tokens_phones_or_positions(
     caplog.set_level(logging.DEBUG)
     phone = "+358 40 987 6543"
     _, headers = await register(client, phone=phone)
-    await client.put("/responders/me/location", headers=headers,
-                     json={"lat": 60.171234, "lon": 24.941234, "accuracy_m": 5})
-    await client.get("/route", headers=headers,
-                     params={"from": "60.171234,24.941234", "to": "60.1701,24.9401"})
+    await client.put(
+        "/responders/me/location",
+        headers=headers,
+        json={"lat": 60.171234, "lon": 24.941234, "accuracy_m": 5},
+    )
+    await client.get(
+        "/route", headers=headers, params={"from": "60.171234,24.941234", "to": "60.1701,24.9401"}
+    )
     await client.post("/responders", json={"bad": "body", "phone": phone})
-    await client.post("/responders", json={  # a conflict: IntegrityError inside
-        "name": "x", "phone": phone, "email": "aino@example.org",
-        "qualifications": [{"kind": "cpr_aed", "expires_on": "2030-01-01"}]})
+    await client.post(
+        "/responders",
+        json={  # a conflict: IntegrityError inside
+            "name": "x",
+            "phone": phone,
+            "email": "aino@example.org",
+            "qualifications": [{"kind": "cpr_aed", "expires_on": "2030-01-01"}],
+        },
+    )
     token = headers["Authorization"].split()[1]
     # The service's records only: the test's own HTTP client logs its URLs, as clients do.
-    logged = "\n".join(r.getMessage() for r in caplog.records
-                        if not r.name.startswith(("httpx", "httpcore")))
+    logged = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    )
     assert "PUT /responders/me/location 204" in logged, "the access log is on"
     for secret in (token, phone, "60.171234", "24.941234", operator_headers["Authorization"]):
         assert secret not in logged

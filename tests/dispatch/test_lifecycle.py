@@ -297,3 +297,30 @@ async def test_alert_list_and_expiry(
     # A late "yes" is still welcome while the incident is open.
     accepted = await client.post(f"/alerts/{mine[0]['id']}/accept", headers=headers)
     assert accepted.json()["status"] == "accepted"
+
+
+async def test_address_shown_only_after_accept_when_configured(
+    settings: Settings,
+    helsinki_router,
+    clean_db,
+    operator_headers: dict[str, str],  # type: ignore[no-untyped-def]
+) -> None:
+    api = settings.api.model_copy(update={"address_after_accept": True})
+    configured = settings.model_copy(update={"api": api, "dispatch": dispatch_settings()})
+    app = create_app(configured, router=helsinki_router)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        rid, headers = await place_volunteer(http, *_offset(*INCIDENT, 60, 0))
+        incident = await report(http, operator_headers, *INCIDENT)
+        alert_id = alerted(incident)[rid]["id"]
+        before = (await http.get(f"/alerts/{alert_id}", headers=headers)).json()
+        assert before["incident"]["location"] is None and before["incident"]["address"] is None
+        assert before["route"] is None
+        assert before["walk_seconds"] > 0, "the volunteer can still judge the distance"
+        await http.post(f"/alerts/{alert_id}/accept", headers=headers)
+        after = (await http.get(f"/alerts/{alert_id}", headers=headers)).json()
+        assert after["incident"]["address"] == "Testikatu 1"
+        assert after["incident"]["location"]["type"] == "Point"
+        assert after["route"]["geometry"]["type"] == "LineString"

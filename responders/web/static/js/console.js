@@ -344,11 +344,12 @@ function aedLabel(d, aedId) {
 function renderAlerts(d) {
   const rows = d.alerts.map((a) => {
     const role = a.role === "via_aed"
-      ? [badge("Via AED", "role-via_aed"), h("div", { class: "hint" }, `fetches ${aedLabel(d, a.aed_id)}`)]
+      ? [badge("Via AED", "role-via_aed"), ` fetches ${aedLabel(d, a.aed_id)}`]
       : [badge("Direct", "role-direct")];
     return h("tr", { class: a.status === "failed" ? "failed" : "", dataset: { alert: a.id, status: a.status } },
-      h("td", {}, a.responder_name || "(erased)", h("div", { class: "hint" }, `wave ${a.wave} · ${fmtDistance(a.straight_m)} away`)),
-      h("td", {}, ...role),
+      h("td", {}, h("strong", {}, a.responder_name || "(erased)"),
+        h("div", { class: "hint" }, ...role),
+        h("div", { class: "hint" }, `wave ${a.wave} · ${fmtDistance(a.straight_m)} away`)),
       h("td", {}, badge(ALERT_STATUS[a.status], `s-${a.status}`),
         a.push_error ? h("div", { class: "push-error" }, a.push_error) : null),
       h("td", { class: "eta", dataset: { alert: a.id } }, etaText(a)));

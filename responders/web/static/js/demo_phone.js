@@ -5,6 +5,7 @@
 import { $, ApiError, fmtTime, h, makeApi, say } from "./common.js";
 
 const POLL_MS = 2000;
+const PUSH_KINDS = { alert: "Alert", stand_down: "Stand-down", no_longer_needed: "No longer needed" };
 const plain = makeApi(null);
 const volunteers = new Map(); // id -> {id, name, devices}
 const byDevice = new Map(); // fcm token -> volunteer
@@ -106,7 +107,7 @@ function pushItem(m) {
   return h("li", { dataset: { kind: data.kind || "", alert: alertId || "" } },
     h("div", { class: "title" }, note.title || "(no title)"),
     h("div", {}, note.body || ""),
-    h("div", { class: "hint" }, `${(data.kind || "push").replace(/_/g, " ")} · alert #${alertId} · ${fmtTime(m.received_at)} · to ${m.target}`),
+    h("div", { class: "hint" }, `${PUSH_KINDS[data.kind] || "Push"} for alert #${alertId} · ${fmtTime(m.received_at)} · to ${m.target}`),
     alertId ? h("div", { class: "actions" },
       h("button", { type: "button", class: "small", onclick: () => showOnPhone(`#/alerts/${alertId}`) }, `Open alert #${alertId} on the phone`))
       : null);

@@ -1,0 +1,210 @@
+"""The authorization matrix: every route × every kind of caller gets the right answer.
+
+Callers: nobody, a citizen (anonymous, no token), a bogus token, the volunteer who owns
+the resource, another volunteer, an operator and a coordinator. Destructive calls go last
+in each row, by the owner, so every caller meets the same world.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.dispatch.conftest import alerted, place_volunteer, report
+
+CALLERS = ("nobody", "bogus", "other_volunteer", "operator", "coordinator", "owner")
+INCIDENT = (60.1735, 24.9445)
+_emails = itertools.count()
+
+# Status per caller; "2xx" accepts any success. Unlisted callers expect `default`.
+OWN = {"owner": "2xx", "other_volunteer": "2xx", "default": 401}
+OWN_ALERT = {"owner": "2xx", "other_volunteer": 404, "default": 401}
+OPERATORS = {"operator": "2xx", "coordinator": "2xx", "default": 401}
+COORDINATORS = {"coordinator": "2xx", "operator": 403, "default": 401}
+ANYONE = {"default": "2xx"}
+ROUTE = {
+    "operator": "2xx",
+    "coordinator": "2xx",
+    "owner": "2xx",
+    "other_volunteer": "2xx",
+    "default": 401,
+}
+
+
+@dataclass
+class World:
+    owner: dict[str, str]
+    other: dict[str, str]
+    operator: dict[str, str]
+    coordinator: dict[str, str]
+    incident: int
+    triage: int
+    alert: int
+    aed: int
+
+    def headers(self, caller: str) -> dict[str, str]:
+        return {
+            "nobody": {},
+            "bogus": {"Authorization": "Bearer ehbo_rs_not-a-real-token"},
+            "owner": self.owner,
+            "other_volunteer": self.other,
+            "operator": self.operator,
+            "coordinator": self.coordinator,
+        }[caller]
+
+
+def _volunteer_body() -> dict[str, Any]:
+    return {
+        "name": "Matrix",
+        "phone": "+358401112222",
+        "email": f"m{next(_emails)}@example.org",
+        "qualifications": [{"kind": "cpr_aed", "expires_on": "2031-01-01"}],
+    }
+
+
+def _aed_body() -> dict[str, Any]:
+    return {"location": {"lat": 60.1740, "lon": 24.9440}, "access": "public"}
+
+
+CSV = b"lat,lon,access,external_ref\n60.1741,24.9441,public,matrix-1\n"
+# (method, path template, request kwargs, expectations)
+MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("GET", "/health", {}, ANYONE),
+    ("POST", "/responders", {"json": _volunteer_body}, {"default": 201}),
+    ("GET", "/responders/me", {}, OWN),
+    ("PATCH", "/responders/me", {"json": {"name": "Renamed"}}, OWN),
+    (
+        "PUT",
+        "/responders/me/location",
+        {"json": {"lat": 60.174, "lon": 24.9445, "accuracy_m": 8}},
+        OWN,
+    ),
+    ("PUT", "/responders/me/availability", {"json": {"status": "active"}}, OWN),
+    (
+        "POST",
+        "/responders/me/devices",
+        {"json": {"fcm_token": "matrix-token", "platform": "android"}},
+        OWN,
+    ),
+    ("GET", "/responders/me/export", {}, OWN),
+    ("GET", "/alerts", {}, OWN),
+    ("GET", "/alerts/{alert}", {}, OWN_ALERT),
+    ("POST", "/alerts/{alert}/delivered", {}, OWN_ALERT),
+    ("POST", "/alerts/{alert}/accept", {}, OWN_ALERT),
+    # Authorised, but arriving before accepting is a lifecycle conflict.
+    ("POST", "/alerts/{alert}/arrived", {}, {**OWN_ALERT, "owner": 409}),
+    ("POST", "/alerts/{alert}/decline", {}, OWN_ALERT),
+    (
+        "POST",
+        "/incidents",
+        {"json": {"kind": "bleeding", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}},
+        OPERATORS,
+    ),
+    ("GET", "/incidents", {}, OPERATORS),
+    ("GET", "/incidents/{incident}", {}, OPERATORS),
+    ("POST", "/incidents/{triage}/confirm", {}, OPERATORS),
+    ("POST", "/incidents/{incident}/close", {}, OPERATORS),
+    ("POST", "/incidents/{triage}/cancel", {}, OPERATORS),
+    (
+        "POST",
+        "/reports",
+        {"json": {"kind": "other", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}},
+        {"default": 201},
+    ),
+    ("GET", "/aeds", {}, OPERATORS),
+    ("POST", "/aeds", {"json": _aed_body}, COORDINATORS),
+    ("PATCH", "/aeds/{aed}", {"json": {"status": "out"}}, COORDINATORS),
+    ("POST", "/aeds/import", {"files": {"file": ("aeds.csv", CSV, "text/csv")}}, COORDINATORS),
+    ("GET", "/route", {"params": {"from": "60.1744,24.9445", "to": "60.1735,24.9445"}}, ROUTE),
+    ("POST", "/responders/me/logout", {}, OWN),
+    ("DELETE", "/responders/me", {}, OWN),
+]
+# The live event stream is checked apart (it never ends for an allowed caller).
+STREAMS = {("GET", "/incidents/{incident_id}/events")}
+
+
+@pytest.fixture
+async def world(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], coordinator_headers: dict[str, str]
+) -> World:
+    owner_id, owner = await place_volunteer(client, 60.1744, 24.9445)
+    _, other = await place_volunteer(client, 60.1700, 24.9400, live=False)
+    incident = await report(client, operator_headers, *INCIDENT)
+    triage = (
+        await client.post(
+            "/reports", json={"kind": "other", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}
+        )
+    ).json()["id"]
+    aed = (await client.post("/aeds", json=_aed_body(), headers=coordinator_headers)).json()["id"]
+    return World(
+        owner,
+        other,
+        operator_headers,
+        coordinator_headers,
+        incident["id"],
+        triage,
+        alerted(incident)[owner_id]["id"],
+        aed,
+    )
+
+
+def _request(
+    world: World, method: str, template: str, options: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]]:
+    path = template.format(
+        alert=world.alert, incident=world.incident, triage=world.triage, aed=world.aed
+    )
+    kwargs = {k: v() if callable(v) else v for k, v in options.items()}
+    return method, path, kwargs
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "options", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
+async def test_route_answers_each_caller_rightly(
+    client: httpx.AsyncClient,
+    world: World,
+    method: str,
+    template: str,
+    options: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    wrong = []
+    for caller in CALLERS:
+        verb, path, kwargs = _request(world, method, template, options)
+        response = await client.request(verb, path, headers=world.headers(caller), **kwargs)
+        want = expected.get(caller, expected["default"])
+        ok = 200 <= response.status_code < 300 if want == "2xx" else response.status_code == want
+        if not ok:
+            wrong.append(f"{caller}: {response.status_code} (want {want}) {response.text[:120]}")
+    assert not wrong, wrong
+
+
+async def test_matrix_covers_every_route(app: FastAPI) -> None:
+    schema = app.openapi()
+    routes = {(m.upper(), p) for p, item in schema["paths"].items() for m in item}
+    covered = {
+        (
+            m,
+            p.replace("{alert}", "{alert_id}")
+            .replace("{incident}", "{incident_id}")
+            .replace("{triage}", "{incident_id}")
+            .replace("{aed}", "{aed_id}"),
+        )
+        for m, p, _, _ in MATRIX
+    } | STREAMS
+    assert routes == covered, routes ^ covered
+
+
+async def test_event_stream_refuses_all_but_operators(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    path = f"/incidents/{world.incident}/events"
+    for caller in ("nobody", "bogus", "owner", "other_volunteer"):
+        response = await client.get(path, headers=world.headers(caller))
+        assert response.status_code == 401, caller
