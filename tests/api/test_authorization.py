@@ -1,4 +1,4 @@
-"""The authorization matrix: every route × every kind of caller gets the right answer.
+"""The authorization matrix: every route and every kind of caller gets the right answer.
 
 Callers: nobody, a citizen (anonymous, no token), a bogus token, the volunteer who owns
 the resource, another volunteer, an operator and a coordinator. Destructive calls go last

@@ -58,7 +58,8 @@ async def test_retention_purge(
         await conn.execute(text("UPDATE incidents SET ended_at = now() - interval '31 days'"))
         await conn.execute(
             text(
-                "INSERT INTO incident_events (incident_id, kind, detail) VALUES (:id, 'wave_started',"
+                "INSERT INTO incident_events (incident_id, kind, detail) VALUES "
+                "(:id, 'wave_started', "
                 ' \'{"unreachable": [{"responder_id": 1}], "alerted": 1}\')'
             ),
             {"id": incident["id"]},
