@@ -19,6 +19,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
+	@WITH_BENCH_TOOLS=1 PYTHON="$(PYTHON)" sh scripts/system-packages.sh
 	$(BIN)/python bench/run_all.py
 
 setup: system $(VENV)/.installed

@@ -148,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Migrations run at every start; their step-by-step log is noise there.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     handler: Handler = args.run
     try:
         return handler(args, Settings())

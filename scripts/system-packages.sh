@@ -9,6 +9,10 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/share/postgresql/*/extension/postgis.
     missing="$missing postgresql-15-postgis-3"
 fi
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+# `make bench` drives the API with wrk, a load generator light enough to leave the CPU to us.
+if [ -n "${WITH_BENCH_TOOLS:-}" ]; then
+    command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
+fi
 
 [ -z "$missing" ] && exit 0
 
