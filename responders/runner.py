@@ -88,6 +88,10 @@ async def _load_demo(settings: Settings) -> DemoSummary:
 def _banner(summary: DemoSummary, url: str, credentials: Path) -> None:
     print(
         f"\nEHBO demo on {url}  (Ctrl-C stops it and its database)\n"
+        f"  operator console  {url}/console\n"
+        f"  volunteer app     {url}/app\n"
+        f"  citizen report    {url}/report\n"
+        f"  demo phone        {url}/demo/phone\n"
         f"  API docs          {url}/docs\n"
         f"  health            {url}/health\n"
         f"  local FCM server  {url}/fcm/_admin/messages\n"

@@ -205,12 +205,17 @@ _SET_ROUTE = text("UPDATE alerts SET route = CAST(:route AS jsonb) WHERE id = :i
 
 
 async def fill_routes(conn: AsyncConnection, router: Router, alert_ids: Sequence[int]) -> None:
-    """Routes are drawn after the alerts are committed, so they never delay a push."""
-    for row in await conn.execute(_MISSING_ROUTES, {"ids": list(alert_ids)}):
+    """Routes are drawn after the alerts are committed, so they never delay a push.
+
+    Each route is its own one-row transaction: the worker updates the same alerts at the
+    same time, and one transaction over many rows would deadlock against it."""
+    rows = (await conn.execute(_MISSING_ROUTES, {"ids": list(alert_ids)})).all()
+    await conn.commit()
+    for row in rows:
         via = None if row.v_lat is None else Point(row.v_lat, row.v_lon)
         try:
             route = router.route(Point(row.lat, row.lon), Point(row.i_lat, row.i_lon), via=via)
         except RoutingError:
             continue
         await conn.execute(_SET_ROUTE, {"id": row.id, "route": json.dumps(route.to_geojson())})
-    await conn.commit()
+        await conn.commit()

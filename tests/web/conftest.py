@@ -8,13 +8,10 @@ test can assert that no page reached out to the internet (no CDN, no tiles, no f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import itertools
 import json
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,18 +21,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.db.engine import create_sessionmaker
-from responders.delivery import process as delivery
 from responders.push import FcmServerState, create_fcm_app
 from responders.registry.operators import create_operator
 from responders.settings import DispatchSettings, PushSettings, Settings
 from tests.conftest import ARTIFACTS
+from tests.live import ServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -104,45 +100,6 @@ class World:
         return response.json()  # type: ignore[no-any-return]
 
 
-class _ServerThread:
-    """uvicorn and the outbox worker on one event loop in a daemon thread."""
-
-    def __init__(self, app: FastAPI, settings: Settings, sock: socket.socket) -> None:
-        self._app = app
-        self._settings = settings
-        self._socket = sock
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False, timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name="web-test-server", daemon=True)
-
-    def _run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        worker = asyncio.create_task(delivery.work(self._settings))
-        try:
-            await self._server.serve(sockets=[self._socket])
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the web test server did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-        self._socket.close()
-
-
 @pytest.fixture
 def live_server(
     settings: Settings, helsinki_router: Any, clean_db: AsyncEngine, tmp_path: Path
@@ -163,7 +120,7 @@ def live_server(
     app = create_app(configured, router=helsinki_router)
     fcm_app = create_fcm_app()
     app.mount("/fcm", fcm_app)
-    server = _ServerThread(app, configured, sock)
+    server = ServerThread(app, sock, worker=configured)
     server.start()
     try:
         yield LiveServer(url=url, app=app, fcm=fcm_app.state.fcm, settings=configured)

@@ -80,7 +80,7 @@ async def test_operator_volunteer_story(
     await expect(console.locator("#timeline li[data-kind='push_failed:alert']")).to_have_count(1)
     # Routes are filled just after dispatch: the console fetches them again and draws them.
     working = [a for a in alerts if a["id"] != phoneless["id"]]
-    await expect(console.locator("#map path.route")).to_have_count(len(alerts))
+    await expect(console.locator("#map path.route")).to_have_count(len(alerts), timeout=10_000)
     await expect(console.locator("#map path.volunteer")).to_have_count(len(alerts))
     await expect(console.locator("#timeline li[data-kind='push_sent:alert']")).to_have_count(
         len(working)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -19,6 +20,7 @@ from routing import Point, Router
 
 __all__ = ["check_coverage", "router"]
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 _STATUSES = {
@@ -43,8 +45,12 @@ def _engine(request: Request) -> AsyncEngine:
 
 
 async def fill_routes_later(engine: AsyncEngine, graph: Router, alert_ids: list[int]) -> None:
-    async with engine.connect() as conn:
-        await views.fill_routes(conn, graph, alert_ids)
+    # After the response: a failure here only means the routes are drawn on first read.
+    try:
+        async with engine.connect() as conn:
+            await views.fill_routes(conn, graph, alert_ids)
+    except Exception:
+        log.warning("drawing routes after dispatch failed", exc_info=True)
 
 
 @router.post("", status_code=201)

@@ -247,7 +247,7 @@ function drawAlertMap(a) {
   }
   alertView.ready.then(() => {
     if (points.length > 1) alertView.map.fitBounds(points, {
-      paddingTopLeft: [40, 30], paddingBottomRight: [30, 45], maxZoom: 18, animate: false,
+      paddingTopLeft: [56, 30], paddingBottomRight: [30, 45], maxZoom: 18, animate: false,
     });
     else if (points.length === 1) alertView.map.setView(points[0], 17, { animate: false });
   });
