@@ -8,8 +8,13 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_routing.py", "bench_locations.py", "bench_dispatch.py", "bench_push.py",
-           "bench_load.py"]
+BENCHES = [
+    "bench_routing.py",
+    "bench_locations.py",
+    "bench_dispatch.py",
+    "bench_push.py",
+    "bench_load.py",
+]
 
 
 def main() -> int:

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from responders.db.tables import Aed, Responder
 from responders.registry.aeds import import_aeds
+from responders.registry.locations import LocationWriter
 from responders.registry.operators import create_operator
-from responders.registry.responders import register_responder, update_live_location
+from responders.registry.responders import register_responder
 from responders.schemas.aeds import AedCreate
 from responders.schemas.responders import LocationUpdate, ResponderCreate
 
@@ -146,6 +147,7 @@ async def _volunteers(
         await _freshen_live_locations(session)
         return {}
     tokens = {}
+    locations = LocationWriter(pool)
     for number in range(count):
         home, work = rng.choice(addresses), rng.choice(addresses)
         responder, token = await register_responder(session, _volunteer(number, home, work, rng))
@@ -153,7 +155,7 @@ async def _volunteers(
         if rng.random() < 0.55:
             spot = rng.choice(addresses)
             update = LocationUpdate(lat=spot.lat, lon=spot.lon, accuracy_m=rng.uniform(5, 40))
-            await update_live_location(pool, token, update)
+            await locations.write(token, update)
     return tokens
 
 

@@ -22,6 +22,7 @@ from responders.dispatch.timers import timer_loop
 from responders.dispatch.waves import Dispatcher
 from responders.geo import load_router
 from responders.privacy import purge_loop
+from responders.registry.locations import LocationWriter
 from responders.settings import Settings
 from responders.web import router as web_router
 from routing import Router
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         hub = EventHub(settings.db.url or "")
         app.state.engine = engine
         app.state.pool = pool
+        app.state.locations = LocationWriter(pool)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.router = graph
         app.state.dispatcher = graph and Dispatcher(graph, settings.dispatch, settings.region)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -214,7 +215,10 @@ async def fill_routes(conn: AsyncConnection, router: Router, alert_ids: Sequence
     for row in rows:
         via = None if row.v_lat is None else Point(row.v_lat, row.v_lon)
         try:
-            route = router.route(Point(row.lat, row.lon), Point(row.i_lat, row.i_lon), via=via)
+            # CPU work: in a thread, so the event loop keeps serving meanwhile.
+            route = await anyio.to_thread.run_sync(
+                router.route, Point(row.lat, row.lon), Point(row.i_lat, row.i_lon), via
+            )
         except RoutingError:
             continue
         await conn.execute(_SET_ROUTE, {"id": row.id, "route": json.dumps(route.to_geojson())})

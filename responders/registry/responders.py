@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +19,7 @@ from responders.db.tables import (
     Responder,
     ResponderToken,
 )
-from responders.errors import DatabaseUnavailable, InvalidInput, NotFound, Unauthorized
+from responders.errors import InvalidInput, NotFound
 from responders.privacy import scrub_responder
 from responders.schemas.common import GeoPoint
 from responders.schemas.responders import (
@@ -30,7 +27,6 @@ from responders.schemas.responders import (
     DeviceCreate,
     DevicePublic,
     LiveLocationPublic,
-    LocationUpdate,
     PlaceIn,
     PlacePublic,
     QualificationIn,
@@ -50,7 +46,6 @@ __all__ = [
     "revoke_token",
     "set_availability",
     "token_history",
-    "update_live_location",
     "update_responder",
 ]
 
@@ -132,49 +127,6 @@ async def _upsert_device(session: AsyncSession, responder_id: int, data: DeviceC
         .returning(Device)
     )
     return (await session.scalars(statement, execution_options={"populate_existing": True})).one()
-
-
-_LOCATION_UPSERT = """
-    INSERT INTO live_locations (responder_id, location, accuracy_m, updated_at)
-    SELECT t.responder_id, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
-           %(accuracy)s, now()
-    FROM responder_tokens t
-    WHERE t.token_hash = %(token_hash)s AND t.revoked_at IS NULL
-    ON CONFLICT (responder_id) DO UPDATE
-    SET location = EXCLUDED.location, accuracy_m = EXCLUDED.accuracy_m,
-        updated_at = EXCLUDED.updated_at
-    RETURNING responder_id
-"""
-
-
-async def update_live_location(pool: AsyncConnectionPool, token: str, data: LocationUpdate) -> int:
-    """The hottest write: authenticate and overwrite the latest point in one statement,
-    one round trip (an autocommit connection of the app's driver-level pool)."""
-    params = {
-        "lat": data.lat,
-        "lon": data.lon,
-        "accuracy": data.accuracy_m,
-        "token_hash": hash_token(token),
-    }
-    row = await _upsert_once_more(pool, params)
-    if row is None:
-        raise Unauthorized("invalid or revoked token")
-    return int(row[0])
-
-
-async def _upsert_once_more(pool: AsyncConnectionPool, params: dict[str, object]) -> Any:
-    # After a database restart the pool still holds dead connections; the upsert is
-    # idempotent, so one retry on a fresh connection hides that from the phone.
-    for attempt in (1, 2):
-        try:
-            async with pool.connection() as conn:
-                return await (await conn.execute(_LOCATION_UPSERT, params)).fetchone()
-        except psycopg.OperationalError as exc:
-            if attempt == 2:
-                raise DatabaseUnavailable("the database is not reachable") from exc
-        except PoolTimeout as exc:
-            raise DatabaseUnavailable("the database is not reachable") from exc
-    return None
 
 
 async def erase_responder(session: AsyncSession, responder_id: int) -> None:

