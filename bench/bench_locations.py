@@ -224,7 +224,8 @@ def main() -> None:
         ),
     ]
     title = (
-        "Live-location updates (ours: one authenticated upsert; alternative: ORM read-modify-write)"
+        "Live-location updates (ours: grouped authenticated upserts; alternative: ORM "
+        "read-modify-write)"
     )
     print(table(title, ["figure", "workload", "ours", "alternative", "ratio"], rows))
     verdict = "met" if rate >= 3000 else "NOT met"
