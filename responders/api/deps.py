@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from responders.api.events import EventHub
 from responders.api.limits import Limits
@@ -26,7 +25,6 @@ from routing import Router
 __all__ = [
     "AnyCaller",
     "BearerToken",
-    "ConnectionDep",
     "CurrentCoordinator",
     "CurrentOperator",
     "CurrentResponder",
@@ -34,7 +32,6 @@ __all__ = [
     "EventHubDep",
     "LimitsDep",
     "PathId",
-    "PoolDep",
     "RouterDep",
     "SessionDep",
     "SettingsDep",
@@ -52,11 +49,6 @@ def _settings(request: Request) -> Settings:
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         yield session
-
-
-async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with request.app.state.engine.connect() as connection:
-        yield connection
 
 
 def _router(request: Request) -> Router:
@@ -99,17 +91,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _pool(request: Request) -> AsyncConnectionPool:
-    return request.app.state.pool
-
-
 SettingsDep = Annotated[Settings, Depends(_settings)]
 # Ids are PostgreSQL bigints: anything outside is "not found" territory, refused up front.
 PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionDep = Annotated[AsyncSession, Depends(_session)]
-ConnectionDep = Annotated[AsyncConnection, Depends(_connection)]
 RouterDep = Annotated[Router, Depends(_router)]
-PoolDep = Annotated[AsyncConnectionPool, Depends(_pool)]
 LimitsDep = Annotated[Limits, Depends(_limits)]
 DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
 EventHubDep = Annotated[EventHub, Depends(_event_hub)]
