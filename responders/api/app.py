@@ -78,7 +78,9 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
             await engine.dispose()
 
     # The docs pages' scripts come from a PyPI package, not a CDN: no request leaves.
+    # ReDoc is off: its bundle fetches a logo from its CDN whatever we serve it from.
     app = FastAPIOffline(
+        redoc_url=None,
         favicon_url="data:,",
         title="EHBO responders",
         summary="Wakes the nearest volunteer first-aiders by walking time.",
