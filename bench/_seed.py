@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -51,7 +52,7 @@ _WORKDAYS = _WEEK[:5]
 _WEEKEND = _WEEK[5:]
 
 # (weight, windows) as a volunteer would type them.
-_HOME: list[tuple[float, list[dict[str, object]]]] = [
+_HOME: list[tuple[float, list[dict[str, Any]]]] = [
     (0.25, [{"days": _WEEK, "start": "00:00", "end": "24:00"}]),
     (
         0.35,
@@ -64,11 +65,11 @@ _HOME: list[tuple[float, list[dict[str, object]]]] = [
     (0.15, [{"days": _WEEKEND, "start": "09:00", "end": "21:00"}]),
     (0.10, [{"days": _WEEK, "start": "22:00", "end": "07:00"}]),
 ]
-_WORK: list[tuple[float, list[dict[str, object]]]] = [
+_WORK: list[tuple[float, list[dict[str, Any]]]] = [
     (0.85, [{"days": _WORKDAYS, "start": "08:00", "end": "17:00"}]),
     (0.15, [{"days": ["mon", "tue", "wed", "thu"], "start": "09:00", "end": "15:00"}]),
 ]
-_AED_HOURS = [{"days": _WORKDAYS, "start": "08:00", "end": "18:00"}]
+_AED_HOURS: list[dict[str, Any]] = [{"days": _WORKDAYS, "start": "08:00", "end": "18:00"}]
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ def _near(
     return lat + d * np.sin(a) / 111.32, lon + d * np.cos(a) / (111.32 * np.cos(np.radians(lat)))
 
 
-def _multirange(windows: list[dict[str, object]]) -> str:
-    ranges = windows_to_multirange([Window(**w) for w in windows])  # type: ignore[arg-type]
+def _multirange(windows: Sequence[dict[str, Any]]) -> str:
+    ranges = windows_to_multirange([Window(**w) for w in windows])
     return "{" + ",".join(f"[{r.lower},{r.upper})" for r in ranges) + "}"
 
 
@@ -143,7 +144,7 @@ def _copy(cur: psycopg.Cursor, sql: str, lines: Iterable[str]) -> None:
 
 
 def _pick(
-    templates: Sequence[tuple[float, list[dict[str, object]]]], n: int, rng: np.random.Generator
+    templates: Sequence[tuple[float, list[dict[str, Any]]]], n: int, rng: np.random.Generator
 ) -> np.ndarray:
     weights = np.array([w for w, _ in templates])
     return rng.choice(len(templates), n, p=weights / weights.sum())
@@ -230,19 +231,18 @@ def seed_country(url: str, router: GraphRouter, seed: int = 20261122) -> Seeded:
             (
                 f"{i + 1}\t{_point(lon[i], lat[i])}\t{10 + 30 * (i % 7)}\t"
                 f"{(now - dt.timedelta(seconds=float(age_s[i]))).isoformat()}\n"
-                for i in np.flatnonzero(fresh | stale)
+                for i in np.flatnonzero(fresh | stale).tolist()
             ),
         )
-        places = 0
         rows: list[str] = []
-        for i in np.flatnonzero(has_home):
-            t = home_tpl[i]
+        for i in np.flatnonzero(has_home).tolist():
+            t = int(home_tpl[i])
             rows.append(
                 f"{i + 1}\thome\t{_point(home_lon[i], home_lat[i])}\t{home_json[t]}\t"
                 f"{home_ranges[t]}\n"
             )
-        for i in np.flatnonzero(has_work):
-            t = work_tpl[i]
+        for i in np.flatnonzero(has_work).tolist():
+            t = int(work_tpl[i])
             rows.append(
                 f"{i + 1}\twork\t{_point(work_lon[i], work_lat[i])}\t{work_json[t]}\t"
                 f"{work_ranges[t]}\n"

@@ -206,7 +206,8 @@ _SET_ROUTE = text("UPDATE alerts SET route = CAST(:route AS jsonb) WHERE id = :i
 
 
 async def fill_routes(conn: AsyncConnection, router: Router, alert_ids: Sequence[int]) -> None:
-    """Routes are drawn after the alerts are committed, so they never delay a push.
+    """Draw and store the routes of these alerts that have none yet, where they are read:
+    thirty routes cost more CPU than a whole dispatch, so no wave draws them up front.
 
     Each route is its own one-row transaction: the worker updates the same alerts at the
     same time, and one transaction over many rows would deadlock against it."""

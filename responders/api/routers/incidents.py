@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,7 +19,6 @@ from routing import Point, Router
 
 __all__ = ["check_coverage", "router"]
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 _STATUSES = {
@@ -44,15 +42,6 @@ def _engine(request: Request) -> AsyncEngine:
     return request.app.state.engine
 
 
-async def fill_routes_later(engine: AsyncEngine, graph: Router, alert_ids: list[int]) -> None:
-    # After the response: a failure here only means the routes are drawn on first read.
-    try:
-        async with engine.connect() as conn:
-            await views.fill_routes(conn, graph, alert_ids)
-    except Exception:
-        log.warning("drawing routes after dispatch failed", exc_info=True)
-
-
 @router.post("", status_code=201)
 async def report(
     data: IncidentCreate,
@@ -60,8 +49,9 @@ async def report(
     request: Request,
     dispatcher: DispatcherDep,
     graph: RouterDep,
-    background: BackgroundTasks,
 ) -> IncidentDetail:
+    """Dispatches at once. Routes are drawn where they are read (the volunteer's alert,
+    `GET /route`): 30 of them cost more CPU than the whole dispatch."""
     check_coverage(graph, data.location)
     new = lifecycle.NewIncident(
         kind=data.kind,
@@ -74,8 +64,7 @@ async def report(
     )
     engine = _engine(request)
     async with engine.begin() as conn:
-        incident_id, outcome = await lifecycle.create_incident(conn, dispatcher, new)
-    background.add_task(fill_routes_later, engine, graph, outcome.alert_ids)
+        incident_id, _ = await lifecycle.create_incident(conn, dispatcher, new)
     async with engine.connect() as conn:
         return await views.incident_detail(conn, incident_id)
 
@@ -98,18 +87,12 @@ async def read(incident_id: PathId, _: CurrentOperator, request: Request) -> Inc
 
 
 async def _transition(
-    request: Request,
-    dispatcher: DispatcherDep,
-    graph: Router,
-    background: BackgroundTasks,
-    incident_id: int,
-    action: str,
+    request: Request, dispatcher: DispatcherDep, incident_id: int, action: str
 ) -> IncidentDetail:
     engine = _engine(request)
     async with engine.begin() as conn:
         if action == "confirm":
-            alert_ids = (await lifecycle.confirm_incident(conn, dispatcher, incident_id)).alert_ids
-            background.add_task(fill_routes_later, engine, graph, alert_ids)
+            await lifecycle.confirm_incident(conn, dispatcher, incident_id)
         else:
             await lifecycle.close_incident(conn, dispatcher, incident_id, action)
     async with engine.connect() as conn:
@@ -122,10 +105,8 @@ async def confirm(
     _: CurrentOperator,
     request: Request,
     dispatcher: DispatcherDep,
-    graph: RouterDep,
-    background: BackgroundTasks,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, graph, background, incident_id, "confirm")
+    return await _transition(request, dispatcher, incident_id, "confirm")
 
 
 @router.post("/{incident_id}/cancel")
@@ -134,10 +115,8 @@ async def cancel(
     _: CurrentOperator,
     request: Request,
     dispatcher: DispatcherDep,
-    graph: RouterDep,
-    background: BackgroundTasks,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, graph, background, incident_id, "cancelled")
+    return await _transition(request, dispatcher, incident_id, "cancelled")
 
 
 @router.post("/{incident_id}/close")
@@ -146,10 +125,8 @@ async def close(
     _: CurrentOperator,
     request: Request,
     dispatcher: DispatcherDep,
-    graph: RouterDep,
-    background: BackgroundTasks,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, graph, background, incident_id, "closed")
+    return await _transition(request, dispatcher, incident_id, "closed")
 
 
 _KEEPALIVE_S = 15.0
