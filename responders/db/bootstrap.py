@@ -12,6 +12,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from responders.db.cluster import Cluster
+from responders.db.listen import libpq_dsn
 from responders.db.migrate import upgrade
 from responders.settings import DatabaseSettings
 
@@ -35,13 +36,6 @@ def _server_url(settings: DatabaseSettings) -> tuple[str, Cluster | None, bool]:
     return cluster.url(settings.database_name), cluster, started
 
 
-def _libpq(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 def _name(url: str) -> str:
     name = make_url(url).database
     if not name:
@@ -52,7 +46,7 @@ def _name(url: str) -> str:
 def create_database(url: str) -> None:
     """Create the URL's database if missing (needs rights on the server's `postgres` db)."""
     name = _name(url)
-    with psycopg.connect(_libpq(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(libpq_dsn(url, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -60,7 +54,7 @@ def create_database(url: str) -> None:
 
 def drop_database(url: str) -> None:
     name = _name(url)
-    with psycopg.connect(_libpq(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(libpq_dsn(url, "postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )

@@ -14,9 +14,13 @@ __all__ = ["libpq_dsn", "listen_forever"]
 log = logging.getLogger(__name__)
 
 
-def libpq_dsn(url: str) -> str:
-    """A SQLAlchemy URL (`postgresql+psycopg://`) as a plain libpq connection string."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_dsn(url: str, database: str | None = None) -> str:
+    """A SQLAlchemy URL (`postgresql+psycopg://`) as a plain libpq connection string,
+    optionally naming another database on the same server."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
 
 
 async def listen_forever(

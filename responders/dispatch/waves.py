@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.availability import minute_of_week
 from responders.dispatch import timeline
-from responders.dispatch.candidates import CandidateQuery, find_aeds, find_candidates
+from responders.dispatch.candidates import AedSite, CandidateQuery, find_aeds, find_candidates
 from responders.dispatch.rules import (
     NEEDS_AED,
     Assignment,
@@ -88,11 +88,16 @@ async def run_wave(
         return WaveOutcome()
     wave, radius = _next_wave(incident, d.settings, widen)
     clock = _Clock()
-    candidates = await find_candidates(conn, _query(incident, d, radius, size))
+    minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
+    candidates = await find_candidates(conn, _query(incident, d, radius, size, minute))
+    sites = await _aed_sites(conn, d, incident, minute)
     clock.lap("sql_candidates")
-    ranked, dropped = _rank(d.router, incident, candidates, d.settings.max_walk_s)
+    # One bounded search from the incident serves the candidates and the AED sites alike.
+    points = [Point(c.lat, c.lon) for c in candidates] + [Point(a.lat, a.lon) for a in sites]
+    times = d.router.times_to(Point(incident.lat, incident.lon), points, d.settings.max_walk_s)
+    ranked, dropped = _rank(candidates, times[: len(candidates)])
     ranked = ranked[: size or d.settings.wave_size]
-    aeds, to_aed = await _aeds(conn, d, incident, ranked)
+    aeds, to_aed = _aeds(d, sites, times[len(candidates) :], ranked)
     assignments = assign_roles(ranked, aeds, to_aed, d.rules)
     clock.lap("routing")
     alert_ids = await _write(conn, d, incident, wave, radius, assignments, dropped, widen)
@@ -108,7 +113,9 @@ def _next_wave(incident: _Incident, settings: DispatchSettings, widen: bool) -> 
     return incident.wave + 1, min(settings.max_radius_m, incident.radius_m + settings.radius_step_m)
 
 
-def _query(incident: _Incident, d: Dispatcher, radius: float, size: int | None) -> CandidateQuery:
+def _query(
+    incident: _Incident, d: Dispatcher, radius: float, size: int | None, minute: int
+) -> CandidateQuery:
     wanted = size or d.settings.wave_size
     return CandidateQuery(
         incident_id=incident.id,
@@ -117,18 +124,16 @@ def _query(incident: _Incident, d: Dispatcher, radius: float, size: int | None) 
         lon=incident.lon,
         radius_m=radius,
         limit=wanted * d.settings.candidate_factor,
-        minute_of_week=minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone),
+        minute_of_week=minute,
         live_max_age_s=d.region.live_location_max_age_s,
         daily_cap=d.settings.daily_alert_cap,
     )
 
 
 def _rank(
-    router: Router, incident: _Incident, candidates: Sequence[Candidate], max_walk_s: float
+    candidates: Sequence[Candidate], times: Sequence[float | None]
 ) -> tuple[list[tuple[Candidate, float]], list[Candidate]]:
     """Walking time decides the order; straight-line distance never decides alone."""
-    target = Point(incident.lat, incident.lon)
-    times = router.times_to(target, [Point(c.lat, c.lon) for c in candidates], max_walk_s)
     reachable = sorted(
         ((c, t) for c, t in zip(candidates, times, strict=True) if t is not None),
         key=lambda pair: (pair[1], pair[0].responder_id),
@@ -137,17 +142,13 @@ def _rank(
     return reachable, dropped
 
 
-async def _aeds(
-    conn: AsyncConnection,
-    d: Dispatcher,
-    incident: _Incident,
-    ranked: Sequence[tuple[Candidate, float]],
-) -> tuple[list[UsableAed], dict[tuple[int, int], float]]:
-    """The nearest usable AEDs by walking time, and each candidate's time to each of them."""
-    if incident.kind not in NEEDS_AED or not ranked:
-        return [], {}
-    minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
-    sites = await find_aeds(
+async def _aed_sites(
+    conn: AsyncConnection, d: Dispatcher, incident: _Incident, minute: int
+) -> Sequence[AedSite]:
+    """AEDs usable now near the incident, for the kinds that gain from one."""
+    if incident.kind not in NEEDS_AED:
+        return []
+    return await find_aeds(
         conn,
         incident.lat,
         incident.lon,
@@ -155,16 +156,28 @@ async def _aeds(
         minute,
         d.settings.aed_count * 3,
     )
-    target = Point(incident.lat, incident.lon)
-    to_incident = d.router.times_to(
-        target, [Point(s.lat, s.lon) for s in sites], d.settings.target_seconds
+
+
+def _aeds(
+    d: Dispatcher,
+    sites: Sequence[AedSite],
+    to_incident: Sequence[float | None],
+    ranked: Sequence[tuple[Candidate, float]],
+) -> tuple[list[UsableAed], dict[tuple[int, int], float]]:
+    """The nearest usable AEDs by walking time, and each candidate's time to each of them."""
+    if not ranked:
+        return [], {}
+    target_s = d.settings.target_seconds
+    usable = sorted(
+        (t, s.id, s)
+        for s, t in zip(sites, to_incident, strict=True)
+        if t is not None and t <= target_s
     )
-    usable = sorted((t, s.id, s) for s, t in zip(sites, to_incident, strict=True) if t is not None)
     aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: d.settings.aed_count]]
     sources = [Point(c.lat, c.lon) for c, _ in ranked]
     to_aed: dict[tuple[int, int], float] = {}
     for j, aed in enumerate(aeds):
-        times = d.router.times_to(Point(aed.lat, aed.lon), sources, d.settings.target_seconds)
+        times = d.router.times_to(Point(aed.lat, aed.lon), sources, target_s)
         to_aed.update({(i, j): t for i, t in enumerate(times) if t is not None})
     return aeds, to_aed
 
