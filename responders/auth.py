@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, LiteralString
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from psycopg_pool import AsyncConnectionPool
 
-from responders.db.tables import Operator, ResponderToken
+from responders.db.engine import fetch_all
 from responders.errors import Forbidden, Unauthorized
 from responders.security import digest_matches, hash_token
 
@@ -21,31 +21,37 @@ class OperatorPrincipal:
     role: str
 
 
-async def authenticate_responder(session: AsyncSession, token: str) -> int:
-    row = (
-        await session.execute(
-            select(ResponderToken.responder_id, ResponderToken.token_hash).where(
-                ResponderToken.token_hash == hash_token(token),
-                ResponderToken.revoked_at.is_(None),
-            )
-        )
-    ).first()
-    if row is None or not digest_matches(row.token_hash, token):
+# On the autocommit pool: one round trip, no transaction, no ORM (every request does it).
+_RESPONDER = """
+    SELECT token_hash, responder_id FROM responder_tokens
+    WHERE token_hash = %(digest)s AND revoked_at IS NULL
+"""
+_OPERATOR = """
+    SELECT token_hash, id, name, role FROM operators
+    WHERE token_hash = %(digest)s AND revoked_at IS NULL
+"""
+
+
+async def authenticate_responder(pool: AsyncConnectionPool, token: str) -> int:
+    row = await _lookup(pool, _RESPONDER, token)
+    if row is None:
         raise Unauthorized("invalid or revoked volunteer token")
-    return int(row.responder_id)
+    return int(row[1])
 
 
-async def authenticate_operator(session: AsyncSession, token: str) -> OperatorPrincipal:
-    operator = (
-        await session.scalars(
-            select(Operator).where(
-                Operator.token_hash == hash_token(token), Operator.revoked_at.is_(None)
-            )
-        )
-    ).first()
-    if operator is None or not digest_matches(operator.token_hash, token):
+async def authenticate_operator(pool: AsyncConnectionPool, token: str) -> OperatorPrincipal:
+    row = await _lookup(pool, _OPERATOR, token)
+    if row is None:
         raise Unauthorized("invalid or revoked operator token")
-    return OperatorPrincipal(id=operator.id, name=operator.name, role=operator.role)
+    return OperatorPrincipal(id=row[1], name=row[2], role=row[3])
+
+
+async def _lookup(
+    pool: AsyncConnectionPool, sql: LiteralString, token: str
+) -> tuple[Any, ...] | None:
+    """The row whose digest (always the first column) matches `token`, if any."""
+    rows = await fetch_all(pool, sql, {"digest": hash_token(token)})
+    return next((r for r in rows if digest_matches(bytes(r[0]), token)), None)
 
 
 def require_role(principal: OperatorPrincipal, role: str) -> OperatorPrincipal:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from responders.api.events import EventHub
@@ -102,12 +103,19 @@ EventHubDep = Annotated[EventHub, Depends(_event_hub)]
 BearerToken = Annotated[str, Depends(_token)]
 
 
-async def _current_responder(session: SessionDep, token: BearerToken) -> int:
-    return await authenticate_responder(session, token)
+def _pool(request: Request) -> AsyncConnectionPool:
+    return request.app.state.pool
 
 
-async def _current_operator(session: SessionDep, token: BearerToken) -> OperatorPrincipal:
-    return await authenticate_operator(session, token)
+PoolDep = Annotated[AsyncConnectionPool, Depends(_pool)]
+
+
+async def _current_responder(pool: PoolDep, token: BearerToken) -> int:
+    return await authenticate_responder(pool, token)
+
+
+async def _current_operator(pool: PoolDep, token: BearerToken) -> OperatorPrincipal:
+    return await authenticate_operator(pool, token)
 
 
 async def _current_coordinator(
@@ -121,12 +129,12 @@ CurrentOperator = Annotated[OperatorPrincipal, Depends(_current_operator)]
 CurrentCoordinator = Annotated[OperatorPrincipal, Depends(_current_coordinator)]
 
 
-async def _any_caller(session: SessionDep, token: BearerToken) -> OperatorPrincipal | int:
+async def _any_caller(pool: PoolDep, token: BearerToken) -> OperatorPrincipal | int:
     """An operator, or a volunteer (by id): for routes both may use."""
     try:
-        return await authenticate_operator(session, token)
+        return await authenticate_operator(pool, token)
     except Unauthorized:
-        return await authenticate_responder(session, token)
+        return await authenticate_responder(pool, token)
 
 
 AnyCaller = Annotated[OperatorPrincipal | int, Depends(_any_caller)]

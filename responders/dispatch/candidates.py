@@ -33,17 +33,20 @@ class CandidateQuery:
 
 
 # Each branch filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
+# "Busy" is its own probe so it reads the partial index of alerts still in play
+# (`alerts_busy_idx`), never a volunteer's whole history.
 _ELIGIBLE = """
     JOIN responders r ON r.id = {src}.responder_id
     WHERE ST_DWithin({src}.location, (SELECT g FROM here), :radius)
       AND (r.status = 'active' OR (r.paused_until IS NOT NULL AND r.paused_until <= now()))
       AND EXISTS (SELECT 1 FROM qualifications q WHERE q.responder_id = r.id
                   AND q.kind = ANY(:kinds) AND q.expires_on >= current_date)
-      AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.responder_id = r.id
-                      AND (a.incident_id = :incident
-                           OR (a.status IN ('queued', 'sent', 'delivered', 'accepted')
-                               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = a.incident_id
-                                           AND i.status IN ('triage', 'active')))))
+      AND NOT EXISTS (SELECT 1 FROM alerts a
+                      WHERE a.incident_id = :incident AND a.responder_id = r.id)
+      AND NOT EXISTS (SELECT 1 FROM alerts a JOIN incidents i ON i.id = a.incident_id
+                      WHERE a.responder_id = r.id
+                        AND a.status IN ('queued', 'sent', 'delivered', 'accepted')
+                        AND i.status IN ('triage', 'active'))
       AND (SELECT count(*) FROM alerts a WHERE a.responder_id = r.id
            AND a.created_at > now() - interval '1 day') < :cap
 """

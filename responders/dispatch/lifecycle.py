@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.dispatch import timeline
 from responders.dispatch.standdown import ENDED, NO_LONGER_NEEDED, stand_down
-from responders.dispatch.waves import Dispatcher, WaveOutcome, run_wave
+from responders.dispatch.waves import (
+    Dispatcher,
+    WaveIncident,
+    WaveOutcome,
+    run_first_wave,
+    run_wave,
+)
 from responders.errors import IllegalTransition, NotFound
 
 __all__ = [
@@ -36,13 +43,22 @@ class NewIncident:
     reported_by: int | None = None
 
 
+# The incident and its first timeline event in one round trip; the row comes back as the
+# first wave reads it.
 _CREATE = text(
     """
-    INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
-                           reported_by)
-    VALUES (:kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :address, :notes,
-            :source, :status, :callback_phone, :reported_by)
-    RETURNING id
+    WITH made AS (
+        INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
+                               reported_by)
+        VALUES (:kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :address, :notes,
+                :source, :status, :callback_phone, :reported_by)
+        RETURNING id, kind, status, wave, radius_m, ST_Y(location::geometry) AS lat,
+                  ST_X(location::geometry) AS lon
+    ), reported AS (
+        INSERT INTO incident_events (incident_id, kind, detail)
+        SELECT id, 'reported', CAST(:detail AS jsonb) FROM made
+    )
+    SELECT * FROM made
     """
 )
 
@@ -52,11 +68,11 @@ async def create_incident(
 ) -> tuple[int, WaveOutcome]:
     """Store the incident; a dispatch report alerts at once, a citizen report waits."""
     status = "active" if new.source == "dispatch" else "triage"
-    params = {**new.__dict__, "status": status}
-    incident_id = (await conn.execute(_CREATE, params)).scalar_one()
-    await timeline.record(conn, incident_id, "reported", source=new.source, status=status)
-    outcome = await run_wave(conn, d, incident_id) if status == "active" else WaveOutcome()
-    return incident_id, outcome
+    detail = orjson.dumps({"source": new.source, "status": status}).decode()
+    row = (await conn.execute(_CREATE, {**new.__dict__, "status": status, "detail": detail})).one()
+    incident = WaveIncident(**row._mapping)
+    outcome = await run_first_wave(conn, d, incident) if status == "active" else WaveOutcome()
+    return incident.id, outcome
 
 
 _STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")
@@ -112,8 +128,12 @@ ALERT_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
 # Late receipts after an answer change nothing.
 _IGNORED = {"delivered": frozenset({"accepted", "declined", "arrived", "expired"})}
 _NEEDS_OPEN_INCIDENT = frozenset({"accept", "arrived"})
-_VERBS = {"delivered": "confirm delivery of", "accept": "accept", "decline": "decline",
-          "arrived": "report arrival on"}
+_VERBS = {
+    "delivered": "confirm delivery of",
+    "accept": "accept",
+    "decline": "decline",
+    "arrived": "report arrival on",
+}
 
 _ALERT = text(
     """
@@ -143,8 +163,9 @@ async def alert_action(
             incident_state=row.incident_status,
         )
     if row.status not in sources:
-        raise IllegalTransition(f"cannot {_VERBS[action]} an alert that is {row.status}",
-                                state=row.status)
+        raise IllegalTransition(
+            f"cannot {_VERBS[action]} an alert that is {row.status}", state=row.status
+        )
     await conn.execute(_SET_ALERT, {"status": target, "id": alert_id})
     await timeline.record(conn, row.incident_id, f"alert_{target}", alert_id)
     await _after(conn, d, row.incident_id, action)

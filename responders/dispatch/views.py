@@ -16,7 +16,6 @@ from responders.schemas.common import GeoPoint
 from responders.schemas.incidents import (
     AlertAed,
     AlertIncident,
-    AlertOperatorView,
     AlertPublic,
     EventPublic,
     IncidentDetail,
@@ -64,49 +63,43 @@ async def list_incidents(
     return [IncidentPublic(**_incident(r)) for r in rows]
 
 
-_ALERTS = text(
-    """
-    SELECT a.id, a.responder_id, r.name AS responder_name, a.wave, a.role, a.aed_id,
-           a.walk_seconds, a.straight_m, a.status, a.stand_down_reason, a.fcm_message_id,
-           a.push_error, ST_X(a.origin::geometry) AS lon, ST_Y(a.origin::geometry) AS lat,
-           a.route, a.expires_at, a.created_at, a.updated_at
-    FROM alerts a LEFT JOIN responders r ON r.id = a.responder_id
-    WHERE a.incident_id = :id ORDER BY a.walk_seconds, a.id
-    """
-)
-_AEDS = text(
-    """
-    SELECT DISTINCT ae.id, ST_X(ae.location::geometry) AS lon, ST_Y(ae.location::geometry) AS lat,
-           ae.address, ae.description, ae.access
-    FROM alerts a JOIN aeds ae ON ae.id = a.aed_id WHERE a.incident_id = :id ORDER BY ae.id
-    """
+def _geojson_point(column: str) -> str:
+    return (
+        f"CASE WHEN {column} IS NOT NULL THEN json_build_object('type', 'Point', 'coordinates', "
+        f"json_build_array(ST_X({column}::geometry), ST_Y({column}::geometry))) END"
+    )
+
+
+# The whole operator view in one round trip: a dispatch answers with it, and a console
+# polls it. The alerts, their AEDs and the timeline come back as JSON arrays.
+_DETAIL = text(
+    f"""
+    SELECT {_INCIDENT_COLUMNS},
+      (SELECT coalesce(json_agg(x ORDER BY x.walk_seconds, x.id), '[]') FROM (
+          SELECT a.id, a.responder_id, r.name AS responder_name, a.wave, a.role, a.aed_id,
+                 a.walk_seconds, a.straight_m, a.status, a.stand_down_reason,
+                 a.fcm_message_id, a.push_error, {_geojson_point("a.origin")} AS origin,
+                 a.route, a.expires_at, a.created_at, a.updated_at
+          FROM alerts a LEFT JOIN responders r ON r.id = a.responder_id
+          WHERE a.incident_id = i.id) x) AS alerts,
+      (SELECT coalesce(json_agg(y ORDER BY y.id), '[]') FROM (
+          SELECT ae.id, {_geojson_point("ae.location")} AS location, ae.address,
+                 ae.description, ae.access
+          FROM aeds ae
+          WHERE ae.id IN (SELECT a.aed_id FROM alerts a WHERE a.incident_id = i.id)) y) AS aeds,
+      (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (
+          SELECT ev.id, ev.kind, ev.alert_id, ev.detail, ev.created_at
+          FROM incident_events ev WHERE ev.incident_id = i.id) e) AS timeline
+    FROM incidents i WHERE i.id = :id
+    """  # noqa: S608
 )
 
 
 async def incident_detail(conn: AsyncConnection, incident_id: int) -> IncidentDetail:
-    one = text(f"SELECT {_INCIDENT_COLUMNS} FROM incidents i WHERE i.id = :id")  # noqa: S608
-    row = (await conn.execute(one, {"id": incident_id})).one_or_none()
+    row = (await conn.execute(_DETAIL, {"id": incident_id})).one_or_none()
     if row is None:
         raise NotFound("no such incident")
-    alerts = [_alert_view(r) for r in await conn.execute(_ALERTS, {"id": incident_id})]
-    aeds = [
-        {**dict(r._mapping), "location": {"type": "Point", "coordinates": [r.lon, r.lat]}}
-        for r in await conn.execute(_AEDS, {"id": incident_id})
-    ]
-    for aed in aeds:
-        del aed["lon"], aed["lat"]
-    return IncidentDetail(
-        **_incident(row),
-        alerts=alerts,
-        aeds=aeds,
-        timeline=await events_after(conn, incident_id, 0),
-    )
-
-
-def _alert_view(row: Row[Any]) -> AlertOperatorView:
-    data = dict(row._mapping)
-    data["origin"] = _point(data.pop("lon"), data.pop("lat"))
-    return AlertOperatorView(**data)
+    return IncidentDetail(**_incident(row))
 
 
 async def events_after(conn: AsyncConnection, incident_id: int, after_id: int) -> list[EventPublic]:

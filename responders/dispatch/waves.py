@@ -11,11 +11,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.availability import minute_of_week
-from responders.dispatch import timeline
 from responders.dispatch.candidates import AedSite, CandidateQuery, find_aeds, find_candidates
 from responders.dispatch.rules import (
     NEEDS_AED,
@@ -28,7 +28,7 @@ from responders.dispatch.rules import (
 from responders.settings import DispatchSettings, RegionSettings
 from routing import Point, Router
 
-__all__ = ["Dispatcher", "WaveOutcome", "run_wave"]
+__all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_wave"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class WaveOutcome:
 
 
 @dataclass(frozen=True)
-class _Incident:
+class WaveIncident:
+    """What a wave reads of its incident (`_LOCK`, or the row a new incident returned)."""
+
     id: int
     kind: str
     status: str
@@ -83,9 +85,23 @@ async def run_wave(
 ) -> WaveOutcome:
     """Alert the next volunteers; `widen` starts a new wave, otherwise it tops up the current."""
     row = (await conn.execute(_LOCK, {"id": incident_id})).one()
-    incident = _Incident(**row._mapping)
+    incident = WaveIncident(**row._mapping)
     if incident.status != "active":
         return WaveOutcome()
+    return await _wave(conn, d, incident, widen, size)
+
+
+async def run_first_wave(
+    conn: AsyncConnection, d: Dispatcher, incident: WaveIncident
+) -> WaveOutcome:
+    """The first wave of an incident this transaction created: nobody else can see the row
+    yet, so there is nothing to lock or re-read."""
+    return await _wave(conn, d, incident, True, None)
+
+
+async def _wave(
+    conn: AsyncConnection, d: Dispatcher, incident: WaveIncident, widen: bool, size: int | None
+) -> WaveOutcome:
     wave, radius = _next_wave(incident, d.settings, widen)
     clock = _Clock()
     minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
@@ -105,7 +121,9 @@ async def run_wave(
     return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
 
 
-def _next_wave(incident: _Incident, settings: DispatchSettings, widen: bool) -> tuple[int, float]:
+def _next_wave(
+    incident: WaveIncident, settings: DispatchSettings, widen: bool
+) -> tuple[int, float]:
     if not widen and incident.wave:
         return incident.wave, incident.radius_m
     if incident.wave == 0:
@@ -114,7 +132,7 @@ def _next_wave(incident: _Incident, settings: DispatchSettings, widen: bool) -> 
 
 
 def _query(
-    incident: _Incident, d: Dispatcher, radius: float, size: int | None, minute: int
+    incident: WaveIncident, d: Dispatcher, radius: float, size: int | None, minute: int
 ) -> CandidateQuery:
     wanted = size or d.settings.wave_size
     return CandidateQuery(
@@ -143,7 +161,7 @@ def _rank(
 
 
 async def _aed_sites(
-    conn: AsyncConnection, d: Dispatcher, incident: _Incident, minute: int
+    conn: AsyncConnection, d: Dispatcher, incident: WaveIncident, minute: int
 ) -> Sequence[AedSite]:
     """AEDs usable now near the incident, for the kinds that gain from one."""
     if incident.kind not in NEEDS_AED:
@@ -182,33 +200,47 @@ def _aeds(
     return aeds, to_aed
 
 
-_INSERT_ALERTS = text(
+# One round trip writes the whole wave: the alerts, their outbox rows (nearest first, so
+# the push worker sends them in that order), one timeline event per alert and the wave's
+# own event after them (one INSERT keeps that order in the ids), and the incident's wave
+# and timer. Conflicts (already alerted) are skipped and not counted.
+_WRITE = text(
     """
-    INSERT INTO alerts (incident_id, responder_id, wave, role, aed_id, walk_seconds,
-                        straight_m, origin, expires_at)
-    SELECT :incident, t.responder, :wave, t.role, t.aed, t.walk, t.straight,
-           ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography,
-           now() + make_interval(secs => :ttl)
-    FROM unnest(CAST(:responders AS bigint[]), CAST(:roles AS text[]),
-                CAST(:aeds AS bigint[]), CAST(:walks AS real[]), CAST(:straights AS real[]),
-                CAST(:lons AS float8[]), CAST(:lats AS float8[]))
-         AS t(responder, role, aed, walk, straight, lon, lat)
-    ORDER BY t.walk
-    ON CONFLICT (incident_id, responder_id) DO NOTHING
-    RETURNING id
-    """
-)
-_INSERT_OUTBOX = text(
-    """
-    INSERT INTO outbox (alert_id, kind, expires_at)
-    SELECT a.id, 'alert', a.expires_at FROM alerts a WHERE a.id = ANY(:ids) ORDER BY a.walk_seconds
-    """
-)
-_UPDATE_INCIDENT = text(
-    """
-    UPDATE incidents SET wave = :wave, radius_m = :radius, updated_at = now(),
-           next_wave_at = CASE WHEN :more THEN now() + make_interval(secs => :timeout) END
-    WHERE id = :incident
+    WITH added AS (
+        INSERT INTO alerts (incident_id, responder_id, wave, role, aed_id, walk_seconds,
+                            straight_m, origin, expires_at)
+        SELECT :incident, t.responder, :wave, t.role, t.aed, t.walk, t.straight,
+               ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography,
+               now() + make_interval(secs => :ttl)
+        FROM unnest(CAST(:responders AS bigint[]), CAST(:roles AS text[]),
+                    CAST(:aeds AS bigint[]), CAST(:walks AS real[]), CAST(:straights AS real[]),
+                    CAST(:lons AS float8[]), CAST(:lats AS float8[]))
+             AS t(responder, role, aed, walk, straight, lon, lat)
+        ORDER BY t.walk
+        ON CONFLICT (incident_id, responder_id) DO NOTHING
+        RETURNING id, walk_seconds, expires_at, status, role
+    ), queued AS (
+        INSERT INTO outbox (alert_id, kind, expires_at)
+        SELECT id, 'alert', expires_at FROM added ORDER BY walk_seconds, id
+    ), events AS (
+        INSERT INTO incident_events (incident_id, alert_id, kind, detail)
+        SELECT :incident, e.alert_id, e.kind, e.detail
+        FROM (
+            SELECT 0 AS n, id AS alert_id, 'alert_queued' AS kind,
+                   jsonb_build_object('status', status, 'role', role) AS detail
+            FROM added
+            UNION ALL
+            SELECT 1, NULL, CAST(:event AS text),
+                   CAST(:detail AS jsonb)
+                   || jsonb_build_object('alerted', (SELECT count(*) FROM added))
+        ) e
+        ORDER BY e.n, e.alert_id
+    ), moved AS (
+        UPDATE incidents SET wave = :wave, radius_m = :radius, updated_at = now(),
+               next_wave_at = CASE WHEN :more THEN now() + make_interval(secs => :timeout) END
+        WHERE id = :incident AND :widen
+    )
+    SELECT id FROM added ORDER BY walk_seconds, id
     """
 )
 
@@ -216,55 +248,36 @@ _UPDATE_INCIDENT = text(
 async def _write(
     conn: AsyncConnection,
     d: Dispatcher,
-    incident: _Incident,
+    incident: WaveIncident,
     wave: int,
     radius: float,
     assignments: Sequence[Assignment],
     dropped: Sequence[Candidate],
     widen: bool,
 ) -> list[int]:
-    ids = await _insert_alerts(conn, d, incident.id, wave, assignments)
-    if ids:
-        await conn.execute(_INSERT_OUTBOX, {"ids": ids})
-    await timeline.record_alerts(conn, ids, "alert_queued")
-    await timeline.record(
-        conn,
-        incident.id,
-        "wave_started" if widen else "replacement",
-        wave=wave,
-        radius_m=radius,
-        alerted=len(ids),
-        unreachable=_dropped_detail(dropped),
-        aeds=sorted({a.aed.id for a in assignments if a.aed is not None}),
-    )
-    if widen:
-        more = wave < d.settings.max_waves
-        await conn.execute(
-            _UPDATE_INCIDENT,
-            {
-                "wave": wave,
-                "radius": radius,
-                "more": more,
-                "timeout": d.settings.wave_timeout_s,
-                "incident": incident.id,
-            },
-        )
-    return ids
-
-
-async def _insert_alerts(
-    conn: AsyncConnection,
-    d: Dispatcher,
-    incident_id: int,
-    wave: int,
-    assignments: Sequence[Assignment],
-) -> list[int]:
-    if not assignments:
-        return []
-    params = {
-        "incident": incident_id,
+    detail = {
         "wave": wave,
+        "radius_m": radius,
+        "unreachable": _dropped_detail(dropped),
+        "aeds": sorted({a.aed.id for a in assignments if a.aed is not None}),
+    }
+    params = {
+        **_alert_columns(assignments),
+        "incident": incident.id,
+        "wave": wave,
+        "radius": radius,
         "ttl": d.settings.alert_ttl_s,
+        "event": "wave_started" if widen else "replacement",
+        "detail": orjson.dumps(detail).decode(),
+        "widen": widen,
+        "more": wave < d.settings.max_waves,
+        "timeout": d.settings.wave_timeout_s,
+    }
+    return list((await conn.execute(_WRITE, params)).scalars())
+
+
+def _alert_columns(assignments: Sequence[Assignment]) -> dict[str, list[object]]:
+    return {
         "responders": [a.candidate.responder_id for a in assignments],
         "roles": [a.role for a in assignments],
         "aeds": [a.aed.id if a.aed else None for a in assignments],
@@ -273,7 +286,6 @@ async def _insert_alerts(
         "lons": [a.candidate.lon for a in assignments],
         "lats": [a.candidate.lat for a in assignments],
     }
-    return list((await conn.execute(_INSERT_ALERTS, params)).scalars())
 
 
 def _dropped_detail(dropped: Sequence[Candidate]) -> list[dict[str, object]]:

@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 
-from responders.errors import DatabaseUnavailable, Unauthorized
+from responders.db.engine import fetch_all
+from responders.errors import Unauthorized
 from responders.schemas.responders import LocationUpdate
 from responders.security import hash_token
 
@@ -54,8 +54,9 @@ class _Group:
 class LocationWriter:
     """One per process. `write()` returns the volunteer's id once the group committed."""
 
-    def __init__(self, pool: AsyncConnectionPool, window_s: float = 0.005,
-                 max_group: int = 500) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool, window_s: float = 0.005, max_group: int = 500
+    ) -> None:
         self._pool = pool
         self._window_s = window_s
         self._max_group = max_group
@@ -99,19 +100,9 @@ class LocationWriter:
             "lons": [u.lon for u in updates.values()],
             "accuracies": [u.accuracy_m for u in updates.values()],
         }
-        for attempt in (1, 2):
-            try:
-                async with self._pool.connection() as conn:
-                    rows = await (await conn.execute(_GROUP_UPSERT, params)).fetchall()
-                return {bytes(row[0]): int(row[1]) for row in rows}
-            except psycopg.OperationalError as exc:
-                # After a database restart the pool still holds dead connections; the
-                # upsert is idempotent, so one retry on a fresh connection hides that.
-                if attempt == 2:
-                    raise DatabaseUnavailable("the database is not reachable") from exc
-            except PoolTimeout as exc:
-                raise DatabaseUnavailable("the database is not reachable") from exc
-        raise AssertionError("unreachable")
+        # The upsert is idempotent, so `fetch_all` may retry it after a database restart.
+        rows = await fetch_all(self._pool, _GROUP_UPSERT, params)
+        return {bytes(row[0]): int(row[1]) for row in rows}
 
 
 def _consume(task: asyncio.Future[None]) -> None:

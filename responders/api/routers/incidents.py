@@ -62,10 +62,10 @@ async def report(
         source="dispatch",
         reported_by=operator.id,
     )
-    engine = _engine(request)
-    async with engine.begin() as conn:
-        incident_id, _ = await lifecycle.create_incident(conn, dispatcher, new)
-    async with engine.connect() as conn:
+    # Committed first, so the push worker starts at once; then read on the same connection.
+    async with _engine(request).connect() as conn:
+        async with conn.begin():
+            incident_id, _ = await lifecycle.create_incident(conn, dispatcher, new)
         return await views.incident_detail(conn, incident_id)
 
 
@@ -89,13 +89,12 @@ async def read(incident_id: PathId, _: CurrentOperator, request: Request) -> Inc
 async def _transition(
     request: Request, dispatcher: DispatcherDep, incident_id: int, action: str
 ) -> IncidentDetail:
-    engine = _engine(request)
-    async with engine.begin() as conn:
-        if action == "confirm":
-            await lifecycle.confirm_incident(conn, dispatcher, incident_id)
-        else:
-            await lifecycle.close_incident(conn, dispatcher, incident_id, action)
-    async with engine.connect() as conn:
+    async with _engine(request).connect() as conn:
+        async with conn.begin():
+            if action == "confirm":
+                await lifecycle.confirm_incident(conn, dispatcher, incident_id)
+            else:
+                await lifecycle.close_incident(conn, dispatcher, incident_id, action)
         return await views.incident_detail(conn, incident_id)
 
 
