@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import statistics
@@ -96,6 +97,19 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError("the server did not become healthy")
+
+
+def cpu_reference_ms() -> float:
+    """A fixed pure-Python loop, best of 3: this shared VM's speed drifts by up to 1.7x
+    within an hour, so benches print it beside their figures to make runs comparable."""
+    best = math.inf
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return best * 1000
 
 
 def percentile(values: Sequence[float], q: float) -> float:
