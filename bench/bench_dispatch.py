@@ -116,6 +116,11 @@ class StraightLine:
         seconds = 2 * _EARTH_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))) / self.speed_mps
         return [float(s) if s <= max_seconds else None for s in seconds]
 
+    def times_to_each(
+        self, targets: Sequence[Point], sources: Sequence[Point], max_seconds: float
+    ) -> list[list[float | None]]:
+        return [self.times_to(t, sources, max_seconds) for t in targets]
+
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
         raise NotImplementedError("straight-line selection has no routes")
 

@@ -23,6 +23,16 @@ class Router(Protocol):
         """
         ...
 
+    def times_to_each(
+        self, targets: Sequence[Point], sources: Sequence[Point], max_seconds: float
+    ) -> list[list[float | None]]:
+        """``times_to(target, sources, max_seconds)`` for each of ``targets``, in order.
+
+        One call, so an engine can share work between targets (snapping the sources once,
+        or one matrix request).
+        """
+        ...
+
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
         """The fastest walking route from ``a`` to ``b``, through ``via`` if given.
 

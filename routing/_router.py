@@ -139,6 +139,18 @@ class GraphRouter:
     ) -> list[float | None]:
         return self.reach(target, sources, max_seconds).seconds
 
+    def times_to_each(
+        self, targets: Sequence[Point], sources: Sequence[Point], max_seconds: float
+    ) -> list[list[float | None]]:
+        """``times_to`` for each target, the sources snapped once for all of them."""
+        snaps = self._snap([*targets, *sources])
+        from_sources = snaps.rows(slice(len(targets), None))
+        return [
+            self._reach(target, snaps.rows(slice(i, i + 1)), sources, from_sources, max_seconds)
+            .seconds
+            for i, target in enumerate(targets)
+        ]
+
     def reach(self, target: Point, sources: Sequence[Point], max_seconds: float) -> Reach:
         """Walking seconds from each source to ``target`` in one bounded search.
 
@@ -149,15 +161,27 @@ class GraphRouter:
         """
         # One batch: the target and every source share a KD-tree query.
         both = self._snap([target, *sources])
-        if not both.ok[0]:
-            raise self._not_on_network(target, both, 0)
-        total = self._seconds_to(both, max_seconds)
+        return self._reach(
+            target, both.rows(slice(0, 1)), sources, both.rows(slice(1, None)), max_seconds
+        )
+
+    def _reach(
+        self,
+        target: Point,
+        at_target: Snaps,
+        sources: Sequence[Point],
+        at_sources: Snaps,
+        max_seconds: float,
+    ) -> Reach:
+        if not at_target.ok[0]:
+            raise self._not_on_network(target, at_target, 0)
+        total = self._seconds_to(at_target, at_sources, max_seconds)
         for i, source in enumerate(sources):
             if source == target:
                 total[i] = 0.0  # walks nowhere, as route() has it
         seconds: list[float | None] = []
         reasons: list[Unreachable | None] = []
-        for ok, value in zip(both.ok[1:].tolist(), total.tolist(), strict=True):
+        for ok, value in zip(at_sources.ok.tolist(), total.tolist(), strict=True):
             if ok and value <= max_seconds:
                 seconds.append(value)
                 reasons.append(None)
@@ -166,12 +190,12 @@ class GraphRouter:
                 reasons.append(Unreachable.BEYOND_LIMIT if ok else Unreachable.OFF_NETWORK)
         return Reach(seconds, reasons)
 
-    def _seconds_to(self, snaps: Snaps, max_seconds: float) -> NDArray[np.float64]:
-        """Seconds from rows 1.. of ``snaps`` to row 0; ``inf`` beyond ``max_seconds``."""
+    def _seconds_to(self, target: Snaps, s: Snaps, max_seconds: float) -> NDArray[np.float64]:
+        """Seconds from each row of ``s`` to the one row of ``target``; ``inf`` beyond
+        ``max_seconds``."""
         g = self.graph
-        t_seg, t_along = int(snaps.seg[0]), float(snaps.along_m[0])
-        t_off = float(snaps.off_m[0]) / self.speed_mps
-        s = snaps.rows(slice(1, None))
+        t_seg, t_along = int(target.seg[0]), float(target.along_m[0])
+        t_off = float(target.off_m[0]) / self.speed_mps
         seeds = [(node, cost) for node, cost, _ in end_of(g, t_seg, t_along).seeds_in()]
         budget = max_seconds - t_off
         if budget < 0 or not seeds or len(s.ok) == 0:

@@ -193,9 +193,9 @@ def _aeds(
     )
     aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: d.settings.aed_count]]
     sources = [Point(c.lat, c.lon) for c, _ in ranked]
+    targets = [Point(aed.lat, aed.lon) for aed in aeds]
     to_aed: dict[tuple[int, int], float] = {}
-    for j, aed in enumerate(aeds):
-        times = d.router.times_to(Point(aed.lat, aed.lon), sources, target_s)
+    for j, times in enumerate(d.router.times_to_each(targets, sources, target_s)):
         to_aed.update({(i, j): t for i, t in enumerate(times) if t is not None})
     return aeds, to_aed
 

@@ -105,6 +105,10 @@ class _FailingRouter:
                  ) -> list[float | None]:
         raise RuntimeError("injected routing failure")
 
+    def times_to_each(self, targets: Sequence[Point], sources: Sequence[Point],
+                      max_seconds: float) -> list[list[float | None]]:
+        raise RuntimeError("injected routing failure")
+
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
         return self._real.route(a, b, via)
 

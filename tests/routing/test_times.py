@@ -78,6 +78,17 @@ def test_sources_off_the_network_do_not_fail_the_call(helsinki: GraphRouter) -> 
     assert helsinki.times_to(target, [], 600) == []
 
 
+def test_times_to_each_equals_times_to_per_target(helsinki: GraphRouter) -> None:
+    rng = np.random.default_rng(9)
+    points = [p for p in _near_network(helsinki, rng, 40) if helsinki.covers(p)]
+    targets, sources = points[:3], [*points[3:], Point(60.10, 24.95)]  # last: off-network
+    each = helsinki.times_to_each(targets, sources, max_seconds=600)
+    assert each == [helsinki.times_to(t, sources, max_seconds=600) for t in targets]
+    assert all(row[-1] is None for row in each)
+    assert sum(t is not None for row in each for t in row) > len(sources)
+    assert helsinki.times_to_each([], sources, 600) == []
+
+
 def test_target_off_the_network_raises(helsinki: GraphRouter) -> None:
     with pytest.raises(PointNotOnNetwork):
         helsinki.times_to(Point(60.10, 24.95), [Point(60.1699, 24.9384)], 600)
