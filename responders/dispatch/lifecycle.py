@@ -43,8 +43,7 @@ class NewIncident:
     reported_by: int | None = None
 
 
-# The incident and its first timeline event in one round trip; the row comes back as the
-# first wave reads it.
+# The incident and its first timeline event in one round trip.
 _CREATE = text(
     """
     WITH made AS (
@@ -52,13 +51,12 @@ _CREATE = text(
                                reported_by)
         VALUES (:kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :address, :notes,
                 :source, :status, :callback_phone, :reported_by)
-        RETURNING id, kind, status, wave, radius_m, ST_Y(location::geometry) AS lat,
-                  ST_X(location::geometry) AS lon
+        RETURNING id
     ), reported AS (
         INSERT INTO incident_events (incident_id, kind, detail)
         SELECT id, 'reported', CAST(:detail AS jsonb) FROM made
     )
-    SELECT * FROM made
+    SELECT id FROM made
     """
 )
 
@@ -69,10 +67,15 @@ async def create_incident(
     """Store the incident; a dispatch report alerts at once, a citizen report waits."""
     status = "active" if new.source == "dispatch" else "triage"
     detail = orjson.dumps({"source": new.source, "status": status}).decode()
-    row = (await conn.execute(_CREATE, {**new.__dict__, "status": status, "detail": detail})).one()
-    incident = WaveIncident(**row._mapping)
-    outcome = await run_first_wave(conn, d, incident) if status == "active" else WaveOutcome()
-    return incident.id, outcome
+    insert = _insert(conn, {**new.__dict__, "status": status, "detail": detail})
+    if status != "active":
+        return await insert, WaveOutcome()
+    draft = WaveIncident(0, new.kind, status, 0, 0.0, new.lat, new.lon)
+    return await run_first_wave(conn, d, insert, draft)
+
+
+async def _insert(conn: AsyncConnection, params: dict[str, object]) -> int:
+    return int((await conn.execute(_CREATE, params)).scalar_one())
 
 
 _STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")

@@ -6,10 +6,13 @@ in the caller's transaction, so a wave is either wholly committed or not at all.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import text
@@ -29,6 +32,9 @@ from responders.settings import DispatchSettings, RegionSettings
 from routing import Point, Router
 
 __all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_wave"]
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass(frozen=True)
@@ -92,11 +98,29 @@ async def run_wave(
 
 
 async def run_first_wave(
-    conn: AsyncConnection, d: Dispatcher, incident: WaveIncident
-) -> WaveOutcome:
-    """The first wave of an incident this transaction created: nobody else can see the row
-    yet, so there is nothing to lock or re-read."""
-    return await _wave(conn, d, incident, True, None)
+    conn: AsyncConnection, d: Dispatcher, insert: Coroutine[Any, Any, int], draft: WaveIncident
+) -> tuple[int, WaveOutcome]:
+    """The first wave of an incident that `insert` writes (in `conn`'s transaction).
+
+    Nobody can be alerted for a new incident yet and nobody else sees it, so its candidates
+    are read on a connection of their own while `insert` runs and the AED sites are read
+    after it: the longest query's time instead of four round trips one after another.
+    `draft` is the incident as it will be, its id still 0."""
+    wave, radius = _next_wave(draft, d.settings, widen=True)
+    clock = _Clock()
+    minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
+
+    async def written_then_sites() -> tuple[int, Sequence[AedSite]]:
+        incident_id = await insert
+        return incident_id, await _aed_sites(conn, d, draft, minute)
+
+    (incident_id, sites), candidates = await _both(
+        written_then_sites(), _candidates_apart(conn, _query(draft, d, radius, None, minute))
+    )
+    clock.lap("sql_candidates")
+    incident = dataclasses.replace(draft, id=incident_id)
+    outcome = await _rest(conn, d, incident, wave, radius, True, None, candidates, sites, clock)
+    return incident_id, outcome
 
 
 async def _wave(
@@ -108,6 +132,22 @@ async def _wave(
     candidates = await find_candidates(conn, _query(incident, d, radius, size, minute))
     sites = await _aed_sites(conn, d, incident, minute)
     clock.lap("sql_candidates")
+    return await _rest(conn, d, incident, wave, radius, widen, size, candidates, sites, clock)
+
+
+async def _rest(
+    conn: AsyncConnection,
+    d: Dispatcher,
+    incident: WaveIncident,
+    wave: int,
+    radius: float,
+    widen: bool,
+    size: int | None,
+    candidates: Sequence[Candidate],
+    sites: Sequence[AedSite],
+    clock: _Clock,
+) -> WaveOutcome:
+    """From the candidates and AED sites on: walking times, roles, and the writes."""
     # One bounded search from the incident serves the candidates and the AED sites alike.
     points = [Point(c.lat, c.lon) for c in candidates] + [Point(a.lat, a.lon) for a in sites]
     times = d.router.times_to(Point(incident.lat, incident.lon), points, d.settings.max_walk_s)
@@ -119,6 +159,24 @@ async def _wave(
     alert_ids = await _write(conn, d, incident, wave, radius, assignments, dropped, widen)
     clock.lap("writes")
     return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
+
+
+async def _candidates_apart(conn: AsyncConnection, query: CandidateQuery) -> list[Candidate]:
+    """Read outside `conn`'s transaction: only for an incident nobody was alerted for."""
+    async with conn.engine.connect() as other:
+        await other.execution_options(isolation_level="AUTOCOMMIT")
+        return await find_candidates(other, query)
+
+
+async def _both(a: Coroutine[Any, Any, A], b: Coroutine[Any, Any, B]) -> tuple[A, B]:
+    """Both at once. When one fails the other is cancelled (and waited for, so `conn` is
+    never used by two at once) and the first failure is raised as it is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            task_a, task_b = group.create_task(a), group.create_task(b)
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from failed
+    return task_a.result(), task_b.result()
 
 
 def _next_wave(
