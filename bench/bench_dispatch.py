@@ -357,6 +357,67 @@ async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot])
     return out
 
 
+# --------------------------------------------------------------------------- candidate pool
+
+POOL_SIZES = (60, 90, 120, 240)  # the setting: wave_size 30 x candidate_factor 4 = 120
+POOL_SAMPLES = 150
+
+
+@dataclass
+class PoolSize:
+    """Per pool size: candidate query and walking-time seconds, the alerted's mean walk,
+    and how many incidents alerted exactly the 30 the largest pool alerts."""
+
+    sql_s: dict[int, list[float]] = field(default_factory=dict)
+    routing_s: dict[int, list[float]] = field(default_factory=dict)
+    mean_walk: dict[int, list[float]] = field(default_factory=dict)
+    same_as_largest: dict[int, int] = field(default_factory=dict)
+
+
+async def pool_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> PoolSize:
+    """How many straight-line candidates walking time should choose from: the cost and the
+    gain of each size, on the same incidents (nobody is alerted, so the pool stays put)."""
+    wave = DispatchSettings().wave_size
+    out = PoolSize()
+    engine = create_engine(DatabaseSettings(url=url, pool_size=1))
+    async with engine.connect() as conn:
+        for spot in spots:
+            chosen: dict[int, set[int]] = {}
+            for size in POOL_SIZES:
+                began = time.perf_counter()
+                found = await find_candidates(conn, candidate_query(spot, limit=size))
+                routed = time.perf_counter()
+                times = router.times_to(
+                    Point(spot.lat, spot.lon), [Point(c.lat, c.lon) for c in found], 1200
+                )
+                done = time.perf_counter()
+                pairs = zip(times, found, strict=True)
+                best = sorted((t, c.responder_id) for t, c in pairs if t is not None)[:wave]
+                out.sql_s.setdefault(size, []).append(routed - began)
+                out.routing_s.setdefault(size, []).append(done - routed)
+                out.mean_walk.setdefault(size, []).append(statistics.fmean(t for t, _ in best))
+                chosen[size] = {r for _, r in best}
+            for size in POOL_SIZES:
+                same = chosen[size] == chosen[POOL_SIZES[-1]]
+                out.same_as_largest[size] = out.same_as_largest.get(size, 0) + same
+    await engine.dispose()
+    return out
+
+
+def pool_rows(pool: PoolSize) -> list[tuple[object, ...]]:
+    n = len(pool.mean_walk[POOL_SIZES[0]])
+    return [
+        (
+            f"{size} ({size // DispatchSettings().wave_size}x the wave)",
+            ms(pool.sql_s[size], 50),
+            ms(pool.routing_s[size], 50),
+            statistics.fmean(pool.mean_walk[size]),
+            f"{pool.same_as_largest[size]}/{n}",
+        )
+        for size in POOL_SIZES
+    ]
+
+
 # --------------------------------------------------------------------------- GiST vs seq scan
 
 _GIST = ("places_location_idx", "live_locations_location_idx")
@@ -597,6 +658,7 @@ def main() -> None:
         began = time.perf_counter()
         proc = asyncio.run(in_process_phase(url, router, spots))
         print(f"in-process phase: {time.perf_counter() - began:.0f} s", flush=True)
+        pool = asyncio.run(pool_phase(url, router, measured[:POOL_SAMPLES]))
         seq = asyncio.run(seqscan_phase(url, measured[:SEQSCAN_SAMPLES]))
     del measured
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -628,6 +690,21 @@ def main() -> None:
             "times measured on the street graph",
             ["figure", "workload", "ours", "alternative", "ratio"],
             selection_rows(proc),
+        )
+    )
+    print()
+    print(
+        table(
+            f"How many straight-line candidates walking time chooses from (wave of 30, "
+            f"{len(pool.mean_walk[POOL_SIZES[0]])} incidents, in-process, warm)",
+            [
+                "candidates",
+                "SQL p50 (ms)",
+                "walking times p50 (ms)",
+                "mean walk of the 30 (s)",
+                "same 30 as with 240",
+            ],
+            pool_rows(pool),
         )
     )
     p50, p99 = ms(http["paced"].latencies, 50), ms(http["paced"].latencies, 99)

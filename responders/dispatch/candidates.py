@@ -79,7 +79,7 @@ _CANDIDATES = text(
         FROM (SELECT * FROM live UNION ALL SELECT * FROM placed) c
         ORDER BY responder_id, ST_Distance(location, (SELECT g FROM here), false)
     )
-    SELECT * FROM nearest ORDER BY straight_m LIMIT :limit
+    SELECT responder_id, source, lat, lon, straight_m FROM nearest ORDER BY straight_m LIMIT :limit
     """  # noqa: S608
 )
 
@@ -98,14 +98,8 @@ async def find_candidates(conn: AsyncConnection, query: CandidateQuery) -> list[
     }
     rows = await conn.execute(_CANDIDATES, params)
     return [
-        Candidate(
-            responder_id=r.responder_id,
-            lat=r.lat,
-            lon=r.lon,
-            straight_m=float(r.straight_m),
-            source=r.source,
-        )
-        for r in rows
+        Candidate(responder_id=rid, lat=lat, lon=lon, straight_m=float(m), source=source)
+        for rid, source, lat, lon, m in rows
     ]
 
 
