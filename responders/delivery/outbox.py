@@ -60,24 +60,44 @@ async def withdraw(conn: AsyncConnection, item: Claimed) -> None:
     await conn.execute(text("DELETE FROM outbox WHERE id = :id"), {"id": item.outbox_id})
 
 
-async def sent(conn: AsyncConnection, item: Claimed, message_id: str) -> None:
-    await withdraw(conn, item)
-    if item.kind == "alert":
-        await conn.execute(
-            text(
-                "UPDATE alerts SET fcm_message_id = :mid, push_error = NULL, updated_at = now(), "
-                "status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END WHERE id = :id"
-            ),
-            {"id": item.alert_id, "mid": message_id},
-        )
-    await timeline.record(
-        conn,
-        item.incident_id,
-        f"push_sent:{item.kind}",
-        item.alert_id,
-        message_id=message_id,
-        attempt=item.attempts + 1,
+# Every push of a batch that reached FCM, recorded at once: the rows leave the outbox, the
+# alerts become `sent`, and each gets its timeline event. One statement per batch instead
+# of three per alert (bench/bench_push.py).
+_SENT = text(
+    """
+    WITH done AS (
+        SELECT * FROM unnest(CAST(:outbox AS bigint[]), CAST(:alerts AS bigint[]),
+                             CAST(:incidents AS bigint[]), CAST(:kinds AS text[]),
+                             CAST(:mids AS text[]), CAST(:attempts AS integer[]))
+               AS d(outbox_id, alert_id, incident_id, kind, mid, attempt)
+    ), gone AS (
+        DELETE FROM outbox o USING done WHERE o.id = done.outbox_id
+    ), marked AS (
+        UPDATE alerts a SET fcm_message_id = done.mid, push_error = NULL, updated_at = now(),
+               status = CASE WHEN a.status = 'queued' THEN 'sent' ELSE a.status END
+        FROM done WHERE a.id = done.alert_id AND done.kind = 'alert'
     )
+    INSERT INTO incident_events (incident_id, alert_id, kind, detail)
+    SELECT incident_id, alert_id, 'push_sent:' || kind,
+           jsonb_build_object('message_id', mid, 'attempt', attempt)
+    FROM done ORDER BY outbox_id
+    """
+)
+
+
+async def sent(conn: AsyncConnection, done: Sequence[tuple[Claimed, str]]) -> None:
+    """`done`: each claimed row that reached FCM, with FCM's message id."""
+    if not done:
+        return
+    params = {
+        "outbox": [item.outbox_id for item, _ in done],
+        "alerts": [item.alert_id for item, _ in done],
+        "incidents": [item.incident_id for item, _ in done],
+        "kinds": [item.kind for item, _ in done],
+        "mids": [message_id for _, message_id in done],
+        "attempts": [item.attempts + 1 for item, _ in done],
+    }
+    await conn.execute(_SENT, params)
 
 
 async def fail(conn: AsyncConnection, item: Claimed, reason: str) -> None:

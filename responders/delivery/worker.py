@@ -123,16 +123,20 @@ class OutboxWorker:
             by_item[send.item.outbox_id].append((send, result))
             if result.outcome is SendOutcome.UNREGISTERED:
                 await outbox.drop_device(conn, send.device)
+        delivered: list[tuple[Claimed, str]] = []
         for pairs in by_item.values():
-            await self._settle(conn, pairs[0][0].item, [r for _, r in pairs])
+            item, outcomes = pairs[0][0].item, [r for _, r in pairs]
+            # One device that got it is enough.
+            reached = [r for r in outcomes if r.outcome is SendOutcome.SENT]
+            if reached:
+                delivered.append((item, reached[0].message_id or ""))
+            else:
+                await self._not_sent(conn, item, outcomes)
+        await outbox.sent(conn, delivered)
 
-    async def _settle(
+    async def _not_sent(
         self, conn: AsyncConnection, item: Claimed, results: Sequence[SendResult]
     ) -> None:
-        delivered = [r for r in results if r.outcome is SendOutcome.SENT]
-        if delivered:
-            await outbox.sent(conn, item, delivered[0].message_id or "")
-            return
         retry = [r for r in results if r.outcome is SendOutcome.RETRY]
         error = "; ".join(sorted({r.error_code or r.outcome.value for r in results}))
         if not retry:
