@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from responders.dispatch._concurrent import both
 from responders.dispatch.rules import QUALIFIED_FOR, Candidate
 
-__all__ = ["AedSite", "CandidateQuery", "find_aeds", "find_candidates"]
+__all__ = [
+    "AedSite",
+    "CandidateQuery",
+    "find_aeds",
+    "find_candidates",
+    "find_candidates_apart",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +43,7 @@ class CandidateQuery:
 # Distances are on the sphere (`use_spheroid => false`): within a wave's radius it differs
 # from the spheroid by under 0.5 %, the walking time decides the ranking anyway, and it
 # took a quarter off the query (bench/bench_dispatch.py).
-# Each branch filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
+# Each half filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
 # "Busy" is its own probe so it reads the partial index of alerts still in play
 # (`alerts_busy_idx`), never a volunteer's whole history.
 _ELIGIBLE = """
@@ -54,38 +62,62 @@ _ELIGIBLE = """
            AND a.created_at > now() - interval '1 day') < :cap
 """
 
-# Assembled from constants only; every value is a bound parameter.
-_CANDIDATES = text(
-    f"""
-    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g),
-    live AS (
-        SELECT l.responder_id, l.location, 'live' AS source
-        FROM live_locations l {_ELIGIBLE.format(src="l")}
-          AND l.updated_at > now() - make_interval(secs => :max_age)
-        ORDER BY l.location <-> (SELECT g FROM here) LIMIT :limit
-    ),
-    placed AS (
-        SELECT p.responder_id, p.location, p.kind AS source
-        FROM places p {_ELIGIBLE.format(src="p")}
-          AND p.available @> CAST(:minute AS integer)
-          AND NOT EXISTS (SELECT 1 FROM live_locations l WHERE l.responder_id = p.responder_id
-                          AND l.updated_at > now() - make_interval(secs => :max_age))
-        ORDER BY p.location <-> (SELECT g FROM here) LIMIT :limit
-    ),
-    nearest AS (
-        SELECT DISTINCT ON (responder_id) responder_id, source,
-               ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon,
-               ST_Distance(location, (SELECT g FROM here), false) AS straight_m
-        FROM (SELECT * FROM live UNION ALL SELECT * FROM placed) c
-        ORDER BY responder_id, ST_Distance(location, (SELECT g FROM here), false)
+_HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)"
+
+
+def _branch(table: str, alias: str, source: str, extra: str) -> TextClause:
+    """The nearest eligible volunteers of one source of positions, nearest first."""
+    return text(
+        f"""
+        {_HERE}
+        SELECT {alias}.responder_id, {source} AS source,
+               ST_Y({alias}.location::geometry) AS lat, ST_X({alias}.location::geometry) AS lon,
+               ST_Distance({alias}.location, (SELECT g FROM here), false) AS straight_m
+        FROM {table} {alias} {_ELIGIBLE.format(src=alias)}
+          {extra}
+        ORDER BY {alias}.location <-> (SELECT g FROM here) LIMIT :limit
+        """  # noqa: S608 - assembled from constants only; every value is a bound parameter
     )
-    SELECT responder_id, source, lat, lon, straight_m FROM nearest ORDER BY straight_m LIMIT :limit
-    """  # noqa: S608
+
+
+# Two statements, not one: they may run at once on two connections (`find_candidates_apart`).
+_LIVE = _branch(
+    "live_locations", "l", "'live'", "AND l.updated_at > now() - make_interval(secs => :max_age)"
+)
+# A volunteer with a fresh live location is there, not at home or at work.
+_PLACED = _branch(
+    "places",
+    "p",
+    "p.kind",
+    """AND p.available @> CAST(:minute AS integer)
+          AND NOT EXISTS (SELECT 1 FROM live_locations l WHERE l.responder_id = p.responder_id
+                          AND l.updated_at > now() - make_interval(secs => :max_age))""",
 )
 
 
 async def find_candidates(conn: AsyncConnection, query: CandidateQuery) -> list[Candidate]:
-    params = {
+    """The `query.limit` nearest eligible volunteers, each at their nearest position."""
+    params = _params(query)
+    rows = [*await conn.execute(_LIVE, params), *await conn.execute(_PLACED, params)]
+    return _nearest(rows, query.limit)
+
+
+async def find_candidates_apart(engine: AsyncEngine, query: CandidateQuery) -> list[Candidate]:
+    """The same, both halves at once on connections of their own, outside any transaction:
+    for a first wave only, as nobody can have been alerted for the incident yet."""
+    params = _params(query)
+    live, placed = await both(_read(engine, _LIVE, params), _read(engine, _PLACED, params))
+    return _nearest([*live, *placed], query.limit)
+
+
+async def _read(engine: AsyncEngine, statement: TextClause, params: dict[str, Any]) -> list[Any]:
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return list(await conn.execute(statement, params))
+
+
+def _params(query: CandidateQuery) -> dict[str, Any]:
+    return {
         "lat": query.lat,
         "lon": query.lon,
         "radius": query.radius_m,
@@ -96,11 +128,20 @@ async def find_candidates(conn: AsyncConnection, query: CandidateQuery) -> list[
         "minute": query.minute_of_week,
         "max_age": query.live_max_age_s,
     }
-    rows = await conn.execute(_CANDIDATES, params)
-    return [
-        Candidate(responder_id=rid, lat=lat, lon=lon, straight_m=float(m), source=source)
-        for rid, source, lat, lon, m in rows
-    ]
+
+
+def _nearest(rows: Sequence[Any], limit: int) -> list[Candidate]:
+    """Both halves merged: nearest first, each volunteer once (at their nearest position).
+    Exact: the `limit` nearest of the union are among each half's `limit` nearest."""
+    out: dict[int, Candidate] = {}
+    for rid, source, lat, lon, m in sorted(rows, key=lambda r: (r[4], r[0])):
+        if rid not in out:
+            out[rid] = Candidate(
+                responder_id=rid, lat=lat, lon=lon, straight_m=float(m), source=source
+            )
+            if len(out) == limit:
+                break
+    return list(out.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,20 +6,26 @@ in the caller's transaction, so a wave is either wholly committed or not at all.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.availability import minute_of_week
-from responders.dispatch.candidates import AedSite, CandidateQuery, find_aeds, find_candidates
+from responders.dispatch._concurrent import both
+from responders.dispatch.candidates import (
+    AedSite,
+    CandidateQuery,
+    find_aeds,
+    find_candidates,
+    find_candidates_apart,
+)
 from responders.dispatch.rules import (
     NEEDS_AED,
     Assignment,
@@ -32,9 +38,6 @@ from responders.settings import DispatchSettings, RegionSettings
 from routing import Point, Router
 
 __all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_wave"]
-
-A = TypeVar("A")
-B = TypeVar("B")
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,9 @@ async def run_first_wave(
         incident_id = await insert
         return incident_id, await _aed_sites(conn, d, draft, minute)
 
-    (incident_id, sites), candidates = await _both(
-        written_then_sites(), _candidates_apart(conn, _query(draft, d, radius, None, minute))
+    (incident_id, sites), candidates = await both(
+        written_then_sites(),
+        find_candidates_apart(conn.engine, _query(draft, d, radius, None, minute)),
     )
     clock.lap("sql_candidates")
     incident = dataclasses.replace(draft, id=incident_id)
@@ -159,24 +163,6 @@ async def _rest(
     alert_ids = await _write(conn, d, incident, wave, radius, assignments, dropped, widen)
     clock.lap("writes")
     return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
-
-
-async def _candidates_apart(conn: AsyncConnection, query: CandidateQuery) -> list[Candidate]:
-    """Read outside `conn`'s transaction: only for an incident nobody was alerted for."""
-    async with conn.engine.connect() as other:
-        await other.execution_options(isolation_level="AUTOCOMMIT")
-        return await find_candidates(other, query)
-
-
-async def _both(a: Coroutine[Any, Any, A], b: Coroutine[Any, Any, B]) -> tuple[A, B]:
-    """Both at once. When one fails the other is cancelled (and waited for, so `conn` is
-    never used by two at once) and the first failure is raised as it is."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            task_a, task_b = group.create_task(a), group.create_task(b)
-    except ExceptionGroup as failed:
-        raise failed.exceptions[0] from failed
-    return task_a.result(), task_b.result()
 
 
 def _next_wave(
