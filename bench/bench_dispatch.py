@@ -116,10 +116,8 @@ class StraightLine:
         seconds = 2 * _EARTH_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))) / self.speed_mps
         return [float(s) if s <= max_seconds else None for s in seconds]
 
-    def times_to_each(
-        self, targets: Sequence[Point], sources: Sequence[Point], max_seconds: float
-    ) -> list[list[float | None]]:
-        return [self.times_to(t, sources, max_seconds) for t in targets]
+    def walks_to(self, targets: Sequence[Point], max_seconds: float) -> _StraightWalks:
+        return _StraightWalks(self, targets, max_seconds)
 
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
         raise NotImplementedError("straight-line selection has no routes")
@@ -130,6 +128,16 @@ class StraightLine:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         return self._bounds
+
+
+@dataclass(frozen=True)
+class _StraightWalks:
+    line: StraightLine
+    targets: Sequence[Point]
+    max_seconds: float
+
+    def times_from(self, sources: Sequence[Point]) -> list[list[float | None]]:
+        return [self.line.times_to(t, sources, self.max_seconds) for t in self.targets]
 
 
 # --------------------------------------------------------------------------- shared plumbing

@@ -14,8 +14,8 @@ from ._graph import WalkGraph
 from ._options import BuildOptions
 from ._osm import graph_from_osm_file
 from ._osmnx import graph_from_bbox, graph_from_osmnx, graph_from_place
-from ._protocol import Router
-from ._router import DEFAULT_SNAP_LIMIT_M, GraphRouter, Reach, Snapped, Unreachable
+from ._protocol import Router, Walks
+from ._router import DEFAULT_SNAP_LIMIT_M, GraphRouter, GraphWalks, Reach, Snapped, Unreachable
 from ._streets import streets_geojson
 from ._types import Point, Route, Step
 from .errors import (
@@ -32,6 +32,7 @@ __all__ = [
     "CacheError",
     "GraphBuildError",
     "GraphRouter",
+    "GraphWalks",
     "NoRoute",
     "Point",
     "PointNotOnNetwork",
@@ -43,6 +44,7 @@ __all__ = [
     "Step",
     "Unreachable",
     "WalkGraph",
+    "Walks",
     "build_command",
     "cache_path",
     "default_cache_dir",

@@ -8,7 +8,14 @@ from typing import Protocol, runtime_checkable
 
 from ._types import Point, Route
 
-__all__ = ["Router"]
+__all__ = ["Router", "Walks"]
+
+
+class Walks(Protocol):
+    def times_from(self, sources: Sequence[Point]) -> list[list[float | None]]:
+        """Per target, in order: walking seconds from each source, ``None`` when
+        unreachable within the bound or off the network."""
+        ...
 
 
 @runtime_checkable
@@ -23,13 +30,11 @@ class Router(Protocol):
         """
         ...
 
-    def times_to_each(
-        self, targets: Sequence[Point], sources: Sequence[Point], max_seconds: float
-    ) -> list[list[float | None]]:
-        """``times_to(target, sources, max_seconds)`` for each of ``targets``, in order.
+    def walks_to(self, targets: Sequence[Point], max_seconds: float) -> Walks:
+        """Start the bounded searches to ``targets`` now; times from sources come later.
 
-        One call, so an engine can share work between targets (snapping the sources once,
-        or one matrix request).
+        A dispatch searches from the incident and its AEDs while the volunteers are still
+        being looked up. Raises ``PointNotOnNetwork`` when a target is off the network.
         """
         ...
 

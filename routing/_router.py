@@ -30,7 +30,14 @@ from ._snap import SnapIndex, Snaps
 from ._types import Point, Route
 from .errors import NoRoute, PointNotOnNetwork
 
-__all__ = ["DEFAULT_SNAP_LIMIT_M", "GraphRouter", "Reach", "Snapped", "Unreachable"]
+__all__ = [
+    "DEFAULT_SNAP_LIMIT_M",
+    "GraphRouter",
+    "GraphWalks",
+    "Reach",
+    "Snapped",
+    "Unreachable",
+]
 
 DEFAULT_SNAP_LIMIT_M = 300.0
 # Route searches grow their bound: (factor on the straight-line time, margin in
@@ -62,6 +69,37 @@ class Snapped:
     segment: int
     along_m: float
     position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """One backward search: seconds from every node to ``target`` (``cost``; None when
+    nothing is within the bound), and where the target sits on its segment."""
+
+    target: Point
+    seg: int
+    along: float
+    off_s: float
+    cost: NDArray[np.float64] | None
+
+
+class GraphWalks:
+    """Searches already run to some targets (``GraphRouter.walks_to``)."""
+
+    def __init__(self, router: GraphRouter, fields: list[_Field], max_seconds: float) -> None:
+        self._router = router
+        self._fields = fields
+        self._max_seconds = max_seconds
+
+    def times_from(self, sources: Sequence[Point]) -> list[list[float | None]]:
+        """Per target, in order: seconds from each source, None when unreachable within
+        the bound or off the network. The sources are snapped once for all targets."""
+        if not sources:
+            return [[] for _ in self._fields]
+        at = self._router._snap(sources)
+        return [
+            self._router._reach(f, sources, at, self._max_seconds).seconds for f in self._fields
+        ]
 
 
 class GraphRouter:
@@ -139,17 +177,13 @@ class GraphRouter:
     ) -> list[float | None]:
         return self.reach(target, sources, max_seconds).seconds
 
-    def times_to_each(
-        self, targets: Sequence[Point], sources: Sequence[Point], max_seconds: float
-    ) -> list[list[float | None]]:
-        """``times_to`` for each target, the sources snapped once for all of them."""
-        snaps = self._snap([*targets, *sources])
-        from_sources = snaps.rows(slice(len(targets), None))
-        return [
-            self._reach(target, snaps.rows(slice(i, i + 1)), sources, from_sources, max_seconds)
-            .seconds
-            for i, target in enumerate(targets)
-        ]
+    def walks_to(self, targets: Sequence[Point], max_seconds: float) -> GraphWalks:
+        """Search now, backwards from each target and bounded by ``max_seconds``; ask for
+        sources' times later (``GraphWalks.times_from``), e.g. while they are looked up.
+        Raises PointNotOnNetwork for a target off the network."""
+        snaps = self._snap(targets) if targets else None
+        fields = [self._field(t, snaps, i, max_seconds) for i, t in enumerate(targets) if snaps]
+        return GraphWalks(self, fields, max_seconds)
 
     def reach(self, target: Point, sources: Sequence[Point], max_seconds: float) -> Reach:
         """Walking seconds from each source to ``target`` in one bounded search.
@@ -161,23 +195,26 @@ class GraphRouter:
         """
         # One batch: the target and every source share a KD-tree query.
         both = self._snap([target, *sources])
-        return self._reach(
-            target, both.rows(slice(0, 1)), sources, both.rows(slice(1, None)), max_seconds
-        )
+        field = self._field(target, both, 0, max_seconds)
+        return self._reach(field, sources, both.rows(slice(1, None)), max_seconds)
+
+    def _field(self, target: Point, snaps: Snaps, row: int, max_seconds: float) -> _Field:
+        if not snaps.ok[row]:
+            raise self._not_on_network(target, snaps, row)
+        g = self.graph
+        seg, along = int(snaps.seg[row]), float(snaps.along_m[row])
+        off_s = float(snaps.off_m[row]) / self.speed_mps
+        seeds = [(node, cost) for node, cost, _ in end_of(g, seg, along).seeds_in()]
+        budget = max_seconds - off_s
+        cost = self._searcher.costs_to(seeds, budget) if budget >= 0 and seeds else None
+        return _Field(target, seg, along, off_s, cost)
 
     def _reach(
-        self,
-        target: Point,
-        at_target: Snaps,
-        sources: Sequence[Point],
-        at_sources: Snaps,
-        max_seconds: float,
+        self, field: _Field, sources: Sequence[Point], at_sources: Snaps, max_seconds: float
     ) -> Reach:
-        if not at_target.ok[0]:
-            raise self._not_on_network(target, at_target, 0)
-        total = self._seconds_to(at_target, at_sources, max_seconds)
+        total = self._seconds(field, at_sources)
         for i, source in enumerate(sources):
-            if source == target:
+            if source == field.target:
                 total[i] = 0.0  # walks nowhere, as route() has it
         seconds: list[float | None] = []
         reasons: list[Unreachable | None] = []
@@ -190,23 +227,19 @@ class GraphRouter:
                 reasons.append(Unreachable.BEYOND_LIMIT if ok else Unreachable.OFF_NETWORK)
         return Reach(seconds, reasons)
 
-    def _seconds_to(self, target: Snaps, s: Snaps, max_seconds: float) -> NDArray[np.float64]:
-        """Seconds from each row of ``s`` to the one row of ``target``; ``inf`` beyond
-        ``max_seconds``."""
-        g = self.graph
-        t_seg, t_along = int(target.seg[0]), float(target.along_m[0])
-        t_off = float(target.off_m[0]) / self.speed_mps
-        seeds = [(node, cost) for node, cost, _ in end_of(g, t_seg, t_along).seeds_in()]
-        budget = max_seconds - t_off
-        if budget < 0 or not seeds or len(s.ok) == 0:
+    def _seconds(self, field: _Field, s: Snaps) -> NDArray[np.float64]:
+        """Seconds from each row of ``s`` to the field's target; ``inf`` beyond its bound."""
+        if field.cost is None or len(s.ok) == 0:
             return np.full(len(s.ok), np.inf)
-        cost = self._searcher.costs_to(seeds, budget)
+        g = self.graph
         src = ends_of(g, s.seg, s.along_m)
-        on_net = np.minimum(src.to_u + cost[src.u], src.to_v + cost[src.v])
+        on_net = np.minimum(src.to_u + field.cost[src.u], src.to_v + field.cost[src.v])
         # On the target's own segment the walk may not pass an intersection at all.
-        for i in np.flatnonzero(s.ok & (s.seg == t_seg)):
-            on_net[i] = min(on_net[i], along_segment(g, t_seg, float(s.along_m[i]), t_along))
-        return np.asarray(on_net + s.off_m / self.speed_mps + t_off)
+        for i in np.flatnonzero(s.ok & (s.seg == field.seg)):
+            on_net[i] = min(
+                on_net[i], along_segment(g, field.seg, float(s.along_m[i]), field.along)
+            )
+        return np.asarray(on_net + s.off_m / self.speed_mps + field.off_s)
 
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
         stops = [a, b] if via is None else [a, via, b]

@@ -35,7 +35,7 @@ from responders.dispatch.rules import (
     assign_roles,
 )
 from responders.settings import DispatchSettings, RegionSettings
-from routing import Point, Router
+from routing import Point, Router, Walks
 
 __all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_wave"]
 
@@ -106,24 +106,24 @@ async def run_first_wave(
     """The first wave of an incident that `insert` writes (in `conn`'s transaction).
 
     Nobody can be alerted for a new incident yet and nobody else sees it, so its candidates
-    are read on a connection of their own while `insert` runs and the AED sites are read
-    after it: the longest query's time instead of four round trips one after another.
-    `draft` is the incident as it will be, its id still 0."""
+    are read on connections of their own while `insert` runs, and then the AED sites are
+    read and the walking searches from the incident and the AEDs run: all of it within
+    the candidate query's time. `draft` is the incident as it will be, its id still 0."""
     wave, radius = _next_wave(draft, d.settings, widen=True)
     clock = _Clock()
     minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
 
-    async def written_then_sites() -> tuple[int, Sequence[AedSite]]:
+    async def written_then_ahead() -> tuple[int, _Ahead]:
         incident_id = await insert
-        return incident_id, await _aed_sites(conn, d, draft, minute)
+        return incident_id, _search_ahead(d, draft, await _aed_sites(conn, d, draft, minute))
 
-    (incident_id, sites), candidates = await both(
-        written_then_sites(),
+    (incident_id, ahead), candidates = await both(
+        written_then_ahead(),
         find_candidates_apart(conn.engine, _query(draft, d, radius, None, minute)),
     )
     clock.lap("sql_candidates")
     incident = dataclasses.replace(draft, id=incident_id)
-    outcome = await _rest(conn, d, incident, wave, radius, True, None, candidates, sites, clock)
+    outcome = await _rest(conn, d, incident, wave, radius, True, None, candidates, ahead, clock)
     return incident_id, outcome
 
 
@@ -134,9 +134,34 @@ async def _wave(
     clock = _Clock()
     minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
     candidates = await find_candidates(conn, _query(incident, d, radius, size, minute))
-    sites = await _aed_sites(conn, d, incident, minute)
+    ahead = _search_ahead(d, incident, await _aed_sites(conn, d, incident, minute))
     clock.lap("sql_candidates")
-    return await _rest(conn, d, incident, wave, radius, widen, size, candidates, sites, clock)
+    return await _rest(conn, d, incident, wave, radius, widen, size, candidates, ahead, clock)
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """The searches a wave can run before it knows its candidates."""
+
+    to_incident: Walks
+    aeds: list[UsableAed]  # the nearest usable, by walking time from the incident
+    from_aeds: Walks
+
+
+def _search_ahead(d: Dispatcher, incident: WaveIncident, sites: Sequence[AedSite]) -> _Ahead:
+    """One bounded search to the incident (it times the AED sites now and the candidates
+    later), then one from each of the nearest usable AEDs."""
+    target_s = d.settings.target_seconds
+    to_incident = d.router.walks_to([Point(incident.lat, incident.lon)], d.settings.max_walk_s)
+    (site_times,) = to_incident.times_from([Point(a.lat, a.lon) for a in sites])
+    usable = sorted(
+        (t, s.id, s)
+        for s, t in zip(sites, site_times, strict=True)
+        if t is not None and t <= target_s
+    )
+    aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: d.settings.aed_count]]
+    from_aeds = d.router.walks_to([Point(a.lat, a.lon) for a in aeds], target_s)
+    return _Ahead(to_incident, aeds, from_aeds)
 
 
 async def _rest(
@@ -148,16 +173,14 @@ async def _rest(
     widen: bool,
     size: int | None,
     candidates: Sequence[Candidate],
-    sites: Sequence[AedSite],
+    ahead: _Ahead,
     clock: _Clock,
 ) -> WaveOutcome:
-    """From the candidates and AED sites on: walking times, roles, and the writes."""
-    # One bounded search from the incident serves the candidates and the AED sites alike.
-    points = [Point(c.lat, c.lon) for c in candidates] + [Point(a.lat, a.lon) for a in sites]
-    times = d.router.times_to(Point(incident.lat, incident.lon), points, d.settings.max_walk_s)
-    ranked, dropped = _rank(candidates, times[: len(candidates)])
+    """From the candidates on: their walking times, roles, and the writes."""
+    (times,) = ahead.to_incident.times_from([Point(c.lat, c.lon) for c in candidates])
+    ranked, dropped = _rank(candidates, times)
     ranked = ranked[: size or d.settings.wave_size]
-    aeds, to_aed = _aeds(d, sites, times[len(candidates) :], ranked)
+    aeds, to_aed = _to_aeds(ahead, ranked)
     assignments = assign_roles(ranked, aeds, to_aed, d.rules)
     clock.lap("routing")
     alert_ids = await _write(conn, d, incident, wave, radius, assignments, dropped, widen)
@@ -220,28 +243,17 @@ async def _aed_sites(
     )
 
 
-def _aeds(
-    d: Dispatcher,
-    sites: Sequence[AedSite],
-    to_incident: Sequence[float | None],
-    ranked: Sequence[tuple[Candidate, float]],
+def _to_aeds(
+    ahead: _Ahead, ranked: Sequence[tuple[Candidate, float]]
 ) -> tuple[list[UsableAed], dict[tuple[int, int], float]]:
-    """The nearest usable AEDs by walking time, and each candidate's time to each of them."""
+    """The usable AEDs, and each ranked candidate's time to each of them."""
     if not ranked:
         return [], {}
-    target_s = d.settings.target_seconds
-    usable = sorted(
-        (t, s.id, s)
-        for s, t in zip(sites, to_incident, strict=True)
-        if t is not None and t <= target_s
-    )
-    aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: d.settings.aed_count]]
-    sources = [Point(c.lat, c.lon) for c, _ in ranked]
-    targets = [Point(aed.lat, aed.lon) for aed in aeds]
-    to_aed: dict[tuple[int, int], float] = {}
-    for j, times in enumerate(d.router.times_to_each(targets, sources, target_s)):
-        to_aed.update({(i, j): t for i, t in enumerate(times) if t is not None})
-    return aeds, to_aed
+    rows = ahead.from_aeds.times_from([Point(c.lat, c.lon) for c, _ in ranked])
+    to_aed = {
+        (i, j): t for j, times in enumerate(rows) for i, t in enumerate(times) if t is not None
+    }
+    return ahead.aeds, to_aed
 
 
 # One round trip writes the whole wave: the alerts, their outbox rows (nearest first, so

@@ -92,7 +92,7 @@ async def test_service_and_worker_survive_a_database_restart(
 
 
 class _FailingRouter:
-    """Walking times fail after the candidates were read: the dispatch dies half-way."""
+    """Walking times fail mid-dispatch, while the candidates are being read: it dies half-way."""
 
     def __init__(self, real: Router) -> None:
         self._real = real
@@ -105,8 +105,12 @@ class _FailingRouter:
                  ) -> list[float | None]:
         raise RuntimeError("injected routing failure")
 
-    def times_to_each(self, targets: Sequence[Point], sources: Sequence[Point],
-                      max_seconds: float) -> list[list[float | None]]:
+    def walks_to(self, targets: Sequence[Point], max_seconds: float) -> _FailingWalks:
+        return _FailingWalks()
+
+
+class _FailingWalks:
+    def times_from(self, sources: Sequence[Point]) -> list[list[float | None]]:
         raise RuntimeError("injected routing failure")
 
     def route(self, a: Point, b: Point, via: Point | None = None) -> Route:

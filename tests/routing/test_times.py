@@ -78,15 +78,20 @@ def test_sources_off_the_network_do_not_fail_the_call(helsinki: GraphRouter) -> 
     assert helsinki.times_to(target, [], 600) == []
 
 
-def test_times_to_each_equals_times_to_per_target(helsinki: GraphRouter) -> None:
+def test_walks_searched_ahead_equal_times_to_per_target(helsinki: GraphRouter) -> None:
     rng = np.random.default_rng(9)
     points = [p for p in _near_network(helsinki, rng, 40) if helsinki.covers(p)]
-    targets, sources = points[:3], [*points[3:], Point(60.10, 24.95)]  # last: off-network
-    each = helsinki.times_to_each(targets, sources, max_seconds=600)
+    targets, sources = points[:3], [*points[3:], points[0], Point(60.10, 24.95)]
+    walks = helsinki.walks_to(targets, max_seconds=600)
+    each = walks.times_from(sources)
     assert each == [helsinki.times_to(t, sources, max_seconds=600) for t in targets]
-    assert all(row[-1] is None for row in each)
+    assert each[0][-2] == 0.0  # the first target is also a source: it walks nowhere
+    assert all(row[-1] is None for row in each)  # off the network
     assert sum(t is not None for row in each for t in row) > len(sources)
-    assert helsinki.times_to_each([], sources, 600) == []
+    assert walks.times_from([]) == [[], [], []]
+    assert helsinki.walks_to([], 600).times_from(sources) == []
+    with pytest.raises(PointNotOnNetwork):
+        helsinki.walks_to([targets[0], Point(60.10, 24.95)], 600)
 
 
 def test_target_off_the_network_raises(helsinki: GraphRouter) -> None:
