@@ -26,6 +26,8 @@ from routing import Point, Router, RoutingError
 __all__ = [
     "alert_for_responder",
     "alerts_for_responder",
+    "detail_of",
+    "detail_sql",
     "events_after",
     "fill_routes",
     "incident_detail",
@@ -70,28 +72,37 @@ def _geojson_point(column: str) -> str:
     )
 
 
-# The whole operator view in one round trip: a dispatch answers with it, and a console
-# polls it. The alerts, their AEDs and the timeline come back as JSON arrays.
-_DETAIL = text(
-    f"""
+def detail_sql(incident: str, alerts: str, events: str) -> str:
+    """The whole operator view as one SELECT over three row sources (tables, subqueries or
+    a statement's own CTEs): the incident (one row), its alerts and its timeline events.
+    The alerts, their AEDs and the timeline come back as JSON arrays."""
+    return f"""
     SELECT {_INCIDENT_COLUMNS},
       (SELECT coalesce(json_agg(x ORDER BY x.walk_seconds, x.id), '[]') FROM (
           SELECT a.id, a.responder_id, r.name AS responder_name, a.wave, a.role, a.aed_id,
                  a.walk_seconds, a.straight_m, a.status, a.stand_down_reason,
                  a.fcm_message_id, a.push_error, {_geojson_point("a.origin")} AS origin,
                  a.route, a.expires_at, a.created_at, a.updated_at
-          FROM alerts a LEFT JOIN responders r ON r.id = a.responder_id
-          WHERE a.incident_id = i.id) x) AS alerts,
+          FROM {alerts} a LEFT JOIN responders r ON r.id = a.responder_id) x) AS alerts,
       (SELECT coalesce(json_agg(y ORDER BY y.id), '[]') FROM (
           SELECT ae.id, {_geojson_point("ae.location")} AS location, ae.address,
                  ae.description, ae.access
-          FROM aeds ae
-          WHERE ae.id IN (SELECT a.aed_id FROM alerts a WHERE a.incident_id = i.id)) y) AS aeds,
+          FROM aeds ae WHERE ae.id IN (SELECT a.aed_id FROM {alerts} a)) y) AS aeds,
       (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (
           SELECT ev.id, ev.kind, ev.alert_id, ev.detail, ev.created_at
-          FROM incident_events ev WHERE ev.incident_id = i.id) e) AS timeline
-    FROM incidents i WHERE i.id = :id
-    """  # noqa: S608
+          FROM {events} ev) e) AS timeline
+    FROM {incident} i
+    """  # noqa: S608 - assembled from constants only; every value is a bound parameter
+
+
+# One round trip: a console polls it. (A dispatch answers with the same view, written by
+# its own statement: see `waves`.)
+_DETAIL = text(
+    detail_sql(
+        "(SELECT * FROM incidents WHERE id = :id)",
+        "(SELECT * FROM alerts WHERE incident_id = :id)",
+        "(SELECT * FROM incident_events WHERE incident_id = :id)",
+    )
 )
 
 
@@ -99,6 +110,11 @@ async def incident_detail(conn: AsyncConnection, incident_id: int) -> IncidentDe
     row = (await conn.execute(_DETAIL, {"id": incident_id})).one_or_none()
     if row is None:
         raise NotFound("no such incident")
+    return detail_of(row)
+
+
+def detail_of(row: Row[Any]) -> IncidentDetail:
+    """The view from a row of a `detail_sql` statement."""
     return IncidentDetail(**_incident(row))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.availability import minute_of_week
+from responders.dispatch import views
 from responders.dispatch._concurrent import both
 from responders.dispatch.candidates import (
     AedSite,
@@ -34,6 +35,7 @@ from responders.dispatch.rules import (
     UsableAed,
     assign_roles,
 )
+from responders.schemas.incidents import IncidentDetail
 from responders.settings import DispatchSettings, RegionSettings
 from routing import Point, Router, Walks
 
@@ -63,6 +65,8 @@ class WaveOutcome:
     alert_ids: list[int] = field(default_factory=list)
     dropped: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # A first wave's answer for the operator: the incident as committed.
+    view: IncidentDetail | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,9 @@ async def run_first_wave(
     )
     clock.lap("sql_candidates")
     incident = dataclasses.replace(draft, id=incident_id)
-    outcome = await _rest(conn, d, incident, wave, radius, True, None, candidates, ahead, clock)
+    outcome = await _rest(
+        conn, d, incident, wave, radius, True, None, candidates, ahead, clock, show=True
+    )
     return incident_id, outcome
 
 
@@ -175,6 +181,7 @@ async def _rest(
     candidates: Sequence[Candidate],
     ahead: _Ahead,
     clock: _Clock,
+    show: bool = False,
 ) -> WaveOutcome:
     """From the candidates on: their walking times, roles, and the writes."""
     (times,) = ahead.to_incident.times_from([Point(c.lat, c.lon) for c in candidates])
@@ -183,9 +190,11 @@ async def _rest(
     aeds, to_aed = _to_aeds(ahead, ranked)
     assignments = assign_roles(ranked, aeds, to_aed, d.rules)
     clock.lap("routing")
-    alert_ids = await _write(conn, d, incident, wave, radius, assignments, dropped, widen)
+    alert_ids, view = await _write(
+        conn, d, incident, wave, radius, assignments, dropped, widen, show
+    )
     clock.lap("writes")
-    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
+    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps, view)
 
 
 def _next_wave(
@@ -260,8 +269,7 @@ def _to_aeds(
 # the push worker sends them in that order), one timeline event per alert and the wave's
 # own event after them (one INSERT keeps that order in the ids), and the incident's wave
 # and timer. Conflicts (already alerted) are skipped and not counted.
-_WRITE = text(
-    """
+_WRITES = """
     WITH added AS (
         INSERT INTO alerts (incident_id, responder_id, wave, role, aed_id, walk_seconds,
                             straight_m, origin, expires_at)
@@ -274,7 +282,7 @@ _WRITE = text(
              AS t(responder, role, aed, walk, straight, lon, lat)
         ORDER BY t.walk
         ON CONFLICT (incident_id, responder_id) DO NOTHING
-        RETURNING id, walk_seconds, expires_at, status, role
+        RETURNING *
     ), queued AS (
         INSERT INTO outbox (alert_id, kind, expires_at)
         SELECT id, 'alert', expires_at FROM added ORDER BY walk_seconds, id
@@ -291,13 +299,25 @@ _WRITE = text(
                    || jsonb_build_object('alerted', (SELECT count(*) FROM added))
         ) e
         ORDER BY e.n, e.alert_id
+        RETURNING *
     ), moved AS (
         UPDATE incidents SET wave = :wave, radius_m = :radius, updated_at = now(),
                next_wave_at = CASE WHEN :more THEN now() + make_interval(secs => :timeout) END
         WHERE id = :incident AND :widen
+        RETURNING *
     )
-    SELECT id FROM added ORDER BY walk_seconds, id
-    """
+"""
+_WRITE = text(_WRITES + "SELECT id FROM added ORDER BY walk_seconds, id")  # noqa: S608 - constants
+# The first wave also answers with the operator view as committed, from the same statement
+# (its own rows are visible to it only through the CTEs): no read after the commit.
+_WRITE_AND_SHOW = text(
+    _WRITES
+    + views.detail_sql(
+        "moved",
+        "added",
+        "(SELECT * FROM incident_events WHERE incident_id = :incident "
+        "UNION ALL SELECT * FROM events)",
+    )
 )
 
 
@@ -310,7 +330,9 @@ async def _write(
     assignments: Sequence[Assignment],
     dropped: Sequence[Candidate],
     widen: bool,
-) -> list[int]:
+    show: bool,
+) -> tuple[list[int], IncidentDetail | None]:
+    """The alert ids, nearest first, and with `show` (a first wave) the operator view."""
     detail = {
         "wave": wave,
         "radius_m": radius,
@@ -329,7 +351,10 @@ async def _write(
         "more": wave < d.settings.max_waves,
         "timeout": d.settings.wave_timeout_s,
     }
-    return list((await conn.execute(_WRITE, params)).scalars())
+    if not show:
+        return list((await conn.execute(_WRITE, params)).scalars()), None
+    view = views.detail_of((await conn.execute(_WRITE_AND_SHOW, params)).one())
+    return [a.id for a in view.alerts if a.wave == wave], view
 
 
 def _alert_columns(assignments: Sequence[Assignment]) -> dict[str, list[object]]:

@@ -93,6 +93,26 @@ async def test_roles_fastest_direct_aeds_fetched_code_only_to_fetcher(
     assert (await client.get(f"/alerts/{fetcher['id']}", headers=other)).status_code == 404
 
 
+async def test_the_dispatch_answer_is_the_incident_as_stored(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    coordinator_headers: dict[str, str],
+) -> None:
+    """POST /incidents answers from the wave's own statement, not from a read after it: the
+    answer must be exactly what reading the incident gives."""
+    aed = await _aed(client, coordinator_headers, 150, -60)
+    for north, east in [(40, 0), (-200, 0), (200, 0), (0, 200), (0, -200), (250, 100)]:
+        await place_volunteer(client, *_offset(*INCIDENT, north, east))
+    answered = await report(client, operator_headers, *INCIDENT)
+    read = await client.get(f"/incidents/{answered['id']}", headers=operator_headers)
+    assert read.status_code == 200
+    assert answered == read.json()
+    assert len(answered["alerts"]) == 6 and [a["id"] for a in answered["aeds"]] == [aed]
+    assert [e["kind"] for e in answered["timeline"]] == [
+        "reported", *["alert_queued"] * 6, "wave_started"
+    ]
+
+
 async def test_aed_opening_hours_decide_usability(
     client: httpx.AsyncClient,
     operator_headers: dict[str, str],

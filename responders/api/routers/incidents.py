@@ -71,7 +71,8 @@ async def report(
         async with conn.begin():
             incident_id, outcome = await lifecycle.create_incident(conn, dispatcher, new)
         committed = time.perf_counter()
-        detail = await _detail_after_commit(conn, incident_id)
+        # The wave's own statement returned the view; a read is only the fallback.
+        detail = outcome.view or await _detail_after_commit(conn, incident_id)
     response.headers["Server-Timing"] = _server_timing(outcome, began, committed)
     return detail
 
