@@ -147,7 +147,9 @@ class GraphRouter:
         return self.graph.bounds
 
     def covers(self, point: Point) -> bool:
-        return bool(self._snap([point]).ok[0])
+        # Every dispatch asks first: the nearest sample settles it in ~20 us, a snap ~0.7 ms.
+        surely = self._snapper.surely_within(point.lat, point.lon, self.snap_limit_m)
+        return bool(self._snap([point]).ok[0]) if surely is None else surely
 
     def snap(self, point: Point) -> Snapped:
         """Where ``point`` joins the network; raises PointNotOnNetwork past the limit."""

@@ -213,6 +213,19 @@ class SnapIndex:
         np.clip(t, 0.0, 1.0, out=t)
         return np.hypot(ax + t * dx, ay + t * dy), t
 
+    def surely_within(self, lat: float, lon: float, limit_m: float) -> bool | None:
+        """Whether one point snaps within ``limit_m``, from its nearest sample alone; None
+        when that is too close to call and only a full snap can tell."""
+        x, y = self._plane(np.array([lat]), np.array([lon]))
+        d, _ = self._tree.query((float(x[0]), float(y[0])), k=1)
+        # The sample lies on the network and is at most `hi` times its projected distance
+        # away; no point of the network is nearer than d / hi - half (see `snap`).
+        if d * self._hi <= limit_m:
+            return True
+        if d / self._hi - self._max_half_gap > limit_m:
+            return False
+        return None
+
     def nearest_off_m(self, lat: float, lon: float) -> float:
         """Distance to the network ignoring any limit (for error messages)."""
         s = self.snap(np.array([lat]), np.array([lon]), math.inf)

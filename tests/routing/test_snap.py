@@ -77,6 +77,21 @@ def test_snap_limit_is_configurable(helsinki: GraphRouter) -> None:
             strict.snap(near)
 
 
+def test_covers_agrees_with_a_full_snap_at_every_distance(helsinki: GraphRouter) -> None:
+    """`covers` decides most points from the nearest sample alone; it must never disagree
+    with snapping, least of all near the limit."""
+    rng = np.random.default_rng(21)
+    west, south, east, north = helsinki.bounds
+    lats = rng.uniform(south - 0.01, north + 0.01, 3000)
+    lons = rng.uniform(west - 0.02, east + 0.02, 3000)
+    for limit in (5.0, 40.0, 300.0):
+        router = GraphRouter(helsinki.graph, snap_limit_m=limit)
+        points = [Point(float(a), float(o)) for a, o in zip(lats, lons, strict=True)]
+        snapped = router._snap(points).ok.tolist()
+        assert [router.covers(p) for p in points] == snapped
+        assert 0 < sum(snapped) < len(points)
+
+
 def test_point_rejects_impossible_coordinates() -> None:
     with pytest.raises(ValueError):
         Point(91.0, 0.0)
