@@ -66,6 +66,7 @@ from responders.dispatch.candidates import CandidateQuery, find_candidates
 from responders.dispatch.lifecycle import NewIncident, create_incident
 from responders.dispatch.waves import Dispatcher, WaveOutcome
 from responders.geo import load_router
+from responders.heap import freeze_long_lived
 from responders.security import hash_token, new_token
 from responders.settings import DatabaseSettings, DispatchSettings, RegionSettings, RoutingSettings
 from routing import GraphRouter, Point, Route
@@ -660,6 +661,8 @@ def main() -> None:
             f"{seeded.seconds:.1f} s; {pool:,} eligible within 1 km of the city centre now",
             flush=True,
         )
+        # As a serving process does after start-up (the in-process phase runs here).
+        freeze_long_lived()
         began = time.perf_counter()
         http = http_phase(url, token, spots)
         print(f"HTTP phase: {time.perf_counter() - began:.0f} s", flush=True)

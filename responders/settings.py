@@ -64,6 +64,9 @@ class ApiSettings(BaseSettings):
     demo_credentials: Path | None = None
     # A tile URL template for production maps; None draws the loaded OSM streets instead.
     tile_url: str | None = None
+    # Leave what start-up loaded out of garbage collections (see `responders.heap`). Off
+    # where many apps come and go in one process, as in the tests.
+    freeze_heap: bool = True
 
 
 class RegionSettings(BaseSettings):

@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from responders.db.bootstrap import create_database, drop_database
 from responders.db.cluster import Cluster
 from responders.db.migrate import upgrade
-from responders.settings import DatabaseSettings, LimitSettings, RoutingSettings, Settings
+from responders.settings import (
+    ApiSettings,
+    DatabaseSettings,
+    LimitSettings,
+    RoutingSettings,
+    Settings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
@@ -70,6 +76,8 @@ def settings(database_url: str, graph_cache: Path) -> Settings:
         db=DatabaseSettings(url=database_url, pool_size=5),
         routing=RoutingSettings(cache_dir=graph_cache),
         limits=LimitSettings(enabled=False),
+        # Many apps come and go in this one process; test_heap.py checks the freeze.
+        api=ApiSettings(freeze_heap=False),
     )
 
 

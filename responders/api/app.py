@@ -21,6 +21,7 @@ from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.dispatch.timers import timer_loop
 from responders.dispatch.waves import Dispatcher
 from responders.geo import load_router
+from responders.heap import freeze_long_lived
 from responders.privacy import purge_loop
 from responders.registry.locations import LocationWriter
 from responders.settings import Settings
@@ -68,6 +69,8 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.state.event_hub = hub
         hub.start()
         tasks = [asyncio.create_task(loop) for loop in _background_loops(app, settings)]
+        if settings.api.freeze_heap:
+            freeze_long_lived()
         try:
             yield
         finally:

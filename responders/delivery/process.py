@@ -7,6 +7,7 @@ import asyncio
 from responders.db.bootstrap import prepared_database
 from responders.db.engine import create_engine
 from responders.delivery.worker import OutboxWorker
+from responders.heap import freeze_long_lived
 from responders.push import FcmConfig, PushClient
 from responders.settings import PushSettings, Settings
 
@@ -27,6 +28,7 @@ async def work(settings: Settings) -> None:
     """Runs until cancelled."""
     engine = create_engine(settings.db)
     client = PushClient(fcm_config(settings.push))
+    freeze_long_lived()
     try:
         await OutboxWorker(engine, client, settings.push, settings.dispatch.alert_ttl_s).run()
     finally:
