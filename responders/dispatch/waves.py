@@ -1,7 +1,9 @@
 """One dispatch wave: candidates (SQL) → walking times (routing) → roles → alerts + outbox.
 
 Everything a wave writes — alerts, their outbox rows, the timeline, the next timer — goes
-in the caller's transaction, so a wave is either wholly committed or not at all.
+in the caller's transaction, in one statement, so a wave is either wholly committed or not
+at all. A new incident's first wave overlaps its reads and searches (`run_first_wave`);
+later waves run them one after another inside their transaction (`run_wave`).
 """
 
 from __future__ import annotations
