@@ -54,7 +54,7 @@ def bench_database(name: str) -> Iterator[str]:
 def _durable(url: str, name: str) -> None:
     """Commits wait for their WAL flush, as on a production server: the embedded cluster
     turns that off for the tests' sake, and a bench must not measure that shortcut."""
-    with psycopg.connect(libpq_dsn(url.rsplit("/", 1)[0] + "/postgres"), autocommit=True) as c:
+    with psycopg.connect(libpq_dsn(url, "postgres"), autocommit=True) as c:
         c.execute(
             sql.SQL("ALTER DATABASE {} SET synchronous_commit = on").format(sql.Identifier(name))
         )

@@ -6,6 +6,7 @@ their live locations, so `make demo` can be restarted at will.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import random
@@ -147,7 +148,7 @@ async def _volunteers(
         await _freshen_live_locations(session)
         return {}
     tokens = {}
-    locations = LocationWriter(pool)
+    moves = []
     for number in range(count):
         home, work = rng.choice(addresses), rng.choice(addresses)
         responder, token = await register_responder(session, _volunteer(number, home, work, rng))
@@ -155,7 +156,10 @@ async def _volunteers(
         if rng.random() < 0.55:
             spot = rng.choice(addresses)
             update = LocationUpdate(lat=spot.lat, lon=spot.lon, accuracy_m=rng.uniform(5, 40))
-            await locations.write(token, update)
+            moves.append((token, update))
+    # All at once, so the writer sends them as one group rather than one per 5 ms window.
+    locations = LocationWriter(pool)
+    await asyncio.gather(*(locations.write(token, update) for token, update in moves))
     return tokens
 
 

@@ -24,11 +24,23 @@ __all__ = [
 ]
 
 
-def create_engine(settings: DatabaseSettings) -> AsyncEngine:
+def _url(settings: DatabaseSettings) -> str:
     if not settings.url:
         raise DatabaseUnavailable("no database configured: set DATABASE_URL or EHBO_DB_URL")
+    return settings.url
+
+
+def _connect_args(settings: DatabaseSettings) -> dict[str, Any]:
+    """Both pools' connections: fail fast on a sick server, never hang a request."""
+    return {
+        "connect_timeout": max(1, int(settings.connect_timeout_s)),
+        "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+    }
+
+
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     return create_async_engine(
-        settings.url,
+        _url(settings),
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_pre_ping=False,
@@ -37,28 +49,19 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_use_lifo=True,
         # Errors must not carry bound values (tokens' digests, phones, positions) into logs.
         hide_parameters=True,
-        connect_args={
-            "connect_timeout": max(1, int(settings.connect_timeout_s)),
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
-        },
+        connect_args=_connect_args(settings),
     )
 
 
 async def create_pool(settings: DatabaseSettings) -> AsyncConnectionPool:
     """A driver-level autocommit pool beside the engine, for one-statement hot paths: it
     saves the transaction round trips and the ORM pool's bookkeeping (see `bench/`)."""
-    if not settings.url:
-        raise DatabaseUnavailable("no database configured: set DATABASE_URL or EHBO_DB_URL")
     pool = AsyncConnectionPool(
-        libpq_dsn(settings.url),
+        libpq_dsn(_url(settings)),
         min_size=1,
         max_size=settings.pool_size,
         timeout=settings.connect_timeout_s,
-        kwargs={
-            "autocommit": True,
-            "connect_timeout": max(1, int(settings.connect_timeout_s)),
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
-        },
+        kwargs={"autocommit": True, **_connect_args(settings)},
         open=False,
     )
     await pool.open(wait=False)
