@@ -4,7 +4,8 @@ Knows nothing of responders, HTTP or databases: coordinates in, times,
 distances and geometries out. The service depends only on :class:`Router`::
 
     router = GraphRouter.from_file("Helsinki.osm.pbf")    # built once, then cached
-    router.times_to(incident, volunteers, max_seconds=900)  # one search, list of s | None
+    walks = router.walks_to([incident], max_seconds=900)   # one search, run now
+    (seconds,) = walks.times_from(volunteers)              # later: list of s | None
     router.route(volunteer, incident, via=aed).to_geojson()
 """
 

@@ -20,16 +20,6 @@ class Walks(Protocol):
 
 @runtime_checkable
 class Router(Protocol):
-    def times_to(
-        self, target: Point, sources: Sequence[Point], max_seconds: float
-    ) -> list[float | None]:
-        """Walking seconds from each source to ``target``, in source order.
-
-        ``None`` means unreachable within ``max_seconds`` or not on the network.
-        Raises ``PointNotOnNetwork`` when the target itself is off the network.
-        """
-        ...
-
     def walks_to(self, targets: Sequence[Point], max_seconds: float) -> Walks:
         """Start the bounded searches to ``targets`` now; times from sources come later.
 

@@ -142,7 +142,8 @@ def make_route(graph: WalkGraph, legs: list[list[Stretch]]) -> Route:
 
 @dataclass(slots=True)
 class _Group:
-    key: tuple[int, int]  # (name index, or -1 and the highway class when unnamed)
+    name: str
+    label: str  # what a step reads: the street's name, or "the footpath" when unnamed
     coords: list[LonLat]
     distance_m: float
     duration_s: float
@@ -159,7 +160,7 @@ class _Group:
 def _steps(graph: WalkGraph, leg: list[Stretch]) -> list[Step]:
     groups: list[_Group] = []
     # Off-network walking before the first street belongs to the first step.
-    pending = _Group((-1, -1), [], 0.0, 0.0)
+    pending = _Group("", "", [], 0.0, 0.0)
     for stretch in leg:
         if stretch.seg < 0:
             (groups[-1] if groups else pending).add(stretch)
@@ -168,13 +169,14 @@ def _steps(graph: WalkGraph, leg: list[Stretch]) -> list[Step]:
             # Starting exactly on an intersection leaves an empty stretch on
             # whichever segment was snapped to; it names no street walked.
             continue
-        name_i = int(graph.seg_name[stretch.seg])
-        key = (name_i, -1) if name_i >= 0 else (-1, int(graph.seg_highway[stretch.seg]))
-        if not groups or groups[-1].key != key:
+        name = graph.segment_name(stretch.seg)
+        # Steps follow what people read: two unnamed classes with one label are one step.
+        label = name or f"the {_CLASS_LABEL.get(graph.segment_highway(stretch.seg), 'road')}"
+        if not groups or groups[-1].label != label:
             if groups:
-                groups.append(_Group(key, [], 0.0, 0.0))
+                groups.append(_Group(name, label, [], 0.0, 0.0))
             else:
-                pending.key = key
+                pending.name, pending.label = name, label
                 groups.append(pending)
         groups[-1].add(stretch)
     if not groups:
@@ -185,18 +187,15 @@ def _steps(graph: WalkGraph, leg: list[Stretch]) -> list[Step]:
     steps: list[Step] = []
     previous: _Group | None = None
     for group in groups:
-        name_i, highway_i = group.key
-        name = graph.names[name_i] if name_i >= 0 else ""
-        label = name or f"the {_CLASS_LABEL.get(graph.highways[highway_i], 'road')}"
         if previous is None:
             heading = _bearing(group.coords, from_start=True)
             if heading is None:
-                text = f"Walk on {label}"
+                text = f"Walk on {group.label}"
             else:
-                text = f"Head {_COMPASS[int((heading + 22.5) % 360 // 45)]} on {label}"
+                text = f"Head {_COMPASS[int((heading + 22.5) % 360 // 45)]} on {group.label}"
         else:
-            text = f"{_turn(previous.coords, group.coords)} onto {label}"
-        steps.append(Step(name, text, group.distance_m, group.duration_s))
+            text = f"{_turn(previous.coords, group.coords)} onto {group.label}"
+        steps.append(Step(group.name, text, group.distance_m, group.duration_s))
         previous = group
     return steps
 

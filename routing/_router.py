@@ -25,7 +25,7 @@ from ._route import (
     on_segment,
     whole_edges,
 )
-from ._search import Searcher, along_segment, end_of, ends_of
+from ._search import Ends, Searcher, along_segment, end_of, ends_of
 from ._snap import SnapIndex, Snaps
 from ._types import Point, Route
 from .errors import NoRoute, PointNotOnNetwork
@@ -83,6 +83,16 @@ class _Field:
     cost: NDArray[np.float64] | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    """Points snapped once, with their ways onto the network, for any number of targets."""
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    at: Snaps
+    ends: Ends
+
+
 class GraphWalks:
     """Searches already run to some targets (``GraphRouter.walks_to``)."""
 
@@ -96,10 +106,8 @@ class GraphWalks:
         the bound or off the network. The sources are snapped once for all targets."""
         if not sources:
             return [[] for _ in self._fields]
-        at = self._router._snap(sources)
-        return [
-            self._router._reach(f, sources, at, self._max_seconds).seconds for f in self._fields
-        ]
+        router, src = self._router, self._router._sources(sources)
+        return [router._reach(f, src, self._max_seconds).seconds for f in self._fields]
 
 
 class GraphRouter:
@@ -183,8 +191,10 @@ class GraphRouter:
         """Search now, backwards from each target and bounded by ``max_seconds``; ask for
         sources' times later (``GraphWalks.times_from``), e.g. while they are looked up.
         Raises PointNotOnNetwork for a target off the network."""
-        snaps = self._snap(targets) if targets else None
-        fields = [self._field(t, snaps, i, max_seconds) for i, t in enumerate(targets) if snaps]
+        if not targets:
+            return GraphWalks(self, [], max_seconds)
+        snaps = self._snap(targets)
+        fields = [self._field(t, snaps, i, max_seconds) for i, t in enumerate(targets)]
         return GraphWalks(self, fields, max_seconds)
 
     def reach(self, target: Point, sources: Sequence[Point], max_seconds: float) -> Reach:
@@ -198,7 +208,13 @@ class GraphRouter:
         # One batch: the target and every source share a KD-tree query.
         both = self._snap([target, *sources])
         field = self._field(target, both, 0, max_seconds)
-        return self._reach(field, sources, both.rows(slice(1, None)), max_seconds)
+        return self._reach(field, self._sources(sources, both.rows(slice(1, None))), max_seconds)
+
+    def _sources(self, points: Sequence[Point], at: Snaps | None = None) -> _Sources:
+        at = self._snap(points) if at is None else at
+        lat = np.fromiter((p.lat for p in points), np.float64, len(points))
+        lon = np.fromiter((p.lon for p in points), np.float64, len(points))
+        return _Sources(lat, lon, at, ends_of(self.graph, at.seg, at.along_m))
 
     def _field(self, target: Point, snaps: Snaps, row: int, max_seconds: float) -> _Field:
         if not snaps.ok[row]:
@@ -211,16 +227,11 @@ class GraphRouter:
         cost = self._searcher.costs_to(seeds, budget) if budget >= 0 and seeds else None
         return _Field(target, seg, along, off_s, cost)
 
-    def _reach(
-        self, field: _Field, sources: Sequence[Point], at_sources: Snaps, max_seconds: float
-    ) -> Reach:
-        total = self._seconds(field, at_sources)
-        for i, source in enumerate(sources):
-            if source == field.target:
-                total[i] = 0.0  # walks nowhere, as route() has it
+    def _reach(self, field: _Field, src: _Sources, max_seconds: float) -> Reach:
+        total = self._seconds(field, src)
         seconds: list[float | None] = []
         reasons: list[Unreachable | None] = []
-        for ok, value in zip(at_sources.ok.tolist(), total.tolist(), strict=True):
+        for ok, value in zip(src.at.ok.tolist(), total.tolist(), strict=True):
             if ok and value <= max_seconds:
                 seconds.append(value)
                 reasons.append(None)
@@ -229,13 +240,19 @@ class GraphRouter:
                 reasons.append(Unreachable.BEYOND_LIMIT if ok else Unreachable.OFF_NETWORK)
         return Reach(seconds, reasons)
 
-    def _seconds(self, field: _Field, s: Snaps) -> NDArray[np.float64]:
-        """Seconds from each row of ``s`` to the field's target; ``inf`` beyond its bound."""
+    def _seconds(self, field: _Field, src: _Sources) -> NDArray[np.float64]:
+        """Seconds from each source to the field's target; ``inf`` beyond its bound."""
+        total = self._walked(field, src)
+        # A source at the target walks nowhere, as route() has it.
+        total[(src.lat == field.target.lat) & (src.lon == field.target.lon)] = 0.0
+        return total
+
+    def _walked(self, field: _Field, src: _Sources) -> NDArray[np.float64]:
+        s = src.at
         if field.cost is None or len(s.ok) == 0:
             return np.full(len(s.ok), np.inf)
-        g = self.graph
-        src = ends_of(g, s.seg, s.along_m)
-        on_net = np.minimum(src.to_u + field.cost[src.u], src.to_v + field.cost[src.v])
+        g, e = self.graph, src.ends
+        on_net = np.minimum(e.to_u + field.cost[e.u], e.to_v + field.cost[e.v])
         # On the target's own segment the walk may not pass an intersection at all.
         for i in np.flatnonzero(s.ok & (s.seg == field.seg)):
             on_net[i] = min(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,15 +122,11 @@ class SnapIndex:
         best_off, best_t = off[at, col], t[at, col]
         best_piece = self._sample_piece[i_k[at, col]]
 
-        half = self._max_half_gap
-        # Every sample is at least d/hi away in truth, and every point of a piece
-        # is within `half` of one of its samples: rows whose nearest sample is
-        # that far beyond the limit cannot snap, whatever the candidates.
-        hopeless = d_k[:, 0] / self._hi - half > limit_m
+        hopeless = self._beyond(d_k[:, 0], limit_m)
         best_off[hopeless] = np.inf
         # A nearer piece could hide beyond the k-th sample only if that sample
         # is inside the radius where such a piece must have a sample.
-        radius = self._hi * (best_off + half)
+        radius = self._hi * (best_off + self._max_half_gap)
         unsure = np.flatnonzero(~hopeless & (d_k[:, -1] <= radius) & (k < self._tree.n))
         if len(unsure):
             self._settle(lat, lon, xy, radius, unsure, best_off, best_piece, best_t)
@@ -218,13 +215,16 @@ class SnapIndex:
         when that is too close to call and only a full snap can tell."""
         x, y = self._plane(np.array([lat]), np.array([lon]))
         d, _ = self._tree.query((float(x[0]), float(y[0])), k=1)
-        # The sample lies on the network and is at most `hi` times its projected distance
-        # away; no point of the network is nearer than d / hi - half (see `snap`).
+        # The sample lies on the network, at most `hi` times its projected distance away.
         if d * self._hi <= limit_m:
             return True
-        if d / self._hi - self._max_half_gap > limit_m:
-            return False
-        return None
+        return False if self._beyond(d, limit_m) else None
+
+    def _beyond(self, nearest_sample: Any, limit_m: float) -> Any:
+        """Whether points whose nearest sample is this far (projected) cannot snap: every
+        sample is at least d/hi away in truth, and every point of a piece is within `half`
+        of one of its samples."""
+        return nearest_sample / self._hi - self._max_half_gap > limit_m
 
     def nearest_off_m(self, lat: float, lon: float) -> float:
         """Distance to the network ignoring any limit (for error messages)."""
