@@ -1,16 +1,19 @@
-"""Shared bench plumbing: a throwaway database, a server process, a printed table."""
+"""Shared bench plumbing: a throwaway database, a server process, wrk, a printed table."""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -25,6 +28,7 @@ from responders.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
+_WRK_SCRIPT = Path(__file__).with_name("locations.lua")
 
 
 @contextlib.contextmanager
@@ -112,6 +116,49 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not become healthy")
 
 
+def run_wrk(
+    url: str, tokens: Iterable[str], connections: int, duration_s: float
+) -> dict[str, float] | None:
+    """wrk putting live locations as these volunteers in turn (`locations.lua`): it is C and
+    leaves the cores to the service. Its figures (`parse_wrk`), None when not installed."""
+    if not shutil.which("wrk"):
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
+        listing.write("\n".join(tokens))
+        listing.flush()
+        argv = ["wrk", "-t1", f"-c{connections}", "--latency", "-s", str(_WRK_SCRIPT)]
+        argv += [f"-d{duration_s:.0f}s", url]
+        out = subprocess.run(
+            argv,
+            env={**os.environ, "EHBO_BENCH_TOKENS": listing.name},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """wrk's summary: requests/s, p50 and p99 in ms, requests, non-2xx/3xx answers."""
+
+    def wrk_ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = wrk_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = wrk_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    requests = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rate": rate,
+        "p50": p50,
+        "p99": p99,
+        "requests": requests,
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
 def cpu_reference_ms() -> float:
     """A fixed pure-Python loop, best of 3: this shared VM's speed drifts by up to 1.7x
     within an hour, so benches print it beside their figures to make runs comparable."""
@@ -134,6 +181,18 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def ms(values: Sequence[float], q: float) -> float:
+    """The q-th percentile of `values` (seconds) in milliseconds; q=50 is the true median."""
+    return (median(values) if q == 50 else percentile(values, q)) * 1000
+
+
+def ratio(ours: float, alternative: float, higher_is_better: bool = False) -> str:
+    """How many times better ours is: above 1x ours wins, below 1x the alternative does."""
+    if ours <= 0 or alternative <= 0:
+        return "—"
+    return f"{(ours / alternative if higher_is_better else alternative / ours):.1f}x"
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

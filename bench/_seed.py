@@ -14,10 +14,12 @@ them on the streets of the routing extract (the demo city), with realistic mixes
 - a month of alert history (closed incidents), a little of it within the last day.
 
 Everything is generated with numpy from a fixed seed and written with COPY or set-based SQL.
+`operator_token(url)` adds the operator the benches dispatch as.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
@@ -30,11 +32,22 @@ import numpy as np
 import psycopg
 
 from responders.availability import windows_to_multirange
+from responders.db.engine import create_engine, create_sessionmaker
 from responders.db.listen import libpq_dsn
+from responders.registry.operators import create_operator
 from responders.schemas.common import Window
+from responders.settings import DatabaseSettings
 from routing import GraphRouter
 
-__all__ = ["BOX", "CITY_AEDS", "VOLUNTEERS", "Seeded", "seed_country", "street_points"]
+__all__ = [
+    "BOX",
+    "CITY_AEDS",
+    "VOLUNTEERS",
+    "Seeded",
+    "operator_token",
+    "seed_country",
+    "street_points",
+]
 
 VOLUNTEERS = 250_000
 CITY_SHARE = 0.03
@@ -340,3 +353,17 @@ def _seed_history(cur: psycopg.Cursor, n: int, rng: np.random.Generator) -> int:
         {"n": n},
     )
     return cur.rowcount
+
+
+def operator_token(url: str) -> str:
+    """A new operator's bearer token, made as `ehbo operators create` makes one."""
+
+    async def create() -> str:
+        engine = create_engine(DatabaseSettings(url=url, pool_size=1))
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return (await create_operator(session, "bench", "operator")).token
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(create())

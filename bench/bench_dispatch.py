@@ -54,10 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 import numpy as np
 import psycopg
-from _common import api_server, bench_database, cpu_reference_ms, median, percentile, table
-from _seed import VOLUNTEERS, Seeded, seed_country, street_points
+from _common import api_server, bench_database, cpu_reference_ms, median, ms, ratio, table
+from _seed import VOLUNTEERS, Seeded, operator_token, seed_country, street_points
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from responders.availability import minute_of_week
 from responders.db.engine import create_engine
@@ -67,9 +67,9 @@ from responders.dispatch.lifecycle import NewIncident, create_incident
 from responders.dispatch.waves import Dispatcher, WaveOutcome
 from responders.geo import load_router
 from responders.heap import freeze_long_lived
-from responders.security import hash_token, new_token
 from responders.settings import DatabaseSettings, DispatchSettings, RegionSettings, RoutingSettings
 from routing import GraphRouter, Point, Route
+from routing._geo import haversine_m
 
 WARMUP = 20
 PACE_S = 0.05  # between paced incidents
@@ -78,7 +78,6 @@ SEQSCAN_SAMPLES = 5
 COMPARE_MAX_S = 3600.0
 _KINDS = ("cardiac_arrest", "unconscious", "breathing", "bleeding", "other")
 _KIND_P = (0.6, 0.15, 0.1, 0.1, 0.05)
-_EARTH_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -107,14 +106,9 @@ class StraightLine:
     ) -> list[float | None]:
         if not sources:
             return []
-        lat = np.radians([p.lat for p in sources])
-        lon = np.radians([p.lon for p in sources])
-        t_lat, t_lon = math.radians(target.lat), math.radians(target.lon)
-        a = (
-            np.sin((lat - t_lat) / 2) ** 2
-            + np.cos(lat) * math.cos(t_lat) * np.sin((lon - t_lon) / 2) ** 2
-        )
-        seconds = 2 * _EARTH_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))) / self.speed_mps
+        lat = np.array([p.lat for p in sources])
+        lon = np.array([p.lon for p in sources])
+        seconds = haversine_m(target.lat, target.lon, lat, lon) / self.speed_mps
         return [float(s) if s <= max_seconds else None for s in seconds]
 
     def walks_to(self, targets: Sequence[Point], max_seconds: float) -> _StraightWalks:
@@ -165,16 +159,6 @@ def retire(conn: psycopg.Connection, ids: Sequence[int]) -> None:
         except psycopg.errors.DeadlockDetected:
             if attempt == 4:
                 raise
-
-
-def operator_token(conn: psycopg.Connection) -> str:
-    token = new_token("op")
-    conn.execute(
-        "INSERT INTO operators (name, role, token_hash) VALUES ('bench', 'operator', %s)",
-        (hash_token(token),),
-    )
-    conn.commit()
-    return token
 
 
 def candidate_query(spot: Spot, limit: int | None = None) -> CandidateQuery:
@@ -434,10 +418,29 @@ _GIST = ("places_location_idx", "live_locations_location_idx")
 
 @dataclass
 class SeqScan:
-    """Candidate query seconds per variant, and how many answers matched the GiST one."""
+    """Candidate query seconds per variant, and how many answers of each seq-scan variant
+    matched the GiST one."""
 
-    seconds: dict[str, list[float]] = field(default_factory=dict)
-    same: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, list[float]]
+    same: dict[str, int]
+
+
+async def _timed_candidates(
+    conn: AsyncConnection, spots: Sequence[Spot]
+) -> tuple[list[list[int]], list[float]]:
+    """Each spot's candidate ids, and each query's seconds."""
+    answers: list[list[int]] = []
+    seconds: list[float] = []
+    for spot in spots:
+        began = time.perf_counter()
+        found = await find_candidates(conn, candidate_query(spot))
+        seconds.append(time.perf_counter() - began)
+        answers.append([c.responder_id for c in found])
+    return answers, seconds
+
+
+def _same(answers: Sequence[list[int]], expected: Sequence[list[int]]) -> int:
+    return sum(a == b for a, b in zip(answers, expected, strict=False))
 
 
 async def seqscan_phase(url: str, spots: Sequence[Spot]) -> SeqScan:
@@ -446,23 +449,10 @@ async def seqscan_phase(url: str, spots: Sequence[Spot]) -> SeqScan:
     (nested loops) takes many seconds, so it runs for the first incident only; with
     `enable_nestloop = off` it hashes instead, the best a sequential scan can do here."""
     engine = create_engine(DatabaseSettings(url=url, pool_size=2))
-    out = SeqScan()
-
-    async def run(conn, name: str, chosen: Sequence[Spot]) -> None:  # type: ignore[no-untyped-def]
-        seconds = out.seconds.setdefault(name, [])
-        for spot, expected in zip(chosen, answers, strict=False):
-            began = time.perf_counter()
-            found = await find_candidates(conn, candidate_query(spot))
-            seconds.append(time.perf_counter() - began)
-            out.same[name] = out.same.get(name, 0) + ([c.responder_id for c in found] == expected)
-
-    answers: list[list[int]] = []
     async with engine.connect() as conn:
-        for spot in spots:
-            answers.append(
-                [c.responder_id for c in await find_candidates(conn, candidate_query(spot))]
-            )
-        await run(conn, "gist", spots)
+        # Not timed: a new connection's first query fills its catalog caches.
+        await find_candidates(conn, candidate_query(spots[0]))
+        gist, gist_s = await _timed_candidates(conn, spots)
     await engine.dispose()
     # Never prepared: a cached plan would outlive the SET LOCAL below.
     engine = create_async_engine(
@@ -472,30 +462,22 @@ async def seqscan_phase(url: str, spots: Sequence[Spot]) -> SeqScan:
         await conn.execute(text("SET LOCAL statement_timeout = '120s'"))
         for index in _GIST:
             await conn.execute(text(f"DROP INDEX {index}"))
-        await run(conn, "seq_planner", spots[:1])
+        planner, planner_s = await _timed_candidates(conn, spots[:1])
         await conn.execute(text("SET LOCAL enable_nestloop = off"))
-        await run(conn, "seq_hash", spots)
+        hashed, hashed_s = await _timed_candidates(conn, spots)
         await tx.rollback()
     await engine.dispose()
-    return out
+    return SeqScan(
+        seconds={"gist": gist_s, "seq_planner": planner_s, "seq_hash": hashed_s},
+        same={"seq_planner": _same(planner, gist), "seq_hash": _same(hashed, gist)},
+    )
 
 
 # --------------------------------------------------------------------------- report
 
 
-def ms(values: Sequence[float], q: float) -> float:
-    return (median(values) if q == 50 else percentile(values, q)) * 1000
-
-
 def lap(runs: Sequence[Run], name: str) -> list[float]:
     return [r.outcome.timings_ms.get(name, 0.0) / 1000 for r in runs]
-
-
-def ratio(ours: float, alternative: float, higher_is_better: bool = False) -> str:
-    """How many times better ours is: above 1x ours wins, below 1x the alternative does."""
-    if ours <= 0 or alternative <= 0:
-        return "—"
-    return f"{(ours / alternative if higher_is_better else alternative / ours):.1f}x"
 
 
 def latency_rows(
@@ -651,14 +633,13 @@ def main() -> None:
     measured = spots[WARMUP:]
     with bench_database("ehbo_bench_dispatch") as url:
         seeded: Seeded = seed_country(url, router)
-        with psycopg.connect(libpq_dsn(url)) as db:
-            token = operator_token(db)
-        pool = asyncio.run(eligible_near(url, Spot(60.1716, 24.9441, "cardiac_arrest")))
+        token = operator_token(url)
+        eligible = asyncio.run(eligible_near(url, Spot(60.1716, 24.9441, "cardiac_arrest")))
         print(
             f"seeded {seeded.volunteers:,} volunteers ({seeded.in_city:,} in the city, "
             f"{seeded.live_fresh:,} with a fresh live location, {seeded.places:,} places), "
             f"{seeded.aeds:,} AEDs, {seeded.history_alerts:,} past alerts in "
-            f"{seeded.seconds:.1f} s; {pool:,} eligible within 1 km of the city centre now",
+            f"{seeded.seconds:.1f} s; {eligible:,} eligible within 1 km of the city centre now",
             flush=True,
         )
         # As a serving process does after start-up (the in-process phase runs here).
@@ -671,7 +652,6 @@ def main() -> None:
         print(f"in-process phase: {time.perf_counter() - began:.0f} s", flush=True)
         pool = asyncio.run(pool_phase(url, router, measured[:POOL_SAMPLES]))
         seq = asyncio.run(seqscan_phase(url, measured[:SEQSCAN_SAMPLES]))
-    del measured
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
         f"CPU reference (2M-step Python loop, lower is faster): {cpu_before:.0f} ms before, "

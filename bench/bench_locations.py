@@ -11,13 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
-import os
 import random
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
 import psycopg
-from _common import api_server, bench_database, median, percentile, table
+from _common import api_server, bench_database, median, percentile, run_wrk, table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -104,43 +99,10 @@ def _load_process(url: str, tokens: list[str], queue: multiprocessing.Queue) -> 
 
 
 def wrk_load(url: str, tokens: list[str]) -> dict[str, float] | None:
-    """wrk (C) leaves the two cores to the service; None when it is not installed."""
-    if not shutil.which("wrk"):
+    """A warm-up run, then the measured one; None when wrk is not installed."""
+    if run_wrk(url, tokens, CONCURRENCY, WARMUP_S) is None:
         return None
-    with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
-        listing.write("\n".join(tokens))
-        listing.flush()
-        env = {**os.environ, "EHBO_BENCH_TOKENS": listing.name}
-        script = str(Path(__file__).with_name("locations.lua"))
-        argv = ["wrk", "-t1", f"-c{CONCURRENCY}", "--latency", "-s", script]
-        subprocess.run([*argv, f"-d{WARMUP_S:.0f}s", url], env=env, capture_output=True, check=True)
-        out = subprocess.run(
-            [*argv, f"-d{DURATION_S:.0f}s", url],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    return _parse_wrk(out)
-
-
-def _parse_wrk(out: str) -> dict[str, float]:
-    def ms(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    requests = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rate": rate,
-        "p50": p50,
-        "p99": p99,
-        "requests": requests,
-        "errors": float(errors.group(1)) if errors else 0.0,
-    }
+    return run_wrk(url, tokens, CONCURRENCY, DURATION_S)
 
 
 def http_load(url: str, tokens: list[str]) -> tuple[list[float], int, float]:

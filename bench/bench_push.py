@@ -34,7 +34,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
-from _common import bench_database, free_port, median, percentile, table
+from _common import bench_database, free_port, ms, ratio, table
 from firebase_admin import exceptions, messaging
 
 from responders.db.engine import create_engine
@@ -323,16 +323,6 @@ def client_batches(fcm: Fcm, rounds: int) -> tuple[list[float], list[float]]:
 
 
 # --------------------------------------------------------------------------- report
-
-
-def ms(values: Sequence[float], q: float) -> float:
-    return (median(values) if q == 50 else percentile(values, q)) * 1000
-
-
-def ratio(ours: float, alternative: float, higher_is_better: bool = False) -> str:
-    if ours <= 0 or alternative <= 0:
-        return "—"
-    return f"{(ours / alternative if higher_is_better else alternative / ours):.1f}x"
 
 
 FAR_FCM_S = 0.04  # FCM's answer time seen from a data centre, injected for one scenario

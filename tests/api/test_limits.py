@@ -18,11 +18,13 @@ HELSINKI = {"lat": 60.1699, "lon": 24.9384}
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def limited_app(
+async def app(
     settings: Settings,
     helsinki_router,
     clean_db,  # type: ignore[no-untyped-def]
 ) -> AsyncIterator[FastAPI]:
+    """The limited app under the shared fixture's name, so `operator_headers` comes from it
+    instead of starting an unlimited app beside it."""
     limits = LimitSettings(
         reports_per_client_per_minute=2,
         reports_per_area_per_minute=5,
@@ -30,9 +32,9 @@ async def limited_app(
         location_updates_per_volunteer_per_minute=4,
         anonymous_concurrency=2,
     )
-    app = create_app(settings.model_copy(update={"limits": limits}), router=helsinki_router)
-    async with app.router.lifespan_context(app):
-        yield app
+    limited = create_app(settings.model_copy(update={"limits": limits}), router=helsinki_router)
+    async with limited.router.lifespan_context(limited):
+        yield limited
 
 
 def _client(app: FastAPI, address: str) -> httpx.AsyncClient:
@@ -44,8 +46,8 @@ def _report(**location: float) -> dict[str, object]:
     return {"kind": "unconscious", "location": {**HELSINKI, **location}}
 
 
-async def test_reports_per_client(limited_app: FastAPI) -> None:
-    async with _client(limited_app, "10.0.0.1") as http:
+async def test_reports_per_client(app: FastAPI) -> None:
+    async with _client(app, "10.0.0.1") as http:
         codes = [(await http.post("/reports", json=_report())).status_code for _ in range(3)]
         assert codes == [201, 201, 429]
         refused = await http.post("/reports", json=_report())
@@ -53,20 +55,20 @@ async def test_reports_per_client(limited_app: FastAPI) -> None:
     assert int(refused.headers["Retry-After"]) >= 1
 
 
-async def test_reports_per_area(limited_app: FastAPI) -> None:
+async def test_reports_per_area(app: FastAPI) -> None:
     codes = []
     for n in range(7):
-        async with _client(limited_app, f"10.0.1.{n}") as http:
+        async with _client(app, f"10.0.1.{n}") as http:
             codes.append((await http.post("/reports", json=_report())).status_code)
     assert codes == [201] * 5 + [429] * 2
     # Another area is not affected.
-    async with _client(limited_app, "10.0.1.99") as http:
+    async with _client(app, "10.0.1.99") as http:
         other = await http.post("/reports", json=_report(lat=60.1760, lon=24.9480))
     assert other.status_code == 201
 
 
-async def test_registrations_per_client(limited_app: FastAPI) -> None:
-    async with _client(limited_app, "10.0.2.1") as http:
+async def test_registrations_per_client(app: FastAPI) -> None:
+    async with _client(app, "10.0.2.1") as http:
         codes = [
             (
                 await http.post(
@@ -78,8 +80,8 @@ async def test_registrations_per_client(limited_app: FastAPI) -> None:
     assert codes == [201, 201, 201, 429]
 
 
-async def test_location_updates_per_volunteer(limited_app: FastAPI) -> None:
-    async with _client(limited_app, "10.0.3.1") as http:
+async def test_location_updates_per_volunteer(app: FastAPI) -> None:
+    async with _client(app, "10.0.3.1") as http:
         _, headers = await register(http)
         body = {"lat": 60.17, "lon": 24.94, "accuracy_m": 5}
         codes = [
@@ -90,15 +92,15 @@ async def test_location_updates_per_volunteer(limited_app: FastAPI) -> None:
 
 
 async def test_report_flood_does_not_push_operators_out(
-    limited_app: FastAPI, operator_headers: dict[str, str]
+    app: FastAPI, operator_headers: dict[str, str]
 ) -> None:
     async def citizen(n: int) -> int:
-        async with _client(limited_app, f"10.1.{n // 250}.{n % 250}") as http:
+        async with _client(app, f"10.1.{n // 250}.{n % 250}") as http:
             lat = 60.165 + (n % 12) * 0.001
             return (await http.post("/reports", json=_report(lat=lat))).status_code
 
     async def operator() -> int:
-        async with _client(limited_app, "10.9.9.9") as http:
+        async with _client(app, "10.9.9.9") as http:
             response = await http.post(
                 "/incidents",
                 headers=operator_headers,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -25,16 +26,24 @@ def dispatch_settings(**overrides: Any) -> DispatchSettings:
     return DispatchSettings(run_timers=False, **overrides)
 
 
+def _overrides(request: pytest.FixtureRequest, name: str) -> Mapping[str, Any]:
+    marker = request.node.get_closest_marker(name)
+    return marker.kwargs if marker else {}
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(
     settings: Settings,
     helsinki_router,
     clean_db: AsyncEngine,  # type: ignore[no-untyped-def]
-    request,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[FastAPI]:
-    marker = request.node.get_closest_marker("dispatch")
-    overrides = marker.kwargs if marker else {}
-    configured = settings.model_copy(update={"dispatch": dispatch_settings(**overrides)})
+    configured = settings.model_copy(
+        update={
+            "api": settings.api.model_copy(update=_overrides(request, "api")),
+            "dispatch": dispatch_settings(**_overrides(request, "dispatch")),
+        }
+    )
     application = create_app(configured, router=helsinki_router)
     async with application.router.lifespan_context(application):
         yield application

@@ -174,31 +174,20 @@ async def test_second_wave_after_timeout_never_realerts(
     assert len(third["alerts"]) == 4, "nobody is alerted twice for one incident"
 
 
+@pytest.mark.dispatch(wave_size=1)
 async def test_decline_brings_a_replacement(
-    client: httpx.AsyncClient,
-    operator_headers: dict[str, str],
-    settings: Settings,
-    helsinki_router,
-    clean_db,  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    app = create_app(
-        settings.model_copy(update={"dispatch": dispatch_settings(wave_size=1)}),
-        router=helsinki_router,
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
-        first, first_headers = await place_volunteer(http, *_offset(*INCIDENT, 60, 0))
-        second, _ = await place_volunteer(http, *_offset(*INCIDENT, 200, 0))
-        incident = await report(http, operator_headers, *INCIDENT)
-        assert set(alerted(incident)) == {first}
-        alert_id = alerted(incident)[first]["id"]
-        declined = await http.post(f"/alerts/{alert_id}/decline", headers=first_headers)
-        assert declined.json() == {"id": alert_id, "status": "declined"}
-        now = (await http.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
-        assert set(alerted(now)) == {first, second}
-        assert alerted(now)[second]["status"] == "queued"
+    first, first_headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    second, _ = await place_volunteer(client, *_offset(*INCIDENT, 200, 0))
+    incident = await report(client, operator_headers, *INCIDENT)
+    assert set(alerted(incident)) == {first}
+    alert_id = alerted(incident)[first]["id"]
+    declined = await client.post(f"/alerts/{alert_id}/decline", headers=first_headers)
+    assert declined.json() == {"id": alert_id, "status": "declined"}
+    now = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
+    assert set(alerted(now)) == {first, second}
+    assert alerted(now)[second]["status"] == "queued"
 
 
 @pytest.mark.dispatch(wanted_accepts=2)
@@ -319,28 +308,19 @@ async def test_alert_list_and_expiry(
     assert accepted.json()["status"] == "accepted"
 
 
+@pytest.mark.api(address_after_accept=True)
 async def test_address_shown_only_after_accept_when_configured(
-    settings: Settings,
-    helsinki_router,
-    clean_db,
-    operator_headers: dict[str, str],  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    api = settings.api.model_copy(update={"address_after_accept": True})
-    configured = settings.model_copy(update={"api": api, "dispatch": dispatch_settings()})
-    app = create_app(configured, router=helsinki_router)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
-        rid, headers = await place_volunteer(http, *_offset(*INCIDENT, 60, 0))
-        incident = await report(http, operator_headers, *INCIDENT)
-        alert_id = alerted(incident)[rid]["id"]
-        before = (await http.get(f"/alerts/{alert_id}", headers=headers)).json()
-        assert before["incident"]["location"] is None and before["incident"]["address"] is None
-        assert before["route"] is None
-        assert before["walk_seconds"] > 0, "the volunteer can still judge the distance"
-        await http.post(f"/alerts/{alert_id}/accept", headers=headers)
-        after = (await http.get(f"/alerts/{alert_id}", headers=headers)).json()
-        assert after["incident"]["address"] == "Testikatu 1"
-        assert after["incident"]["location"]["type"] == "Point"
-        assert after["route"]["geometry"]["type"] == "LineString"
+    rid, headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    incident = await report(client, operator_headers, *INCIDENT)
+    alert_id = alerted(incident)[rid]["id"]
+    before = (await client.get(f"/alerts/{alert_id}", headers=headers)).json()
+    assert before["incident"]["location"] is None and before["incident"]["address"] is None
+    assert before["route"] is None
+    assert before["walk_seconds"] > 0, "the volunteer can still judge the distance"
+    await client.post(f"/alerts/{alert_id}/accept", headers=headers)
+    after = (await client.get(f"/alerts/{alert_id}", headers=headers)).json()
+    assert after["incident"]["address"] == "Testikatu 1"
+    assert after["incident"]["location"]["type"] == "Point"
+    assert after["route"]["geometry"]["type"] == "LineString"

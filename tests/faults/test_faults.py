@@ -18,9 +18,9 @@ from responders.db.cluster import Cluster
 from responders.delivery import OutboxWorker
 from responders.push import FcmConfig, FcmServerThread, PushClient
 from responders.settings import DatabaseSettings, PushSettings, Settings
-from routing import Point, Route, Router
+from routing import Point, Router
 from tests.conftest import embedded_cluster
-from tests.dispatch.conftest import alerted, dispatch_settings, place_volunteer, report
+from tests.dispatch.conftest import alerted, place_volunteer, report
 
 INCIDENT = (60.1735, 24.9445)
 NEARBY = [(60.1744, 24.9445), (60.1750, 24.9440), (60.1728, 24.9450)]
@@ -101,10 +101,6 @@ class _FailingRouter:
     def covers(self, point: Point) -> bool:
         return self._real.covers(point)
 
-    def times_to(self, target: Point, sources: Sequence[Point], max_seconds: float
-                 ) -> list[float | None]:
-        raise RuntimeError("injected routing failure")
-
     def walks_to(self, targets: Sequence[Point], max_seconds: float) -> _FailingWalks:
         return _FailingWalks()
 
@@ -112,9 +108,6 @@ class _FailingRouter:
 class _FailingWalks:
     def times_from(self, sources: Sequence[Point]) -> list[list[float | None]]:
         raise RuntimeError("injected routing failure")
-
-    def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
-        return self._real.route(a, b, via)
 
 
 async def test_a_dispatch_failing_half_way_leaves_nothing(
@@ -163,4 +156,3 @@ async def test_slow_fcm_never_blocks_dispatch(
     assert first.status_code == second.status_code == 201
     assert took_first < 1.5 and took_second < 1.5
     assert alerted(first.json())
-    _ = dispatch_settings

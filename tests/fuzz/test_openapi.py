@@ -43,13 +43,13 @@ def live_api(
     with serving(app, sock):
         yield {
             "url": url,
-            "coordinator": _coordinator(url, settings),
+            "coordinator": _coordinator(settings),
             "volunteer": _volunteer_token(url),
         }
     _write_summary()
 
 
-def _coordinator(url: str, settings: Settings) -> str:
+def _coordinator(settings: Settings) -> str:
     import asyncio
 
     from responders.db.engine import create_engine, create_sessionmaker
