@@ -9,6 +9,7 @@ picked, so the page can open that volunteer's alert screen.
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ from sqlalchemy import text
 from responders.errors import NotFound
 from responders.settings import Settings
 
-__all__ = ["DemoVolunteer", "demo_credentials", "router"]
+__all__ = ["demo_credentials", "router"]
 
 router = APIRouter(prefix="/demo", include_in_schema=False)
 
 
-class DemoVolunteer(BaseModel):
+class _DemoVolunteer(BaseModel):
     id: int
     name: str
     devices: list[str]
@@ -40,6 +41,13 @@ def demo_credentials(request: Request) -> dict[str, Any]:
     path: Path | None = settings.api.demo_credentials
     if path is None:
         raise NotFound("not found")
+    return _read_credentials(path)
+
+
+# The demo writes the file once, before it serves: read it once per path. A failed read is
+# not cached (an exception is no result), so a file that appears later is still found.
+@cache
+def _read_credentials(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -66,12 +74,12 @@ _VOLUNTEERS = text(
 
 
 @router.get("/volunteers")
-async def volunteers(request: Request) -> list[DemoVolunteer]:
+async def volunteers(request: Request) -> list[_DemoVolunteer]:
     """The demo volunteers (names and device tokens; no bearer tokens)."""
     ids = list(_volunteer_tokens(request))
     async with request.app.state.engine.connect() as conn:
         rows = await conn.execute(_VOLUNTEERS, {"ids": ids})
-        return [DemoVolunteer(id=r.id, name=r.name, devices=list(r.devices)) for r in rows]
+        return [_DemoVolunteer(id=r.id, name=r.name, devices=list(r.devices)) for r in rows]
 
 
 @router.post("/volunteers/{responder_id}/session")

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from responders.settings import Settings
 from routing import GraphRouter, Router, streets_geojson
 
-__all__ = ["router", "streets_bytes"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/map", include_in_schema=False)
 
@@ -33,7 +33,7 @@ class _Streets:
     etag: str
 
 
-def streets_bytes(graph: Router | None) -> bytes:
+def _streets_bytes(graph: Router | None) -> bytes:
     """The streets of an in-process graph as GeoJSON; an empty collection otherwise
     (a remote routing engine has no streets to hand out)."""
     data: dict[str, Any] = _EMPTY
@@ -54,7 +54,7 @@ async def _streets(request: Request) -> _Streets:
 
 
 def _build(graph: Router | None) -> _Streets:
-    body = streets_bytes(graph)
+    body = _streets_bytes(graph)
     return _Streets(
         body=body,
         gzipped=gzip.compress(body, compresslevel=6),

@@ -24,10 +24,10 @@ from starlette.types import Scope
 from responders.settings import Settings
 from responders.web import demo, maps
 
-__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "page_response", "router"]
+__all__ = ["TEMPLATES_DIR", "router"]
 
 _HERE = Path(__file__).resolve().parent
-STATIC_DIR = _HERE / "static"
+_STATIC_DIR = _HERE / "static"
 TEMPLATES_DIR = _HERE / "templates"
 
 
@@ -51,7 +51,7 @@ class _StaticFiles(StaticFiles):
 
 
 router = APIRouter(include_in_schema=False)
-router.mount("/static", _StaticFiles(directory=STATIC_DIR), name="static")
+router.mount("/static", _StaticFiles(directory=_STATIC_DIR), name="static")
 router.include_router(maps.router)
 router.include_router(demo.router)
 
@@ -89,7 +89,7 @@ def _csp(settings: Settings) -> str:
     )
 
 
-def page_response(request: Request, name: str, html: str | None = None) -> HTMLResponse:
+def _page_response(request: Request, name: str, html: str | None = None) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     return HTMLResponse(
         _template(name) if html is None else html,
@@ -111,29 +111,29 @@ async def index(request: Request) -> HTMLResponse:
     html = _template("index.html")
     if request.app.state.settings.api.demo_credentials is None:
         html = _DEMO_LINK.sub("", html)
-    return page_response(request, "index.html", html)
+    return _page_response(request, "index.html", html)
 
 
 @router.get("/console")
 async def console(request: Request) -> HTMLResponse:
     """The dispatch operator's console."""
-    return page_response(request, "console.html")
+    return _page_response(request, "console.html")
 
 
 @router.get("/app")
 async def volunteer_app(request: Request) -> HTMLResponse:
     """The volunteer's screen: alerts, registration, availability."""
-    return page_response(request, "app.html")
+    return _page_response(request, "app.html")
 
 
 @router.get("/report")
 async def citizen_report(request: Request) -> HTMLResponse:
     """The citizen's emergency report."""
-    return page_response(request, "report.html")
+    return _page_response(request, "report.html")
 
 
 @router.get("/demo/phone")
 async def demo_phone(request: Request) -> HTMLResponse:
     """The demo's stand-in for volunteers' phones (404 outside the demo)."""
     demo.demo_credentials(request)
-    return page_response(request, "demo_phone.html")
+    return _page_response(request, "demo_phone.html")

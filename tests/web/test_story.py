@@ -9,7 +9,16 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.web.conftest import CONSOLE, PHONE, NewContext, Outside, World, screenshot
+from tests.web.conftest import (
+    CONSOLE,
+    PHONE,
+    NewContext,
+    Outside,
+    World,
+    screenshot,
+    sign_in_console,
+    sign_in_volunteer,
+)
 
 ALIVE = "window.__sameDocument = true"
 
@@ -19,11 +28,7 @@ async def _open_alert(
 ) -> Page:
     context = await new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = await context.new_page()
-    await page.goto("/app#/signin")
-    await page.get_by_label("Volunteer token", exact=True).fill(world.volunteer(responder_id).token)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Your alerts")).to_be_visible()
-    await page.goto(f"/app?alert={alert_id}")
+    await sign_in_volunteer(page, world.volunteer(responder_id).token, alert_id)
     return page
 
 
@@ -31,10 +36,7 @@ async def test_operator_volunteer_story(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
     console = await (await new_context(viewport=CONSOLE)).new_page()
-    await console.goto("/console")
-    await console.get_by_label("Operator token").fill(world.operator)
-    await console.get_by_role("button", name="Sign in").click()
-    await console.locator("#map[data-ready='true']").wait_for()
+    await sign_in_console(console, world.operator)
 
     # Report by clicking the middle of the map.
     await console.locator("#map").click()
@@ -78,7 +80,7 @@ async def test_operator_volunteer_story(
     await expect(failed_row).to_contain_text("no registered device")
     await expect(console.locator("#push-failures")).to_contain_text("failed")
     await expect(console.locator("#timeline li[data-kind='push_failed:alert']")).to_have_count(1)
-    # Routes are filled just after dispatch: the console fetches them again and draws them.
+    # Dispatch stores no routes: the console asks GET /route for every volunteer's and draws them.
     working = [a for a in alerts if a["id"] != phoneless["id"]]
     await expect(console.locator("#map path.route")).to_have_count(len(alerts), timeout=10_000)
     await expect(console.locator("#map path.volunteer")).to_have_count(len(alerts))

@@ -8,7 +8,15 @@ import re
 
 from playwright.async_api import expect
 
-from tests.web.conftest import CENTRE, PHONE, NewContext, Outside, World, screenshot
+from tests.web.conftest import (
+    CENTRE,
+    PHONE,
+    NewContext,
+    Outside,
+    World,
+    screenshot,
+    sign_in_volunteer,
+)
 
 
 async def test_register_pause_resume_and_places(
@@ -83,9 +91,7 @@ async def test_volunteer_declines_from_the_alert_list(
     volunteer = world.volunteer(alert["responder_id"])
 
     page = await (await new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
-    await page.goto("/app#/signin")
-    await page.get_by_label("Volunteer token", exact=True).fill(volunteer.token)
-    await page.get_by_role("button", name="Sign in").click()
+    await sign_in_volunteer(page, volunteer.token)
     item = page.locator("#alert-list").get_by_role("button", name=re.compile("Breathing problem"))
     await expect(item).to_contain_text(re.compile("Push sent|Queued"))
     await screenshot(page, "volunteer-alert-list")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query
 
 from responders.api.deps import AnyCaller, RouterDep
@@ -38,6 +39,8 @@ async def walking_route(
     start, end = _point(from_, "from"), _point(to, "to")
     middle = _point(via, "via") if via else None
     try:
-        return graph.route(start, end, via=middle).to_geojson()
+        # CPU work: in a thread, so the event loop keeps serving meanwhile.
+        route = await anyio.to_thread.run_sync(graph.route, start, end, middle)
     except RoutingError as exc:
         raise InvalidInput(str(exc), field="query") from exc
+    return route.to_geojson()

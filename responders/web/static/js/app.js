@@ -3,7 +3,7 @@
 // #/alerts, #/alerts/<id>, #/availability, #/register, #/signin (a push may open ?alert=<id>).
 /* global L */
 import {
-  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, fmtAgo, fmtDistance,
+  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtAgo, fmtDistance,
   fmtMinutes, h, lonLat, makeApi, parseCoordinate, say, show, tokenStore,
 } from "./common.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
@@ -21,14 +21,10 @@ const STAND_DOWN = {
 
 let pollTimer = null;
 let otherPlaces = []; // places the form does not edit, kept as they are on save
-let alertView = null; // {id, map, layers, signature, routeDrawn, delivered}
+let alertView = null; // {id, map, ready, layer, signature, mapKey, delivered}
 
 function announce(text) {
   $("#announce").textContent = text;
-}
-
-function errorText(error) {
-  return error instanceof ApiError ? error.describe() : error.message;
 }
 
 function handleAuth(error) {
@@ -152,7 +148,7 @@ async function openAlert(id) {
   if (!alertView || alertView.id !== id) {
     if (alertView) alertView.map.remove();
     const { map, ready } = createMap($("#alert-map"), { label: "Your route to the incident" });
-    alertView = { id, map, ready, layer: L.layerGroup().addTo(map), signature: "", routeDrawn: false, delivered: false };
+    alertView = { id, map, ready, layer: L.layerGroup().addTo(map), signature: "", mapKey: "", delivered: false };
     say($("#alert-message"), "");
     $("#alert-buttons").replaceChildren();
   }

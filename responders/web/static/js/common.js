@@ -28,18 +28,6 @@ export const INCIDENT_STATUS = {
   cancelled: "Cancelled",
 };
 
-export const STATUS_COLOURS = {
-  queued: "#7a828e",
-  sent: "#c27c0e",
-  delivered: "#d49b00",
-  accepted: "#1e7b34",
-  arrived: "#0b5cad",
-  declined: "#8c3b3b",
-  expired: "#9a9a9a",
-  failed: "#d0021b",
-  stood_down: "#6b5b95",
-};
-
 export class ApiError extends Error {
   constructor(status, body) {
     const detail = (body && (body.detail || body.message)) || `HTTP ${status}`;
@@ -55,10 +43,16 @@ export class ApiError extends Error {
   }
 }
 
+// What to tell the user about a failed call: the API's own words when it answered, the
+// browser's (network, parse) otherwise.
+export function errorText(error) {
+  return error instanceof ApiError ? error.describe() : error.message;
+}
+
 // Server clock minus browser clock, from the Date header of API answers (1 s resolution;
 // only trusted when the difference is larger than that).
 let clockOffsetMs = 0;
-export function serverNow() {
+function serverNow() {
   return Date.now() + clockOffsetMs;
 }
 function noteServerDate(response) {

@@ -1,7 +1,7 @@
 // The dispatch operator's console: report, watch the volunteers come, confirm, stand down.
 /* global L */
 import {
-  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, STATUS_COLOURS, badge, fmtClock,
+  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtClock,
   fmtDistance, fmtTime, h, makeApi, parseCoordinate, remainingWalk, say, show, tokenStore,
 } from "./common.js";
 import { aedIcon, createMap, incidentIcon } from "./map.js";
@@ -10,6 +10,8 @@ const store = tokenStore("console");
 const api = makeApi(() => store.get());
 const ENDED_ALERTS = new Set(["declined", "expired", "failed", "stood_down"]);
 const LIST_POLL_MS = 3000;
+// "open" is triage and active together: the triage list is filtered from it.
+const OPEN_INCIDENTS = "/incidents?status=open&limit=100";
 
 const state = {
   selected: null, // incident id
@@ -19,9 +21,8 @@ const state = {
   lastEventId: 0,
   pending: [], // events waiting for the detail refresh that names their volunteers
   refreshTimer: null,
-  routePolls: 0,
   fitted: null,
-  drawnRoutes: new Map(), // alert id -> route asked from GET /route when the stored one is late
+  drawnRoutes: new Map(), // alert id -> route from GET /route (null: asked, nothing to draw yet)
 };
 
 let mapView = null;
@@ -36,8 +37,7 @@ async function start() {
   $("#signout").addEventListener("click", signOut);
   if (store.get()) {
     try {
-      await api("/incidents?status=triage&limit=1");
-      return openConsole();
+      return openConsole(await api(OPEN_INCIDENTS));
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) return openConsole();
       store.clear();
@@ -58,8 +58,9 @@ async function onSignIn(event) {
   const token = $("#signin-token").value.trim();
   if (!token) return say($("#signin-message"), "Enter your operator token.");
   store.set(token, $("#signin-remember").checked);
+  let open;
   try {
-    await api("/incidents?status=triage&limit=1");
+    open = await api(OPEN_INCIDENTS);
   } catch (error) {
     store.clear();
     const text = error instanceof ApiError && error.status === 401
@@ -68,7 +69,7 @@ async function onSignIn(event) {
     return say($("#signin-message"), text);
   }
   $("#signin-token").value = "";
-  openConsole();
+  openConsole(open);
   $("#inc-kind").focus(); // straight into the report form
 }
 
@@ -92,15 +93,19 @@ function onUnauthorized(error) {
 
 let opened = false;
 
-function openConsole() {
+// open: the open incidents the token check fetched, shown as they are rather than asked
+// for again; null when that check got no answer.
+function openConsole(open = null) {
   show($("#signin"), false);
   show($("#console"), true);
   $("#operator-status").textContent = "Signed in";
-  if (opened) {
-    refreshLists();
-    if (state.selected !== null) refreshDetail();
-    return;
-  }
+  if (!opened) setUpConsole();
+  else if (state.selected !== null) refreshDetail();
+  if (open) renderLists(open);
+  else refreshLists();
+}
+
+function setUpConsole() {
   opened = true;
   mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: setDraft });
   incidentLayer = L.layerGroup().addTo(mapView.map);
@@ -110,7 +115,6 @@ function openConsole() {
   $("#act-confirm").addEventListener("click", () => act("confirm"));
   $("#act-close").addEventListener("click", () => act("close"));
   $("#act-cancel").addEventListener("click", () => act("cancel"));
-  refreshLists();
   setInterval(refreshLists, LIST_POLL_MS);
   setInterval(tick, 1000);
   const fromHash = /incident=(\d+)/.exec(location.hash);
@@ -171,7 +175,7 @@ async function onReport(event) {
     await select(detail.id, detail);
     refreshLists();
   } catch (error) {
-    if (!onUnauthorized(error)) say(message, error instanceof ApiError ? error.describe() : error.message);
+    if (!onUnauthorized(error)) say(message, errorText(error));
   } finally {
     button.disabled = false;
   }
@@ -181,17 +185,18 @@ async function onReport(event) {
 
 async function refreshLists() {
   try {
-    const [triage, open] = await Promise.all([
-      api("/incidents?status=triage&limit=100"),
-      api("/incidents?status=open&limit=100"),
-    ]);
-    renderList($("#triage-list"), triage, "No citizen reports waiting.");
-    renderList($("#open-list"), open, "No open incidents.");
-    $("#triage-count").textContent = String(triage.length);
-    renderOthers(open);
+    renderLists(await api(OPEN_INCIDENTS));
   } catch (error) {
     onUnauthorized(error);
   }
+}
+
+function renderLists(open) {
+  const triage = open.filter((incident) => incident.status === "triage");
+  renderList($("#triage-list"), triage, "No citizen reports waiting.");
+  renderList($("#open-list"), open, "No open incidents.");
+  $("#triage-count").textContent = String(triage.length);
+  renderOthers(open);
 }
 
 function renderList(list, incidents, emptyText) {
@@ -228,7 +233,7 @@ async function select(id, detail = null) {
   if (state.selected !== id) {
     if (state.stream) state.stream.abort();
     Object.assign(state, {
-      selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], routePolls: 0, fitted: null, drawnRoutes: new Map(),
+      selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], fitted: null, drawnRoutes: new Map(),
     });
     $("#timeline").replaceChildren();
     history.replaceState(null, "", `#incident=${id}`);
@@ -244,16 +249,17 @@ async function select(id, detail = null) {
       state.selected = null;
       history.replaceState(null, "", location.pathname);
     }
-    say($("#inc-message"), `Incident #${id}: ${error instanceof ApiError ? error.describe() : error.message}`);
+    say($("#inc-message"), `Incident #${id}: ${errorText(error)}`);
     return;
   }
   render();
   if (!state.stream) startStream(id);
 }
 
-function scheduleRefresh(delay = 150) {
+// A burst of stream events becomes one detail refresh.
+function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(refreshDetail, delay);
+  state.refreshTimer = setTimeout(refreshDetail, 150);
 }
 
 async function refreshDetail() {
@@ -289,31 +295,32 @@ function render() {
   renderTimeline(d.timeline);
   const pending = state.pending.splice(0);
   for (const event of pending) addEvent(event);
-  // Routes are stored just after dispatch: look again a few times, then ask for the
-  // missing ones directly (GET /route), so the map never waits on the background job.
+  // Dispatch stores no routes (only a volunteer's own read draws theirs): ask GET /route for
+  // the ones still missing, or the map would wait for phones that may never open the alert.
   const missing = d.alerts.filter((a) => a.origin && !a.route && !state.drawnRoutes.has(a.id));
-  if (missing.length && state.routePolls < 4) {
-    state.routePolls += 1;
-    scheduleRefresh(800);
-  } else if (missing.length) {
-    askRoutes(d, missing);
-  }
+  if (missing.length) askRoutes(d, missing);
 }
 
 async function askRoutes(d, alerts) {
-  const at = (point) => `${point.coordinates[1]},${point.coordinates[0]}`;
-  for (const a of alerts) {
-    state.drawnRoutes.set(a.id, null);
-    const aed = a.role === "via_aed" ? d.aeds.find((x) => x.id === a.aed_id) : null;
-    const via = aed ? `&via=${at(aed.location)}` : "";
+  // Marked first, so a render while the answers are on their way asks for none of them twice.
+  for (const a of alerts) state.drawnRoutes.set(a.id, null);
+  let signedOut = false;
+  await Promise.all(alerts.map(async (a) => {
     try {
-      const route = await api(`/route?from=${at(a.origin)}&to=${at(d.location)}${via}`);
-      state.drawnRoutes.set(a.id, route);
+      state.drawnRoutes.set(a.id, await api(routePath(d, a)));
     } catch (error) {
-      if (onUnauthorized(error)) return;
+      // A route the graph cannot draw just stays off the map; a lost session does not.
+      signedOut = signedOut || onUnauthorized(error);
     }
-  }
-  if (state.detail && state.detail.id === d.id) renderMap(state.detail);
+  }));
+  if (!signedOut && state.detail && state.detail.id === d.id) renderMap(state.detail);
+}
+
+function routePath(d, a) {
+  const at = (point) => `${point.coordinates[1]},${point.coordinates[0]}`;
+  const aed = a.role === "via_aed" ? d.aeds.find((x) => x.id === a.aed_id) : null;
+  const via = aed ? `&via=${at(aed.location)}` : "";
+  return `/route?from=${at(a.origin)}&to=${at(d.location)}${via}`;
 }
 
 function renderFacts(d) {
@@ -427,7 +434,7 @@ function renderMap(d) {
     const [vlon, vlat] = a.origin.coordinates;
     points.push([vlat, vlon]);
     L.circleMarker([vlat, vlon], {
-      radius: 8, color: "#fff", weight: 2, fillOpacity: 1, fillColor: STATUS_COLOURS[a.status],
+      radius: 8, color: "#fff", weight: 2, fillOpacity: 1, fillColor: statusColour(a.status),
       className: `volunteer s-${a.status}`,
     }).bindTooltip(`${a.responder_name || "volunteer"} · ${a.role === "via_aed" ? "via AED" : "direct"} · ${ALERT_STATUS[a.status]}`)
       .addTo(incidentLayer);
@@ -441,6 +448,11 @@ function renderMap(d) {
       else mapView.map.setView([lat, lon], 17, { animate: false });
     });
   }
+}
+
+// The badges' colours, so a marker and its row's badge always agree.
+function statusColour(status) {
+  return getComputedStyle(document.documentElement).getPropertyValue(`--s-${status}`).trim();
 }
 
 // ---------- timeline ----------
@@ -581,13 +593,12 @@ async function act(action) {
   for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = true;
   try {
     state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST" });
-    state.routePolls = 0;
     if (action === "confirm") state.fitted = null;
     say(message, "");
     render();
     refreshLists();
   } catch (error) {
-    if (!onUnauthorized(error)) say(message, error instanceof ApiError ? error.describe() : error.message);
+    if (!onUnauthorized(error)) say(message, errorText(error));
   } finally {
     for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = false;
   }

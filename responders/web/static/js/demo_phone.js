@@ -2,13 +2,14 @@
 // their devices, and open their alert screen (in the phone frame, or a tab of its own).
 // Tokens travel only through sessionStorage of this tab (shared with the same-origin frame)
 // or of a tab this page opens; never in a URL.
-import { $, ApiError, fmtTime, h, makeApi, say } from "./common.js";
+import { $, errorText, fmtTime, h, makeApi, say } from "./common.js";
 
 const POLL_MS = 2000;
 const PUSH_KINDS = { alert: "Alert push", stand_down: "Stand-down push", no_longer_needed: "No-longer-needed push" };
 const plain = makeApi(null);
 const volunteers = new Map(); // id -> {id, name, devices}
 const byDevice = new Map(); // fcm token -> volunteer
+let received = []; // every push the local FCM server holds, as of the last poll
 let current = null; // {volunteer, token}
 let frameLoads = 0;
 const shown = { pushed: "", pushes: "" }; // what the lists show, so a poll without news keeps focus
@@ -25,9 +26,9 @@ async function loadVolunteers() {
 
 async function pollAllPushes() {
   try {
-    const { messages } = await plain("/fcm/_admin/messages");
+    received = (await plain("/fcm/_admin/messages")).messages;
     const counts = new Map();
-    for (const m of messages) {
+    for (const m of received) {
       const v = byDevice.get(m.target);
       if (!v) continue;
       const seen = counts.get(v.id) || { volunteer: v, count: 0, last: "" };
@@ -41,10 +42,10 @@ async function pollAllPushes() {
       shown.pushed = signature;
       renderPushed(rows);
     }
+    if (current) showPushes();
   } catch (error) {
     say($("#pick-message"), `The local FCM server did not answer: ${error.message}`);
   }
-  if (current) await showPushes().catch(() => {});
   setTimeout(pollAllPushes, POLL_MS);
 }
 
@@ -65,13 +66,9 @@ async function pick(id) {
   say($("#pick-message"), "");
   try {
     const { token } = await plain(`/demo/volunteers/${volunteer.id}/session`, { method: "POST" });
-    // The volunteer's own view of their devices, with their own token.
-    const me = await makeApi(() => token)("/responders/me");
-    volunteer.devices = me.devices.map((d) => d.fcm_token);
-    for (const device of volunteer.devices) byDevice.set(device, volunteer);
     current = { volunteer, token };
   } catch (error) {
-    return say($("#pick-message"), error instanceof ApiError ? error.describe() : error.message);
+    return say($("#pick-message"), errorText(error));
   }
   $("#volunteer").value = String(volunteer.id);
   for (const b of document.querySelectorAll("#pushed button")) {
@@ -80,17 +77,14 @@ async function pick(id) {
   $("#who").textContent = `${volunteer.name} · devices: ${volunteer.devices.join(", ") || "none"}`;
   $("#open-tab").disabled = false;
   showOnPhone("#/alerts");
-  await showPushes();
+  showPushes();
 }
 
-async function showPushes() {
+// The current volunteer's pushes, out of the ones the last poll fetched for everybody.
+function showPushes() {
   const { volunteer } = current;
-  const all = [];
-  for (const device of volunteer.devices) {
-    const { messages } = await plain(`/fcm/_admin/messages?token=${encodeURIComponent(device)}`);
-    all.push(...messages);
-  }
-  if (!current || current.volunteer !== volunteer) return;
+  const devices = new Set(volunteer.devices);
+  const all = received.filter((m) => devices.has(m.target));
   all.sort((a, b) => b.received_at_unix - a.received_at_unix);
   const signature = JSON.stringify([volunteer.id, all.map((m) => m.message_id)]);
   if (signature === shown.pushes) return;

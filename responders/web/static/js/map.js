@@ -5,7 +5,7 @@
 let configPromise = null;
 let streetsPromise = null;
 
-export function mapConfig() {
+function mapConfig() {
   if (!configPromise) {
     configPromise = fetch("/map/config").then((r) => {
       if (!r.ok) throw new Error(`map config: HTTP ${r.status}`);
