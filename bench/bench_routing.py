@@ -283,6 +283,19 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def quantile_row(
+    label: str,
+    workload: str,
+    ours: Sequence[float],
+    alt: Sequence[float],
+    q: float,
+    how: str = "",
+) -> tuple[str, str, str, str, str]:
+    """One table row: ours and the alternative at quantile `q`, and their ratio."""
+    alternative = ms(p(alt, q)) + (f" ({how})" if how else "")
+    return label, workload, ms(p(ours, q)), alternative, ratio(p(ours, q), p(alt, q))
+
+
 def ratio(ours: float, alt: float | None) -> str:
     if alt is None or ours <= 0:
         return "-"
@@ -401,33 +414,20 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
     pair_t = per_call(lambda inc: nxr.times_per_pair(inc.target, inc.sources), alt_sample)
     one_t = per_call(lambda inc: nxr.times_one_search(inc.target, inc.sources), alt_sample)
     workload = f"{n_src} sources, bound {MAX_SECONDS:.0f} s, {len(incidents)} incidents"
-    rows.append(
-        (
+    rows += [
+        quantile_row(
             "one-to-many median",
             workload,
-            ms(p(ours_t, 50)),
-            f"{ms(p(pair_t, 50))} (nearest node + nx per pair, n={len(alt_sample)})",
-            ratio(p(ours_t, 50), p(pair_t, 50)),
-        )
-    )
-    rows.append(
-        (
-            "one-to-many p95",
-            "",
-            ms(p(ours_t, 95)),
-            ms(p(pair_t, 95)),
-            ratio(p(ours_t, 95), p(pair_t, 95)),
-        )
-    )
-    rows.append(
-        (
-            "  vs one nx search",
-            "nearest node + one nx reverse search",
-            ms(p(ours_t, 50)),
-            ms(p(one_t, 50)),
-            ratio(p(ours_t, 50), p(one_t, 50)),
-        )
-    )
+            ours_t,
+            pair_t,
+            50,
+            f"nearest node + nx per pair, n={len(alt_sample)}",
+        ),
+        quantile_row("one-to-many p95", "", ours_t, pair_t, 95),
+        quantile_row(
+            "  vs one nx search", "nearest node + one nx reverse search", ours_t, one_t, 50
+        ),
+    ]
     rows.append(("  reachable within bound", "", f"{share:.1%} of sources", "", ""))
 
     pairs = [(inc.sources[0], inc.target) for inc in incidents]
@@ -441,24 +441,17 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
     route_t = per_call(ours_route, pairs)
     alt_route_t = per_call(lambda pair: nxr.route(*pair), pairs[: max(sample * 5, 20)])
     dist = statistics.median(router.route(a, b).distance_m for a, b in pairs)
-    rows.append(
-        (
+    rows += [
+        quantile_row(
             "route with geometry median",
             f"volunteer -> incident, median {dist:,.0f} m",
-            ms(p(route_t, 50)),
-            f"{ms(p(alt_route_t, 50))} (nearest node + nx path, no steps)",
-            ratio(p(route_t, 50), p(alt_route_t, 50)),
-        )
-    )
-    rows.append(
-        (
-            "route p95",
-            "",
-            ms(p(route_t, 95)),
-            ms(p(alt_route_t, 95)),
-            ratio(p(route_t, 95), p(alt_route_t, 95)),
-        )
-    )
+            route_t,
+            alt_route_t,
+            50,
+            "nearest node + nx path, no steps",
+        ),
+        quantile_row("route p95", "", route_t, alt_route_t, 95),
+    ]
     return rows
 
 
