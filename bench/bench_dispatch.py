@@ -60,7 +60,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from responders.availability import minute_of_week
-from responders.db.engine import create_engine
+from responders.db.engine import create_engine, create_pool
 from responders.db.listen import libpq_dsn
 from responders.dispatch.candidates import CandidateQuery, find_candidates
 from responders.dispatch.lifecycle import NewIncident, create_incident
@@ -322,14 +322,17 @@ class InProcess:
 
 
 async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> InProcess:
-    engine = create_engine(DatabaseSettings(url=url, pool_size=4))
+    db_settings = DatabaseSettings(url=url, pool_size=4)
+    engine = create_engine(db_settings)
+    reads = await create_pool(db_settings, min_size=2)
     settings = DispatchSettings(run_timers=False)
     region = RegionSettings()
-    ours = Dispatcher(router, settings, region)
+    ours = Dispatcher(router, settings, region, reads)
     straight = Dispatcher(
         StraightLine(router.bounds, router.speed_mps),
         settings.model_copy(update={"candidate_factor": 1}),
         region,
+        reads,
     )
     out = InProcess([], [], [], [])
     with psycopg.connect(libpq_dsn(url), autocommit=True) as db:
@@ -346,6 +349,7 @@ async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot])
         for spot, a, b in zip(spots[WARMUP:], out.ours, out.straight, strict=True):
             out.ours_picks.append(await picked(engine, router, a.incident_id, spot))
             out.straight_picks.append(await picked(engine, router, b.incident_id, spot))
+    await reads.close()
     await engine.dispose()
     return out
 

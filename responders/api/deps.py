@@ -42,8 +42,11 @@ __all__ = [
 
 _bearer = HTTPBearer(auto_error=False, description="operator or volunteer token")
 
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` one in
+# its thread pool, a hop that cost every dispatch about a millisecond (bench_dispatch.py).
 
-def _settings(request: Request) -> Settings:
+
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -52,22 +55,22 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _router(request: Request) -> Router:
+async def _router(request: Request) -> Router:
     router = request.app.state.router
     if router is None:
         raise Unavailable("no walking graph is loaded in this service")
     return router
 
 
-def _dispatcher(request: Request, router: Annotated[Router, Depends(_router)]) -> Dispatcher:
+async def _dispatcher(request: Request, router: Annotated[Router, Depends(_router)]) -> Dispatcher:
     return request.app.state.dispatcher
 
 
-def _event_hub(request: Request) -> EventHub:
+async def _event_hub(request: Request) -> EventHub:
     return request.app.state.event_hub
 
 
-def _token(
+async def _token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or not credentials.credentials:
@@ -83,7 +86,7 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def _limits(request: Request) -> Limits:
+async def _limits(request: Request) -> Limits:
     return request.app.state.limits
 
 
@@ -103,7 +106,7 @@ EventHubDep = Annotated[EventHub, Depends(_event_hub)]
 BearerToken = Annotated[str, Depends(_token)]
 
 
-def _pool(request: Request) -> AsyncConnectionPool:
+async def _pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool
 
 

@@ -53,12 +53,12 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     )
 
 
-async def create_pool(settings: DatabaseSettings) -> AsyncConnectionPool:
+async def create_pool(settings: DatabaseSettings, min_size: int = 1) -> AsyncConnectionPool:
     """A driver-level autocommit pool beside the engine, for one-statement hot paths: it
     saves the transaction round trips and the ORM pool's bookkeeping (see `bench/`)."""
     pool = AsyncConnectionPool(
         libpq_dsn(_url(settings)),
-        min_size=1,
+        min_size=min_size,
         max_size=settings.pool_size,
         timeout=settings.connect_timeout_s,
         kwargs={"autocommit": True, **_connect_args(settings)},
@@ -69,16 +69,22 @@ async def create_pool(settings: DatabaseSettings) -> AsyncConnectionPool:
 
 
 async def fetch_all(
-    pool: AsyncConnectionPool, sql: LiteralString, params: Mapping[str, Any]
+    pool: AsyncConnectionPool,
+    sql: LiteralString,
+    params: Mapping[str, Any],
+    *,
+    binary: bool = False,
 ) -> list[tuple[Any, ...]]:
-    """One idempotent statement on the autocommit pool, its rows as tuples.
+    """One idempotent statement on the autocommit pool, its rows as tuples (`binary`: sent
+    by the server in binary, cheaper to read for numbers).
 
     After a database restart the pool still holds dead connections: one retry on a fresh
     connection hides that, which is safe only because the statement may run twice."""
     for attempt in (1, 2):
         try:
             async with pool.connection() as conn:
-                return await (await conn.execute(sql, params)).fetchall()
+                cursor = conn.cursor(binary=binary)
+                return await (await cursor.execute(sql, params)).fetchall()
         except PoolTimeout as exc:  # an OperationalError too: no connection came, no retry
             raise DatabaseUnavailable("the database is not reachable") from exc
         except psycopg.OperationalError as exc:

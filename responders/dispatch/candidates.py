@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from responders.db.engine import fetch_all
 from responders.dispatch._concurrent import both
 from responders.dispatch.rules import QUALIFIED_FOR, Candidate
 
@@ -46,74 +48,83 @@ class CandidateQuery:
 # Each half filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
 # "Busy" is its own probe so it reads the partial index of alerts still in play
 # (`alerts_busy_idx`), never a volunteer's whole history.
+# The statements are in the driver's own parameter style: a first wave runs them straight
+# on psycopg (`find_candidates_apart`), later waves through SQLAlchemy's `exec_driver_sql`.
 _ELIGIBLE = """
     JOIN responders r ON r.id = {src}.responder_id
-    WHERE ST_DWithin({src}.location, (SELECT g FROM here), :radius, false)
+    WHERE ST_DWithin({src}.location, (SELECT g FROM here), %(radius)s, false)
       AND (r.status = 'active' OR (r.paused_until IS NOT NULL AND r.paused_until <= now()))
       AND EXISTS (SELECT 1 FROM qualifications q WHERE q.responder_id = r.id
-                  AND q.kind = ANY(:kinds) AND q.expires_on >= current_date)
+                  AND q.kind = ANY(%(kinds)s) AND q.expires_on >= current_date)
       AND NOT EXISTS (SELECT 1 FROM alerts a
-                      WHERE a.incident_id = :incident AND a.responder_id = r.id)
+                      WHERE a.incident_id = %(incident)s AND a.responder_id = r.id)
       AND NOT EXISTS (SELECT 1 FROM alerts a JOIN incidents i ON i.id = a.incident_id
                       WHERE a.responder_id = r.id
                         AND a.status IN ('queued', 'sent', 'delivered', 'accepted')
                         AND i.status IN ('triage', 'active'))
       AND (SELECT count(*) FROM alerts a WHERE a.responder_id = r.id
-           AND a.created_at > now() - interval '1 day') < :cap
+           AND a.created_at > now() - interval '1 day') < %(cap)s
 """
 
-_HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)"
+_HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"
 
 
-def _branch(table: str, alias: str, source: str, extra: str) -> TextClause:
+def _branch(table: str, alias: str, source: str, extra: str) -> str:
     """The nearest eligible volunteers of one source of positions, nearest first."""
-    return text(
-        f"""
+    return f"""
         {_HERE}
         SELECT {alias}.responder_id, {source} AS source,
                ST_Y({alias}.location::geometry) AS lat, ST_X({alias}.location::geometry) AS lon,
                ST_Distance({alias}.location, (SELECT g FROM here), false) AS straight_m
         FROM {table} {alias} {_ELIGIBLE.format(src=alias)}
           {extra}
-        ORDER BY {alias}.location <-> (SELECT g FROM here) LIMIT :limit
+        ORDER BY {alias}.location <-> (SELECT g FROM here) LIMIT %(limit)s
         """  # noqa: S608 - assembled from constants only; every value is a bound parameter
-    )
 
 
 # Two statements, not one: they may run at once on two connections (`find_candidates_apart`).
 _LIVE = _branch(
-    "live_locations", "l", "'live'", "AND l.updated_at > now() - make_interval(secs => :max_age)"
+    "live_locations",
+    "l",
+    "'live'",
+    "AND l.updated_at > now() - make_interval(secs => %(max_age)s)",
 )
-# A volunteer with a fresh live location is there, not at home or at work.
+# A volunteer with a fresh live location is there, not at home or at work. That test is
+# a scalar subquery, not NOT EXISTS, on purpose: the planner then runs it inside the
+# index scan, before the eligibility joins. As an anti-join the (generic, prepared) plan
+# ran it last, so the places of the half of volunteers who are out went through every
+# other probe first; this way the half costs a quarter less (bench/bench_dispatch.py).
 _PLACED = _branch(
     "places",
     "p",
     "p.kind",
-    """AND p.available @> CAST(:minute AS integer)
-          AND NOT EXISTS (SELECT 1 FROM live_locations l WHERE l.responder_id = p.responder_id
-                          AND l.updated_at > now() - make_interval(secs => :max_age))""",
+    """AND p.available @> CAST(%(minute)s AS integer)
+          AND NOT coalesce((SELECT l.updated_at > now() - make_interval(secs => %(max_age)s)
+                            FROM live_locations l WHERE l.responder_id = p.responder_id), false)""",
 )
 
 
 async def find_candidates(conn: AsyncConnection, query: CandidateQuery) -> list[Candidate]:
     """The `query.limit` nearest eligible volunteers, each at their nearest position."""
     params = _params(query)
-    rows = [*await conn.execute(_LIVE, params), *await conn.execute(_PLACED, params)]
-    return _nearest(rows, query.limit)
-
-
-async def find_candidates_apart(engine: AsyncEngine, query: CandidateQuery) -> list[Candidate]:
-    """The same, both halves at once on connections of their own, outside any transaction:
-    for a first wave only, as nobody can have been alerted for the incident yet."""
-    params = _params(query)
-    live, placed = await both(_read(engine, _LIVE, params), _read(engine, _PLACED, params))
+    live = await conn.exec_driver_sql(_LIVE, params)
+    placed = await conn.exec_driver_sql(_PLACED, params)
     return _nearest([*live, *placed], query.limit)
 
 
-async def _read(engine: AsyncEngine, statement: TextClause, params: dict[str, Any]) -> list[Any]:
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        return list(await conn.execute(statement, params))
+async def find_candidates_apart(
+    reads: AsyncConnectionPool, query: CandidateQuery
+) -> list[Candidate]:
+    """The same, both halves at once on two autocommit connections of `reads`: for a
+    first wave only, as nobody can have been alerted for the incident yet. Straight on the
+    driver, rows in binary: SQLAlchemy's checkout and row handling cost each half ~1.5 ms
+    of the CPU the two halves compete for (bench/bench_dispatch.py)."""
+    params = _params(query)
+    live, placed = await both(
+        fetch_all(reads, _LIVE, params, binary=True),
+        fetch_all(reads, _PLACED, params, binary=True),
+    )
+    return _nearest([*live, *placed], query.limit)
 
 
 def _params(query: CandidateQuery) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,11 +47,14 @@ __all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_w
 
 @dataclass(frozen=True)
 class Dispatcher:
-    """What a wave needs besides the database: the graph and the rules."""
+    """What a wave needs besides its transaction: the graph, the rules, and autocommit
+    connections for a first wave's candidate reads (a pool of their own, so that location
+    updates never keep a dispatch waiting for a connection)."""
 
     router: Router
     settings: DispatchSettings
     region: RegionSettings
+    reads: AsyncConnectionPool
 
     @property
     def rules(self) -> RoleRules:
@@ -125,7 +129,7 @@ async def run_first_wave(
 
     (incident_id, ahead), candidates = await both(
         written_then_ahead(),
-        find_candidates_apart(conn.engine, _query(draft, d, radius, None, minute)),
+        find_candidates_apart(d.reads, _query(draft, d, radius, None, minute)),
     )
     clock.lap("sql_candidates")
     incident = dataclasses.replace(draft, id=incident_id)
