@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -430,6 +431,25 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
     ]
     rows.append(("  reachable within bound", "", f"{share:.1%} of sources", "", ""))
 
+    # Snapping alone: each incident's sources onto their nearest street piece in one batch,
+    # against shapely's STRtree over the segments (as osmnx.nearest_edges does it).
+    strtree = _segment_tree(graph)
+    snap_t = per_call(lambda inc: router._snap(inc.sources), incidents)
+    tree_t = per_call(
+        lambda inc: strtree.query_nearest(shapely.points([(q.lon, q.lat) for q in inc.sources])),
+        incidents,
+    )
+    rows.append(
+        quantile_row(
+            "  snap sources onto streets",
+            f"{n_src} points, {len(incidents)} incidents",
+            snap_t,
+            tree_t,
+            50,
+            "shapely STRtree nearest segment",
+        )
+    )
+
     pairs = [(inc.sources[0], inc.target) for inc in incidents]
     for a, b in pairs[:5]:
         router.route(a, b)
@@ -453,6 +473,13 @@ def bench_extract(name: str, path: Path, n_incidents: int, sample: int) -> list[
         quantile_row("route p95", "", route_t, alt_route_t, 95),
     ]
     return rows
+
+
+def _segment_tree(graph: Any) -> Any:
+    """Shapely's STRtree over every segment's line (lon/lat), osmnx's way to nearest edges."""
+    seg_of_point = np.repeat(np.arange(graph.n_segments), np.diff(graph.shape_ptr))
+    coords = np.column_stack([graph.shape_lon, graph.shape_lat])
+    return shapely.STRtree(shapely.linestrings(coords, indices=seg_of_point))
 
 
 def _write_xml(pbf: Path, xml: Path) -> None:

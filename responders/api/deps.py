@@ -43,7 +43,7 @@ __all__ = [
 _bearer = HTTPBearer(auto_error=False, description="operator or volunteer token")
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` one in
-# its thread pool, a hop that cost every dispatch about a millisecond (bench_dispatch.py).
+# its thread pool: a hop, and a wait for a free thread, on every request.
 
 
 async def _settings(request: Request) -> Settings:
