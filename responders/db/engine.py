@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, LiteralString
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -21,6 +22,7 @@ __all__ = [
     "create_sessionmaker",
     "fetch_all",
     "translate_db_errors",
+    "write_one",
 ]
 
 
@@ -91,6 +93,26 @@ async def fetch_all(
             if attempt == 2:
                 raise DatabaseUnavailable("the database is not reachable") from exc
     raise AssertionError("unreachable")
+
+
+async def write_one(
+    pool: AsyncConnectionPool, sql: LiteralString, params: Mapping[str, Any], conflict: str
+) -> dict[str, Any]:
+    """One statement that writes, on the autocommit pool (so it commits as it returns), and
+    its one row by column name. Never retried: it may have committed before a failure."""
+    try:
+        async with pool.connection() as conn:
+            cursor = conn.cursor(row_factory=dict_row)
+            row = await (await cursor.execute(sql, params)).fetchone()
+    except PoolTimeout as exc:
+        raise DatabaseUnavailable("the database is not reachable") from exc
+    except psycopg.IntegrityError as exc:
+        raise Conflict(conflict) from exc
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable("the database is not reachable") from exc
+    if row is None:
+        raise AssertionError("the statement returned no row")
+    return row
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.db.engine import fetch_all
@@ -23,9 +22,9 @@ from responders.dispatch.rules import QUALIFIED_FOR, Candidate
 __all__ = [
     "AedSite",
     "CandidateQuery",
+    "Reader",
     "find_aeds",
     "find_candidates",
-    "find_candidates_apart",
 ]
 
 
@@ -49,7 +48,7 @@ class CandidateQuery:
 # "Busy" is its own probe so it reads the partial index of alerts still in play
 # (`alerts_busy_idx`), never a volunteer's whole history.
 # The statements are in the driver's own parameter style: a first wave runs them straight
-# on psycopg (`find_candidates_apart`), later waves through SQLAlchemy's `exec_driver_sql`.
+# on psycopg (`Reader`), later waves through SQLAlchemy's `exec_driver_sql`.
 _ELIGIBLE = """
     JOIN responders r ON r.id = {src}.responder_id
     WHERE ST_DWithin({src}.location, (SELECT g FROM here), %(radius)s, false)
@@ -82,7 +81,7 @@ def _branch(table: str, alias: str, source: str, extra: str) -> str:
         """  # noqa: S608 - assembled from constants only; every value is a bound parameter
 
 
-# Two statements, not one: they may run at once on two connections (`find_candidates_apart`).
+# Two statements, not one: they may run at once on two connections (`find_candidates`).
 _LIVE = _branch(
     "live_locations",
     "l",
@@ -104,27 +103,28 @@ _PLACED = _branch(
 )
 
 
-async def find_candidates(conn: AsyncConnection, query: CandidateQuery) -> list[Candidate]:
-    """The `query.limit` nearest eligible volunteers, each at their nearest position."""
+# Where a wave reads: its transaction's connection (later waves), or autocommit connections
+# of the dispatch pool (a first wave: nothing can have been written for its incident yet).
+Reader = AsyncConnection | AsyncConnectionPool
+
+
+async def find_candidates(reader: Reader, query: CandidateQuery) -> list[Candidate]:
+    """The `query.limit` nearest eligible volunteers, each at their nearest position. From
+    a pool both halves run at once, on two connections."""
     params = _params(query)
-    live = await conn.exec_driver_sql(_LIVE, params)
-    placed = await conn.exec_driver_sql(_PLACED, params)
+    if isinstance(reader, AsyncConnection):
+        live, placed = await _rows(reader, _LIVE, params), await _rows(reader, _PLACED, params)
+    else:
+        live, placed = await both(_rows(reader, _LIVE, params), _rows(reader, _PLACED, params))
     return _nearest([*live, *placed], query.limit)
 
 
-async def find_candidates_apart(
-    reads: AsyncConnectionPool, query: CandidateQuery
-) -> list[Candidate]:
-    """The same, both halves at once on two autocommit connections of `reads`: for a
-    first wave only, as nobody can have been alerted for the incident yet. Straight on the
-    driver, rows in binary: SQLAlchemy's checkout and row handling cost each half ~1.5 ms
-    of the CPU the two halves compete for (bench/bench_dispatch.py)."""
-    params = _params(query)
-    live, placed = await both(
-        fetch_all(reads, _LIVE, params, binary=True),
-        fetch_all(reads, _PLACED, params, binary=True),
-    )
-    return _nearest([*live, *placed], query.limit)
+async def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> Sequence[Any]:
+    """From a pool straight on the driver, rows in binary: SQLAlchemy's checkout and row
+    handling cost each candidate half ~1.5 ms of the CPU a dispatch competes for."""
+    if isinstance(reader, AsyncConnection):
+        return list(await reader.exec_driver_sql(sql, params))
+    return await fetch_all(reader, sql, params, binary=True)
 
 
 def _params(query: CandidateQuery) -> dict[str, Any]:
@@ -163,25 +163,23 @@ class AedSite:
     straight_m: float
 
 
-_AEDS = text(
-    """
-    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)
+_AEDS = """
+    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
     SELECT a.id, ST_Y(a.location::geometry) AS lat, ST_X(a.location::geometry) AS lon,
            ST_Distance(a.location, (SELECT g FROM here), false) AS straight_m
     FROM aeds a
     WHERE a.status = 'in_service'
-      AND (a.access = 'public' OR a.open_minutes @> CAST(:minute AS integer))
-      AND ST_DWithin(a.location, (SELECT g FROM here), :radius, false)
+      AND (a.access = 'public' OR a.open_minutes @> CAST(%(minute)s AS integer))
+      AND ST_DWithin(a.location, (SELECT g FROM here), %(radius)s, false)
     ORDER BY a.location <-> (SELECT g FROM here)
-    LIMIT :limit
-    """
-)
+    LIMIT %(limit)s
+"""
 
 
 async def find_aeds(
-    conn: AsyncConnection, lat: float, lon: float, radius_m: float, minute_of_week: int, limit: int
+    reader: Reader, lat: float, lon: float, radius_m: float, minute_of_week: int, limit: int
 ) -> Sequence[AedSite]:
     """AEDs usable now (in service; public, or open at this minute), nearest first."""
     params = {"lat": lat, "lon": lon, "radius": radius_m, "minute": minute_of_week, "limit": limit}
-    rows = await conn.execute(_AEDS, params)
-    return [AedSite(r.id, r.lat, r.lon, float(r.straight_m)) for r in rows]
+    rows = await _rows(reader, _AEDS, params)
+    return [AedSite(r[0], r[1], r[2], float(r[3])) for r in rows]

@@ -18,6 +18,7 @@ from responders.dispatch.waves import (
     run_wave,
 )
 from responders.errors import IllegalTransition, NotFound
+from responders.schemas.incidents import IncidentDetail
 
 __all__ = [
     "ALERT_ACTIONS",
@@ -26,6 +27,7 @@ __all__ = [
     "close_incident",
     "confirm_incident",
     "create_incident",
+    "dispatch_incident",
     "enough_accepted",
     "replace",
 ]
@@ -43,39 +45,41 @@ class NewIncident:
     reported_by: int | None = None
 
 
-# The incident and its first timeline event in one round trip.
+# A citizen's report and its first timeline event in one round trip.
 _CREATE = text(
     """
     WITH made AS (
         INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
                                reported_by)
         VALUES (:kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :address, :notes,
-                :source, :status, :callback_phone, :reported_by)
+                :source, 'triage', :callback_phone, :reported_by)
         RETURNING id
     ), reported AS (
         INSERT INTO incident_events (incident_id, kind, detail)
-        SELECT id, 'reported', CAST(:detail AS jsonb) FROM made
+        SELECT id, 'reported', CAST(:reported AS jsonb) FROM made
     )
     SELECT id FROM made
     """
 )
 
 
-async def create_incident(
-    conn: AsyncConnection, d: Dispatcher, new: NewIncident
-) -> tuple[int, WaveOutcome]:
-    """Store the incident; a dispatch report alerts at once, a citizen report waits."""
-    status = "active" if new.source == "dispatch" else "triage"
-    detail = orjson.dumps({"source": new.source, "status": status}).decode()
-    insert = _insert(conn, {**new.__dict__, "status": status, "detail": detail})
-    if status != "active":
-        return await insert, WaveOutcome()
-    draft = WaveIncident(0, new.kind, status, 0, 0.0, new.lat, new.lon)
-    return await run_first_wave(conn, d, insert, draft)
+async def create_incident(conn: AsyncConnection, new: NewIncident) -> int:
+    """Store a citizen's report in triage (in `conn`'s transaction): it alerts nobody until
+    an operator confirms it."""
+    return int((await conn.execute(_CREATE, _columns(new, "triage"))).scalar_one())
 
 
-async def _insert(conn: AsyncConnection, params: dict[str, object]) -> int:
-    return int((await conn.execute(_CREATE, params)).scalar_one())
+async def dispatch_incident(d: Dispatcher, new: NewIncident) -> tuple[WaveOutcome, IncidentDetail]:
+    """Store an operator's incident and alert its first wave, committed together (see
+    `run_first_wave`); the operator view as committed."""
+    draft = WaveIncident(0, new.kind, "active", 0, 0.0, new.lat, new.lon)
+    return await run_first_wave(d, draft, _columns(new, "active"))
+
+
+def _columns(new: NewIncident, status: str) -> dict[str, object]:
+    """The incident's own columns, and its "reported" event's detail."""
+    reported = orjson.dumps({"source": new.source, "status": status}).decode()
+    return {**new.__dict__, "reported": reported}
 
 
 _STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -46,8 +46,8 @@ _INCIDENT_COLUMNS = """
 """
 
 
-def _incident(row: Row[Any]) -> dict[str, Any]:
-    data = dict(row._mapping)
+def _incident(row: Mapping[Any, Any]) -> dict[str, Any]:
+    data = dict(row)
     data["location"] = _point(data.pop("lon"), data.pop("lat"))
     return data
 
@@ -62,7 +62,7 @@ async def list_incidents(
         ),
         {"statuses": list(statuses), "limit": limit},
     )
-    return [IncidentPublic(**_incident(r)) for r in rows]
+    return [IncidentPublic(**_incident(r._mapping)) for r in rows]
 
 
 def _geojson_point(column: str) -> str:
@@ -110,11 +110,11 @@ async def incident_detail(conn: AsyncConnection, incident_id: int) -> IncidentDe
     row = (await conn.execute(_DETAIL, {"id": incident_id})).one_or_none()
     if row is None:
         raise NotFound("no such incident")
-    return detail_of(row)
+    return detail_of(row._mapping)
 
 
-def detail_of(row: Row[Any]) -> IncidentDetail:
-    """The view from a row of a `detail_sql` statement."""
+def detail_of(row: Mapping[Any, Any]) -> IncidentDetail:
+    """The view from a row of a `detail_sql` statement, by column name."""
     return IncidentDetail(**_incident(row))
 
 

@@ -1,19 +1,18 @@
 """One dispatch wave: candidates (SQL) → walking times (routing) → roles → alerts + outbox.
 
 Everything a wave writes — alerts, their outbox rows, the timeline, the next timer — goes
-in the caller's transaction, in one statement, so a wave is either wholly committed or not
-at all. A new incident's first wave overlaps its reads and searches (`run_first_wave`);
-later waves run them one after another inside their transaction (`run_wave`).
+in one statement, so a wave is either wholly committed or not at all: a later wave's in
+the caller's transaction (`run_wave`), a new incident's first wave together with the
+incident itself, in a statement of its own (`run_first_wave`), whose reads and searches
+overlap.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 from psycopg_pool import AsyncConnectionPool
@@ -21,14 +20,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.availability import minute_of_week
+from responders.db.engine import write_one
 from responders.dispatch import views
 from responders.dispatch._concurrent import both
 from responders.dispatch.candidates import (
     AedSite,
     CandidateQuery,
+    Reader,
     find_aeds,
     find_candidates,
-    find_candidates_apart,
 )
 from responders.dispatch.rules import (
     NEEDS_AED,
@@ -71,13 +71,11 @@ class WaveOutcome:
     alert_ids: list[int] = field(default_factory=list)
     dropped: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # A first wave's answer for the operator: the incident as committed.
-    view: IncidentDetail | None = None
 
 
 @dataclass(frozen=True)
 class WaveIncident:
-    """What a wave reads of its incident (`_LOCK`, or the row a new incident returned)."""
+    """What a wave reads of its incident (`_LOCK`, or a new one's draft)."""
 
     id: int
     kind: str
@@ -111,32 +109,35 @@ async def run_wave(
 
 
 async def run_first_wave(
-    conn: AsyncConnection, d: Dispatcher, insert: Coroutine[Any, Any, int], draft: WaveIncident
-) -> tuple[int, WaveOutcome]:
-    """The first wave of an incident that `insert` writes (in `conn`'s transaction).
+    d: Dispatcher, draft: WaveIncident, columns: Mapping[str, object]
+) -> tuple[WaveOutcome, IncidentDetail]:
+    """A new incident and its first wave, written by one statement on an autocommit
+    connection: both are committed, or neither, in one round trip with no BEGIN/COMMIT.
 
-    Nobody can be alerted for a new incident yet and nobody else sees it, so its candidates
-    are read on connections of their own while `insert` runs, and then the AED sites are
-    read and the walking searches from the incident and the AEDs run: all of it within
-    the candidate query's time. `draft` is the incident as it will be, its id still 0."""
+    Nobody can have been alerted for the incident yet and nobody else sees it, so its
+    candidates and AED sites are read on connections of the dispatch pool, all at once,
+    and the walking searches from the incident and the AEDs run while the candidates are
+    still being read. `draft` is the incident as it will be (its id still 0), `columns`
+    the incident's own columns (`_FIRST_WAVE`). Returns the operator view as committed."""
     wave, radius = _next_wave(draft, d.settings, widen=True)
     clock = _Clock()
     minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
 
-    async def written_then_ahead() -> tuple[int, _Ahead]:
-        incident_id = await insert
-        return incident_id, _search_ahead(d, draft, await _aed_sites(conn, d, draft, minute))
+    async def ahead() -> _Ahead:
+        return _search_ahead(d, draft, await _aed_sites(d.reads, d, draft, minute))
 
-    (incident_id, ahead), candidates = await both(
-        written_then_ahead(),
-        find_candidates_apart(d.reads, _query(draft, d, radius, None, minute)),
+    searched, candidates = await both(
+        ahead(), find_candidates(d.reads, _query(draft, d, radius, None, minute))
     )
     clock.lap("sql_candidates")
-    incident = dataclasses.replace(draft, id=incident_id)
-    outcome = await _rest(
-        conn, d, incident, wave, radius, True, None, candidates, ahead, clock, show=True
-    )
-    return incident_id, outcome
+    assignments, dropped = _assign(d, candidates, searched, None)
+    clock.lap("routing")
+    params = {**_write_params(d, wave, radius, assignments, dropped, widen=True), **columns}
+    row = await write_one(d.reads, _FIRST_WAVE, params, "the incident conflicts")
+    view = views.detail_of(row)
+    clock.lap("writes")
+    alert_ids = [a.id for a in view.alerts]
+    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps), view
 
 
 async def _wave(
@@ -148,7 +149,16 @@ async def _wave(
     candidates = await find_candidates(conn, _query(incident, d, radius, size, minute))
     ahead = _search_ahead(d, incident, await _aed_sites(conn, d, incident, minute))
     clock.lap("sql_candidates")
-    return await _rest(conn, d, incident, wave, radius, widen, size, candidates, ahead, clock)
+    assignments, dropped = _assign(d, candidates, ahead, size)
+    clock.lap("routing")
+    params = {
+        **_write_params(d, wave, radius, assignments, dropped, widen),
+        "incident": incident.id,
+        "widen": widen,
+    }
+    alert_ids = list((await conn.exec_driver_sql(_WRITE, params)).scalars())
+    clock.lap("writes")
+    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
 
 
 @dataclass(frozen=True)
@@ -176,31 +186,19 @@ def _search_ahead(d: Dispatcher, incident: WaveIncident, sites: Sequence[AedSite
     return _Ahead(to_incident, aeds, from_aeds)
 
 
-async def _rest(
-    conn: AsyncConnection,
+def _assign(
     d: Dispatcher,
-    incident: WaveIncident,
-    wave: int,
-    radius: float,
-    widen: bool,
-    size: int | None,
     candidates: Sequence[Candidate],
     ahead: _Ahead,
-    clock: _Clock,
-    show: bool = False,
-) -> WaveOutcome:
-    """From the candidates on: their walking times, roles, and the writes."""
+    size: int | None,
+) -> tuple[list[Assignment], list[Candidate]]:
+    """From the candidates on: their walking times, the ranking, the roles; and who was
+    dropped as unreachable."""
     (times,) = ahead.to_incident.times_from([Point(c.lat, c.lon) for c in candidates])
     ranked, dropped = _rank(candidates, times)
     ranked = ranked[: size or d.settings.wave_size]
     aeds, to_aed = _to_aeds(ahead, ranked)
-    assignments = assign_roles(ranked, aeds, to_aed, d.rules)
-    clock.lap("routing")
-    alert_ids, view = await _write(
-        conn, d, incident, wave, radius, assignments, dropped, widen, show
-    )
-    clock.lap("writes")
-    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps, view)
+    return assign_roles(ranked, aeds, to_aed, d.rules), dropped
 
 
 def _next_wave(
@@ -243,13 +241,13 @@ def _rank(
 
 
 async def _aed_sites(
-    conn: AsyncConnection, d: Dispatcher, incident: WaveIncident, minute: int
+    reader: Reader, d: Dispatcher, incident: WaveIncident, minute: int
 ) -> Sequence[AedSite]:
     """AEDs usable now near the incident, for the kinds that gain from one."""
     if incident.kind not in NEEDS_AED:
         return []
     return await find_aeds(
-        conn,
+        reader,
         incident.lat,
         incident.lon,
         d.settings.aed_search_radius_m,
@@ -273,18 +271,21 @@ def _to_aeds(
 
 # One round trip writes the whole wave: the alerts, their outbox rows (nearest first, so
 # the push worker sends them in that order), one timeline event per alert and the wave's
-# own event after them (one INSERT keeps that order in the ids), and the incident's wave
-# and timer. Conflicts (already alerted) are skipped and not counted.
-_WRITES = """
-    WITH added AS (
+# own event after them (one INSERT keeps that order in the ids). Conflicts (already
+# alerted) are skipped and not counted. `incident` is the incident's id as SQL; `first`
+# goes before the alerts' events (a new incident's own "reported").
+def _writes(incident: str, first: str = "") -> str:
+    return f"""
+    added AS (
         INSERT INTO alerts (incident_id, responder_id, wave, role, aed_id, walk_seconds,
                             straight_m, origin, expires_at)
-        SELECT :incident, t.responder, :wave, t.role, t.aed, t.walk, t.straight,
+        SELECT {incident}, t.responder, %(wave)s, t.role, t.aed, t.walk, t.straight,
                ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography,
-               now() + make_interval(secs => :ttl)
-        FROM unnest(CAST(:responders AS bigint[]), CAST(:roles AS text[]),
-                    CAST(:aeds AS bigint[]), CAST(:walks AS real[]), CAST(:straights AS real[]),
-                    CAST(:lons AS float8[]), CAST(:lats AS float8[]))
+               now() + make_interval(secs => %(ttl)s)
+        FROM unnest(CAST(%(responders)s AS bigint[]), CAST(%(roles)s AS text[]),
+                    CAST(%(aeds)s AS bigint[]), CAST(%(walks)s AS real[]),
+                    CAST(%(straights)s AS real[]), CAST(%(lons)s AS float8[]),
+                    CAST(%(lats)s AS float8[]))
              AS t(responder, role, aed, walk, straight, lon, lat)
         ORDER BY t.walk
         ON CONFLICT (incident_id, responder_id) DO NOTHING
@@ -294,73 +295,75 @@ _WRITES = """
         SELECT id, 'alert', expires_at FROM added ORDER BY walk_seconds, id
     ), events AS (
         INSERT INTO incident_events (incident_id, alert_id, kind, detail)
-        SELECT :incident, e.alert_id, e.kind, e.detail
+        SELECT {incident}, e.alert_id, e.kind, e.detail
         FROM (
+            {first}
             SELECT 0 AS n, id AS alert_id, 'alert_queued' AS kind,
                    jsonb_build_object('status', status, 'role', role) AS detail
             FROM added
             UNION ALL
-            SELECT 1, NULL, CAST(:event AS text),
-                   CAST(:detail AS jsonb)
+            SELECT 1, NULL, CAST(%(event)s AS text),
+                   CAST(%(detail)s AS jsonb)
                    || jsonb_build_object('alerted', (SELECT count(*) FROM added))
         ) e
         ORDER BY e.n, e.alert_id
         RETURNING *
-    ), moved AS (
-        UPDATE incidents SET wave = :wave, radius_m = :radius, updated_at = now(),
-               next_wave_at = CASE WHEN :more THEN now() + make_interval(secs => :timeout) END
-        WHERE id = :incident AND :widen
+    )
+    """  # noqa: S608 - assembled from constants only; every value is a bound parameter
+
+
+_NEXT_WAVE_AT = "CASE WHEN %(more)s THEN now() + make_interval(secs => %(timeout)s) END"
+# A later wave also moves its incident on: the wave, the radius, the next timer.
+_MOVED = f"""
+    moved AS (
+        UPDATE incidents SET wave = %(wave)s, radius_m = %(radius)s, updated_at = now(),
+               next_wave_at = {_NEXT_WAVE_AT}
+        WHERE id = %(incident)s AND %(widen)s
+    )"""  # noqa: S608 - constants only
+_WRITE = f"""WITH {_writes("%(incident)s")}, {_MOVED}
+    SELECT id FROM added ORDER BY walk_seconds, id"""  # noqa: S608 - constants only
+# A first wave writes its incident too, already at that wave, and answers with the
+# operator view as committed (its own rows are visible to it only through the CTEs).
+_MADE = f"""
+    made AS (
+        INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
+                               reported_by, wave, radius_m, next_wave_at)
+        VALUES (%(kind)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
+                %(address)s, %(notes)s, %(source)s, 'active', %(callback_phone)s,
+                %(reported_by)s, %(wave)s, %(radius)s, {_NEXT_WAVE_AT})
         RETURNING *
-    )
-"""
-_WRITE = text(_WRITES + "SELECT id FROM added ORDER BY walk_seconds, id")  # noqa: S608 - constants
-# The first wave also answers with the operator view as committed, from the same statement
-# (its own rows are visible to it only through the CTEs): no read after the commit.
-_WRITE_AND_SHOW = text(
-    _WRITES
-    + views.detail_sql(
-        "moved",
-        "added",
-        "(SELECT * FROM incident_events WHERE incident_id = :incident "
-        "UNION ALL SELECT * FROM events)",
-    )
-)
+    )"""  # noqa: S608 - constants only
+_REPORTED = """SELECT -1 AS n, NULL::bigint AS alert_id, 'reported' AS kind,
+                   CAST(%(reported)s AS jsonb) AS detail
+            UNION ALL"""
+_FIRST_WAVE = f"""WITH {_MADE}, {_writes("(SELECT id FROM made)", _REPORTED)}
+    {views.detail_sql("made", "added", "events")}"""  # noqa: S608 - constants only
 
 
-async def _write(
-    conn: AsyncConnection,
+def _write_params(
     d: Dispatcher,
-    incident: WaveIncident,
     wave: int,
     radius: float,
     assignments: Sequence[Assignment],
     dropped: Sequence[Candidate],
     widen: bool,
-    show: bool,
-) -> tuple[list[int], IncidentDetail | None]:
-    """The alert ids, nearest first, and with `show` (a first wave) the operator view."""
+) -> dict[str, object]:
     detail = {
         "wave": wave,
         "radius_m": radius,
         "unreachable": _dropped_detail(dropped),
         "aeds": sorted({a.aed.id for a in assignments if a.aed is not None}),
     }
-    params = {
+    return {
         **_alert_columns(assignments),
-        "incident": incident.id,
         "wave": wave,
         "radius": radius,
         "ttl": d.settings.alert_ttl_s,
         "event": "wave_started" if widen else "replacement",
         "detail": orjson.dumps(detail).decode(),
-        "widen": widen,
         "more": wave < d.settings.max_waves,
         "timeout": d.settings.wave_timeout_s,
     }
-    if not show:
-        return list((await conn.execute(_WRITE, params)).scalars()), None
-    view = views.detail_of((await conn.execute(_WRITE_AND_SHOW, params)).one())
-    return [a.id for a in view.alerts if a.wave == wave], view
 
 
 def _alert_columns(assignments: Sequence[Assignment]) -> dict[str, list[object]]:

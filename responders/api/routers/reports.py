@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from responders.api.deps import DispatcherDep, LimitsDep, RouterDep, client_address
+from responders.api.deps import LimitsDep, RouterDep, client_address
 from responders.api.routers.incidents import check_coverage
 from responders.dispatch import lifecycle
 from responders.schemas.incidents import ReportCreate
@@ -27,7 +27,6 @@ class ReportReceived(BaseModel):
 async def report(
     data: ReportCreate,
     request: Request,
-    dispatcher: DispatcherDep,
     graph: RouterDep,
     limits: LimitsDep,
 ) -> ReportReceived:
@@ -43,7 +42,7 @@ async def report(
         callback_phone=data.callback_phone,
     )
     async with limits.anonymous(), request.app.state.engine.begin() as conn:
-        incident_id, _ = await lifecycle.create_incident(conn, dispatcher, new)
+        incident_id = await lifecycle.create_incident(conn, new)
     return ReportReceived(
         id=incident_id,
         status="triage",
