@@ -323,15 +323,15 @@ class InProcess:
 async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> InProcess:
     db_settings = DatabaseSettings(url=url, pool_size=4)
     engine = create_engine(db_settings)
-    reads = await create_pool(db_settings, min_size=2)
+    pool = await create_pool(db_settings, min_size=2)
     settings = DispatchSettings(run_timers=False)
     region = RegionSettings()
-    ours = Dispatcher(router, settings, region, reads)
+    ours = Dispatcher(router, settings, region, pool)
     straight = Dispatcher(
         StraightLine(router.bounds, router.speed_mps),
         settings.model_copy(update={"candidate_factor": 1}),
         region,
-        reads,
+        pool,
     )
     out = InProcess([], [], [], [])
     with psycopg.connect(libpq_dsn(url), autocommit=True) as db:
@@ -348,7 +348,7 @@ async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot])
         for spot, a, b in zip(spots[WARMUP:], out.ours, out.straight, strict=True):
             out.ours_picks.append(await picked(engine, router, a.incident_id, spot))
             out.straight_picks.append(await picked(engine, router, b.incident_id, spot))
-    await reads.close()
+    await pool.close()
     await engine.dispose()
     return out
 

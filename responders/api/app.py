@@ -58,8 +58,8 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.db)
         pool = await create_pool(settings.db)
-        # Two warm connections: a first wave reads its two candidate halves at once.
-        reads = await create_pool(settings.db, min_size=2)
+        # Dispatch's own; two warm connections, as a first wave reads two halves at once.
+        dispatch_pool = await create_pool(settings.db, min_size=2)
         graph = router or await _load_router(settings)
         hub = EventHub(settings.db.url or "")
         app.state.engine = engine
@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.router = graph
         app.state.dispatcher = graph and Dispatcher(
-            graph, settings.dispatch, settings.region, reads
+            graph, settings.dispatch, settings.region, dispatch_pool
         )
         app.state.event_hub = hub
         hub.start()
@@ -81,7 +81,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await hub.stop()
-            await reads.close()
+            await dispatch_pool.close()
             await pool.close()
             await engine.dispose()
 

@@ -48,13 +48,13 @@ __all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_w
 @dataclass(frozen=True)
 class Dispatcher:
     """What a wave needs besides its transaction: the graph, the rules, and autocommit
-    connections for a first wave's candidate reads (a pool of their own, so that location
-    updates never keep a dispatch waiting for a connection)."""
+    connections for first waves, which read and write on them (a pool of their own, so
+    that location updates never keep a dispatch waiting for a connection)."""
 
     router: Router
     settings: DispatchSettings
     region: RegionSettings
-    reads: AsyncConnectionPool
+    pool: AsyncConnectionPool
 
     @property
     def rules(self) -> RoleRules:
@@ -124,16 +124,16 @@ async def run_first_wave(
     minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
 
     async def ahead() -> _Ahead:
-        return _search_ahead(d, draft, await _aed_sites(d.reads, d, draft, minute))
+        return _search_ahead(d, draft, await _aed_sites(d.pool, d, draft, minute))
 
     searched, candidates = await both(
-        ahead(), find_candidates(d.reads, _query(draft, d, radius, None, minute))
+        ahead(), find_candidates(d.pool, _query(draft, d, radius, None, minute))
     )
     clock.lap("sql_candidates")
     assignments, dropped = _assign(d, candidates, searched, None)
     clock.lap("routing")
     params = {**_write_params(d, wave, radius, assignments, dropped, widen=True), **columns}
-    row = await write_one(d.reads, _FIRST_WAVE, params, "the incident conflicts")
+    row = await write_one(d.pool, _FIRST_WAVE, params, "the incident conflicts")
     view = views.detail_of(row)
     clock.lap("writes")
     alert_ids = [a.id for a in view.alerts]
