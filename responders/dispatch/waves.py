@@ -133,7 +133,8 @@ async def run_first_wave(
     assignments, dropped = _assign(d, candidates, searched, None)
     clock.lap("routing")
     params = {**_write_params(d, wave, radius, assignments, dropped, widen=True), **columns}
-    row = await write_one(d.pool, _FIRST_WAVE, params, "the incident conflicts")
+    # Only a race can fail it: a volunteer or an AED removed while the wave was planned.
+    row = await write_one(d.pool, _FIRST_WAVE, params, _RACED)
     view = views.detail_of(row)
     clock.lap("writes")
     alert_ids = [a.id for a in view.alerts]
@@ -312,6 +313,7 @@ def _writes(incident: str, first: str = "") -> str:
     """  # noqa: S608 - assembled from constants only; every value is a bound parameter
 
 
+_RACED = "a volunteer or an AED was removed while dispatching: send the incident again"
 _NEXT_WAVE_AT = "CASE WHEN %(more)s THEN now() + make_interval(secs => %(timeout)s) END"
 # A later wave also moves its incident on: the wave, the radius, the next timer.
 _MOVED = f"""
