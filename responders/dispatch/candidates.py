@@ -12,17 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.db.engine import fetch_all
-from responders.dispatch._concurrent import both
+from responders.dispatch._concurrent import Reader, together
 from responders.dispatch.rules import QUALIFIED_FOR, Candidate
 
 __all__ = [
     "AedSite",
     "CandidateQuery",
-    "Reader",
     "find_aeds",
     "find_candidates",
 ]
@@ -66,6 +64,8 @@ _ELIGIBLE = """
 """
 
 _HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"
+# A live location is fresh while younger than the region's setting.
+_FRESH = "updated_at > now() - make_interval(secs => %(max_age)s)"
 
 
 def _branch(table: str, alias: str, source: str, extra: str) -> str:
@@ -86,7 +86,7 @@ _LIVE = _branch(
     "live_locations",
     "l",
     "'live'",
-    "AND l.updated_at > now() - make_interval(secs => %(max_age)s)",
+    f"AND l.{_FRESH}",
 )
 # A volunteer with a fresh live location is there, not at home or at work. That test is
 # a scalar subquery, not NOT EXISTS, on purpose: the planner then runs it inside the
@@ -97,25 +97,19 @@ _PLACED = _branch(
     "places",
     "p",
     "p.kind",
-    """AND p.available @> CAST(%(minute)s AS integer)
-          AND NOT coalesce((SELECT l.updated_at > now() - make_interval(secs => %(max_age)s)
-                            FROM live_locations l WHERE l.responder_id = p.responder_id), false)""",
+    f"""AND p.available @> CAST(%(minute)s AS integer)
+          AND NOT coalesce((SELECT l.{_FRESH}
+                            FROM live_locations l WHERE l.responder_id = p.responder_id), false)""",  # noqa: S608
 )
-
-
-# Where a wave reads: its transaction's connection (later waves), or autocommit connections
-# of the dispatch pool (a first wave: nothing can have been written for its incident yet).
-Reader = AsyncConnection | AsyncConnectionPool
 
 
 async def find_candidates(reader: Reader, query: CandidateQuery) -> list[Candidate]:
     """The `query.limit` nearest eligible volunteers, each at their nearest position. From
     a pool both halves run at once, on two connections."""
     params = _params(query)
-    if isinstance(reader, AsyncConnection):
-        live, placed = await _rows(reader, _LIVE, params), await _rows(reader, _PLACED, params)
-    else:
-        live, placed = await both(_rows(reader, _LIVE, params), _rows(reader, _PLACED, params))
+    live, placed = await together(
+        reader, _rows(reader, _LIVE, params), _rows(reader, _PLACED, params)
+    )
     return _nearest([*live, *placed], query.limit)
 
 
@@ -163,8 +157,8 @@ class AedSite:
     straight_m: float
 
 
-_AEDS = """
-    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+_AEDS = f"""
+    {_HERE}
     SELECT a.id, ST_Y(a.location::geometry) AS lat, ST_X(a.location::geometry) AS lon,
            ST_Distance(a.location, (SELECT g FROM here), false) AS straight_m
     FROM aeds a
@@ -173,7 +167,7 @@ _AEDS = """
       AND ST_DWithin(a.location, (SELECT g FROM here), %(radius)s, false)
     ORDER BY a.location <-> (SELECT g FROM here)
     LIMIT %(limit)s
-"""
+"""  # noqa: S608 - constants only
 
 
 async def find_aeds(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from responders.dispatch import timeline
 from responders.dispatch.standdown import ENDED, NO_LONGER_NEEDED, stand_down
 from responders.dispatch.waves import (
+    INSERT_INCIDENT,
     Dispatcher,
     WaveIncident,
     WaveOutcome,
@@ -45,28 +46,22 @@ class NewIncident:
     reported_by: int | None = None
 
 
-# A citizen's report and its first timeline event in one round trip.
-_CREATE = text(
-    """
-    WITH made AS (
-        INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
-                               reported_by)
-        VALUES (:kind, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :address, :notes,
-                :source, 'triage', :callback_phone, :reported_by)
-        RETURNING id
-    ), reported AS (
+# A citizen's report and its first timeline event in one round trip: no wave, no timer.
+_CREATE = f"""
+    WITH {INSERT_INCIDENT}, reported AS (
         INSERT INTO incident_events (incident_id, kind, detail)
-        SELECT id, 'reported', CAST(:reported AS jsonb) FROM made
+        SELECT id, 'reported', CAST(%(reported)s AS jsonb) FROM made
     )
     SELECT id FROM made
-    """
-)
+"""  # noqa: S608 - constants only
+_TRIAGE = {"wave": 0, "radius": 0.0, "more": False, "timeout": 0}
 
 
 async def create_incident(conn: AsyncConnection, new: NewIncident) -> int:
     """Store a citizen's report in triage (in `conn`'s transaction): it alerts nobody until
     an operator confirms it."""
-    return int((await conn.execute(_CREATE, _columns(new, "triage"))).scalar_one())
+    params = {**_columns(new, "triage"), **_TRIAGE}
+    return int((await conn.exec_driver_sql(_CREATE, params)).scalar_one())
 
 
 async def dispatch_incident(d: Dispatcher, new: NewIncident) -> tuple[WaveOutcome, IncidentDetail]:
@@ -77,9 +72,10 @@ async def dispatch_incident(d: Dispatcher, new: NewIncident) -> tuple[WaveOutcom
 
 
 def _columns(new: NewIncident, status: str) -> dict[str, object]:
-    """The incident's own columns, and its "reported" event's detail."""
+    """The incident's own columns (`INSERT_INCIDENT` but its wave), and its "reported"
+    event's detail."""
     reported = orjson.dumps({"source": new.source, "status": status}).decode()
-    return {**new.__dict__, "reported": reported}
+    return {**new.__dict__, "status": status, "reported": reported}
 
 
 _STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")

@@ -22,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from responders.availability import minute_of_week
 from responders.db.engine import write_one
 from responders.dispatch import views
-from responders.dispatch._concurrent import both
+from responders.dispatch._concurrent import Reader, together
 from responders.dispatch.candidates import (
     AedSite,
     CandidateQuery,
-    Reader,
     find_aeds,
     find_candidates,
 )
@@ -42,7 +41,14 @@ from responders.schemas.incidents import IncidentDetail
 from responders.settings import DispatchSettings, RegionSettings
 from routing import Point, Router, Walks
 
-__all__ = ["Dispatcher", "WaveIncident", "WaveOutcome", "run_first_wave", "run_wave"]
+__all__ = [
+    "INSERT_INCIDENT",
+    "Dispatcher",
+    "WaveIncident",
+    "WaveOutcome",
+    "run_first_wave",
+    "run_wave",
+]
 
 
 @dataclass(frozen=True)
@@ -118,48 +124,57 @@ async def run_first_wave(
     candidates and AED sites are read on connections of the dispatch pool, all at once,
     and the walking searches from the incident and the AEDs run while the candidates are
     still being read. `draft` is the incident as it will be (its id still 0), `columns`
-    the incident's own columns (`_FIRST_WAVE`). Returns the operator view as committed."""
-    wave, radius = _next_wave(draft, d.settings, widen=True)
-    clock = _Clock()
-    minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
-
-    async def ahead() -> _Ahead:
-        return _search_ahead(d, draft, await _aed_sites(d.pool, d, draft, minute))
-
-    searched, candidates = await both(
-        ahead(), find_candidates(d.pool, _query(draft, d, radius, None, minute))
-    )
-    clock.lap("sql_candidates")
-    assignments, dropped = _assign(d, candidates, searched, None)
-    clock.lap("routing")
-    params = {**_write_params(d, wave, radius, assignments, dropped, widen=True), **columns}
+    the incident's own columns (`INSERT_INCIDENT`). Returns the operator view as committed."""
+    plan = await _plan(d.pool, d, draft, widen=True, size=None)
     # Only a race can fail it: a volunteer or an AED removed while the wave was planned.
-    row = await write_one(d.pool, _FIRST_WAVE, params, _RACED)
+    row = await write_one(d.pool, _FIRST_WAVE, {**plan.params, **columns}, _RACED)
     view = views.detail_of(row)
-    clock.lap("writes")
-    alert_ids = [a.id for a in view.alerts]
-    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps), view
+    return plan.outcome([a.id for a in view.alerts]), view
 
 
 async def _wave(
     conn: AsyncConnection, d: Dispatcher, incident: WaveIncident, widen: bool, size: int | None
 ) -> WaveOutcome:
+    plan = await _plan(conn, d, incident, widen, size)
+    params = {**plan.params, "incident": incident.id, "widen": widen}
+    return plan.outcome(list((await conn.exec_driver_sql(_WRITE, params)).scalars()))
+
+
+@dataclass
+class _Plan:
+    """A wave up to its write: its number and radius, its write's parameters, its laps."""
+
+    wave: int
+    radius: float
+    params: dict[str, object]
+    dropped: int
+    clock: _Clock
+
+    def outcome(self, alert_ids: list[int]) -> WaveOutcome:
+        """Once written: the lap of the writes closes the clock."""
+        self.clock.lap("writes")
+        return WaveOutcome(self.wave, self.radius, alert_ids, self.dropped, self.clock.laps)
+
+
+async def _plan(
+    reader: Reader, d: Dispatcher, incident: WaveIncident, widen: bool, size: int | None
+) -> _Plan:
+    """Candidates and AED sites read (at once from a pool), walking times, roles."""
     wave, radius = _next_wave(incident, d.settings, widen)
     clock = _Clock()
     minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
-    candidates = await find_candidates(conn, _query(incident, d, radius, size, minute))
-    ahead = _search_ahead(d, incident, await _aed_sites(conn, d, incident, minute))
+
+    async def ahead() -> _Ahead:
+        return _search_ahead(d, incident, await _aed_sites(reader, d, incident, minute))
+
+    searched, candidates = await together(
+        reader, ahead(), find_candidates(reader, _query(incident, d, radius, size, minute))
+    )
     clock.lap("sql_candidates")
-    assignments, dropped = _assign(d, candidates, ahead, size)
+    assignments, dropped = _assign(d, candidates, searched, size)
     clock.lap("routing")
-    params = {
-        **_write_params(d, wave, radius, assignments, dropped, widen),
-        "incident": incident.id,
-        "widen": widen,
-    }
-    alert_ids = list((await conn.exec_driver_sql(_WRITE, params)).scalars())
-    clock.lap("writes")
-    return WaveOutcome(wave, radius, alert_ids, len(dropped), clock.laps)
+    params = _write_params(d, wave, radius, assignments, dropped, widen)
+    return _Plan(wave, radius, params, len(dropped), clock)
 
 
 @dataclass(frozen=True)
@@ -324,21 +339,23 @@ _MOVED = f"""
     )"""  # noqa: S608 - constants only
 _WRITE = f"""WITH {_writes("%(incident)s")}, {_MOVED}
     SELECT id FROM added ORDER BY walk_seconds, id"""  # noqa: S608 - constants only
-# A first wave writes its incident too, already at that wave, and answers with the
-# operator view as committed (its own rows are visible to it only through the CTEs).
-_MADE = f"""
+# A new incident's row (`made`), at the status and wave it starts with: a citizen's
+# report in triage at wave 0 (`lifecycle`), an operator's at its first wave.
+INSERT_INCIDENT = f"""
     made AS (
         INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
                                reported_by, wave, radius_m, next_wave_at)
         VALUES (%(kind)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
-                %(address)s, %(notes)s, %(source)s, 'active', %(callback_phone)s,
+                %(address)s, %(notes)s, %(source)s, %(status)s, %(callback_phone)s,
                 %(reported_by)s, %(wave)s, %(radius)s, {_NEXT_WAVE_AT})
         RETURNING *
     )"""  # noqa: S608 - constants only
+# A first wave writes its incident too and answers with the operator view as committed
+# (its own rows are visible to it only through the CTEs).
 _REPORTED = """SELECT -1 AS n, NULL::bigint AS alert_id, 'reported' AS kind,
                    CAST(%(reported)s AS jsonb) AS detail
             UNION ALL"""
-_FIRST_WAVE = f"""WITH {_MADE}, {_writes("(SELECT id FROM made)", _REPORTED)}
+_FIRST_WAVE = f"""WITH {INSERT_INCIDENT}, {_writes("(SELECT id FROM made)", _REPORTED)}
     {views.detail_sql("made", "added", "events")}"""  # noqa: S608 - constants only
 
 
