@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ._arrays import ranges
 from ._geo import haversine_m
 from ._graph import WalkGraph
 from ._options import BuildOptions
@@ -106,7 +107,7 @@ def assemble(pieces: Pieces, options: BuildOptions) -> WalkGraph:
         raise GraphBuildError("no connected walkable network in the input")
     # Renumber what survives so every array is dense.
     node_new = np.cumsum(kept_node) - 1
-    shape_ptr, kept_points = _ranges(segs.ptr[keep], np.diff(segs.ptr)[keep])
+    shape_ptr, kept_points = ranges(segs.ptr[keep], np.diff(segs.ptr)[keep])
     shape_pts = segs.points[kept_points]
     seg_highway = pieces.highway[segs.piece[keep]]
     length = segs.length_m[keep]
@@ -146,7 +147,7 @@ def _cut(pieces: Pieces) -> _Segments:
     cut = np.flatnonzero(is_node[pts])
     same_piece = piece_of[cut[:-1]] == piece_of[cut[1:]]
     start, end = cut[:-1][same_piece], cut[1:][same_piece]
-    shape_ptr, cut_points = _ranges(start, end - start + 1)
+    shape_ptr, cut_points = ranges(start, end - start + 1)
     shape_pts = pts[cut_points]
 
     lat, lon = pieces.lat[shape_pts], pieces.lon[shape_pts]
@@ -251,13 +252,3 @@ def _with_edges(
         highways=highways,
         options=options,
     )
-
-
-def _ranges(
-    starts: NDArray[np.int64], lens: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Ranges `starts[i] .. starts[i] + lens[i]` laid end to end: their offsets (CSR `ptr`)
-    and every index in them, in one vectorised pass."""
-    ptr = np.zeros(len(lens) + 1, dtype=np.int64)
-    np.cumsum(lens, out=ptr[1:])
-    return ptr, np.arange(ptr[-1]) - np.repeat(ptr[:-1] - starts, lens)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._arrays import ranges
 from ._geo import bearing_deg, haversine_one
 from ._graph import WalkGraph
 from ._types import Route, Step
@@ -90,12 +91,11 @@ def whole_edges(graph: WalkGraph, edges: list[int]) -> list[Stretch]:
     rev = graph.edge_rev[e]
     lo, hi = graph.shape_ptr[seg], graph.shape_ptr[seg + 1]
     n = hi - lo
-    ends = np.cumsum(n)
-    offset = np.arange(int(ends[-1])) - np.repeat(ends - n, n)
+    ptr, offset = ranges(np.zeros_like(n), n)
     idx = np.repeat(np.where(rev, hi - 1, lo), n) + np.repeat(np.where(rev, -1, 1), n) * offset
     lon = graph.shape_lon[idx].tolist()
     lat = graph.shape_lat[idx].tolist()
-    bounds = [0, *ends.tolist()]
+    bounds = ptr.tolist()
     return [
         Stretch(s, list(zip(lon[a:b], lat[a:b], strict=True)), length, seconds)
         for s, a, b, length, seconds in zip(

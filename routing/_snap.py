@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from ._arrays import ranges
 from ._geo import EARTH_RADIUS_M, haversine_m
 from ._graph import WalkGraph
 
@@ -24,9 +25,10 @@ __all__ = ["SnapIndex", "Snaps"]
 
 F64 = NDArray[np.float64]
 # A nearer piece can hide past the k nearest samples only within half a spacing, so the
-# spacing decides how many points need the exact (ball) query: at 25 m three in four of
-# a city's dispatch candidates did, at 10 m one in six, and snapping a batch takes half
-# the time for 1.5x the samples ("snap sources onto streets" in bench/bench_routing.py).
+# spacing decides how many points need the exact (ball) query. On a dispatch's candidates
+# in the demo city three in four needed it at 25 m and one in six at 10 m, which halved
+# the time of a batch, for 1.5x the samples ("snap sources onto streets" in
+# bench/bench_routing.py times it now).
 _SPACING_M = 10.0
 _ON_STREET_M = 1e-3
 # Nearest samples tried first; rows they cannot settle get a ball query.
@@ -94,11 +96,8 @@ class SnapIndex:
 
         n_samples = np.maximum(1, np.ceil(hop / _SPACING_M)).astype(np.int64)
         owner = np.repeat(starts, n_samples)
-        first = np.zeros(len(n_samples) + 1, dtype=np.int64)
-        np.cumsum(n_samples, out=first[1:])
-        frac = (np.arange(first[-1]) - np.repeat(first[:-1], n_samples) + 0.5) / np.repeat(
-            n_samples, n_samples
-        )
+        _, nth = ranges(np.zeros_like(n_samples), n_samples)
+        frac = (nth + 0.5) / np.repeat(n_samples, n_samples)
         s_lat = lat[owner] + frac * (lat[owner + 1] - lat[owner])
         s_lon = lon[owner] + frac * (lon[owner + 1] - lon[owner])
         self._sample_piece = owner

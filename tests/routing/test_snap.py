@@ -84,9 +84,9 @@ def test_covers_agrees_with_a_full_snap_at_every_distance(helsinki: GraphRouter)
     west, south, east, north = helsinki.bounds
     lats = rng.uniform(south - 0.01, north + 0.01, 3000)
     lons = rng.uniform(west - 0.02, east + 0.02, 3000)
+    points = [Point(float(a), float(o)) for a, o in zip(lats, lons, strict=True)]
     for limit in (5.0, 40.0, 300.0):
         router = GraphRouter(helsinki.graph, snap_limit_m=limit)
-        points = [Point(float(a), float(o)) for a, o in zip(lats, lons, strict=True)]
         snapped = router._snap(points).ok.tolist()
         assert [router.covers(p) for p in points] == snapped
         assert 0 < sum(snapped) < len(points)
