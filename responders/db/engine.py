@@ -82,17 +82,21 @@ async def fetch_all(
 
     After a database restart the pool still holds dead connections: one retry on a fresh
     connection hides that, which is safe only because the statement may run twice."""
-    for attempt in (1, 2):
+    with _driver_errors():
         try:
-            async with pool.connection() as conn:
-                cursor = conn.cursor(binary=binary)
-                return await (await cursor.execute(sql, params)).fetchall()
-        except PoolTimeout as exc:  # an OperationalError too: no connection came, no retry
-            raise DatabaseUnavailable("the database is not reachable") from exc
-        except psycopg.OperationalError as exc:
-            if attempt == 2:
-                raise DatabaseUnavailable("the database is not reachable") from exc
-    raise AssertionError("unreachable")
+            return await _fetch_all(pool, sql, params, binary)
+        except PoolTimeout:  # an OperationalError too: no connection came, no retry
+            raise
+        except psycopg.OperationalError:
+            return await _fetch_all(pool, sql, params, binary)
+
+
+async def _fetch_all(
+    pool: AsyncConnectionPool, sql: LiteralString, params: Mapping[str, Any], binary: bool
+) -> list[tuple[Any, ...]]:
+    async with pool.connection() as conn:
+        cursor = conn.cursor(binary=binary)
+        return await (await cursor.execute(sql, params)).fetchall()
 
 
 async def write_one(
@@ -100,19 +104,27 @@ async def write_one(
 ) -> dict[str, Any]:
     """One statement that writes, on the autocommit pool (so it commits as it returns), and
     its one row by column name. Never retried: it may have committed before a failure."""
-    try:
+    with _driver_errors(conflict):
         async with pool.connection() as conn:
             cursor = conn.cursor(row_factory=dict_row)
             row = await (await cursor.execute(sql, params)).fetchone()
-    except PoolTimeout as exc:
-        raise DatabaseUnavailable("the database is not reachable") from exc
-    except psycopg.IntegrityError as exc:
-        raise Conflict(conflict) from exc
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable("the database is not reachable") from exc
     if row is None:
         raise AssertionError("the statement returned no row")
     return row
+
+
+@contextlib.contextmanager
+def _driver_errors(conflict: str | None = None) -> Iterator[None]:
+    """The driver's errors as domain errors, as `translate_db_errors` does SQLAlchemy's;
+    integrity errors only where the caller names the conflict."""
+    try:
+        yield
+    except psycopg.IntegrityError as exc:
+        if conflict is None:
+            raise
+        raise Conflict(conflict) from exc
+    except psycopg.OperationalError as exc:  # a PoolTimeout too
+        raise DatabaseUnavailable("the database is not reachable") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -109,7 +109,9 @@ async def test_the_dispatch_answer_is_the_incident_as_stored(
     assert answered == read.json()
     assert len(answered["alerts"]) == 6 and [a["id"] for a in answered["aeds"]] == [aed]
     assert [e["kind"] for e in answered["timeline"]] == [
-        "reported", *["alert_queued"] * 6, "wave_started"
+        "reported",
+        *["alert_queued"] * 6,
+        "wave_started",
     ]
 
 

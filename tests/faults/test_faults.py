@@ -40,8 +40,9 @@ async def fcm() -> AsyncIterator[FcmServerThread]:
 
 
 def _worker(app: FastAPI, fcm: FcmServerThread) -> tuple[OutboxWorker, PushClient]:
-    client = PushClient(FcmConfig(project_id="faults", endpoint=fcm.url, timeout_s=10,
-                                  target_field="token"))
+    client = PushClient(
+        FcmConfig(project_id="faults", endpoint=fcm.url, timeout_s=10, target_field="token")
+    )
     settings = PushSettings(project_id="faults", endpoint=fcm.url, backoff_base_s=0.05)
     return OutboxWorker(app.state.engine, client, settings, ttl_s=300), client
 
@@ -53,8 +54,12 @@ async def _timed(call) -> tuple[httpx.Response, float]:  # type: ignore[no-untyp
 
 
 async def test_service_and_worker_survive_a_database_restart(
-    cluster: Cluster, client: httpx.AsyncClient, app: FastAPI, engine: AsyncEngine,
-    operator_headers: dict[str, str], fcm: FcmServerThread,
+    cluster: Cluster,
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    engine: AsyncEngine,
+    operator_headers: dict[str, str],
+    fcm: FcmServerThread,
 ) -> None:
     volunteers = [await place_volunteer(client, *spot) for spot in NEARBY]
     before = await report(client, operator_headers, *INCIDENT)
@@ -65,13 +70,25 @@ async def test_service_and_worker_survive_a_database_restart(
         health, took = await _timed(client.get("/health"))
         assert health.status_code == 503 and health.json()["database"] == "down"
         assert took < 5
-        refused, took = await _timed(client.post("/incidents", headers=operator_headers, json={
-            "kind": "cardiac_arrest", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}))
+        refused, took = await _timed(
+            client.post(
+                "/incidents",
+                headers=operator_headers,
+                json={
+                    "kind": "cardiac_arrest",
+                    "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]},
+                },
+            )
+        )
         assert refused.status_code == 503 and took < 5
         assert refused.json()["code"] == "database_unavailable"
-        moved, took = await _timed(client.put(
-            "/responders/me/location", headers=volunteers[0][1],
-            json={"lat": 60.17, "lon": 24.94, "accuracy_m": 5}))
+        moved, took = await _timed(
+            client.put(
+                "/responders/me/location",
+                headers=volunteers[0][1],
+                json={"lat": 60.17, "lon": 24.94, "accuracy_m": 5},
+            )
+        )
         assert moved.status_code == 503 and took < 5
     finally:
         cluster.ensure_running()
@@ -86,8 +103,11 @@ async def test_service_and_worker_survive_a_database_restart(
     assert sent == 3, "the alerts committed before the outage all went out after it"
     tokens = {m.target for m in fcm.state.messages()}
     assert len(tokens) == 3
-    located = await client.put("/responders/me/location", headers=volunteers[0][1],
-                               json={"lat": 60.1701, "lon": 24.9401, "accuracy_m": 5})
+    located = await client.put(
+        "/responders/me/location",
+        headers=volunteers[0][1],
+        json={"lat": 60.1701, "lon": 24.9401, "accuracy_m": 5},
+    )
     assert located.status_code == 204
 
 
@@ -111,18 +131,30 @@ class _FailingWalks:
 
 
 async def test_a_dispatch_failing_half_way_leaves_nothing(
-    settings: Settings, helsinki_router, clean_db: AsyncEngine,  # type: ignore[no-untyped-def]
-    operator_headers: dict[str, str], client: httpx.AsyncClient,
+    settings: Settings,
+    helsinki_router,
+    clean_db: AsyncEngine,  # type: ignore[no-untyped-def]
+    operator_headers: dict[str, str],
+    client: httpx.AsyncClient,
 ) -> None:
     await place_volunteer(client, *NEARBY[0])
     broken = create_app(settings, router=_FailingRouter(helsinki_router))  # type: ignore[arg-type]
-    async with broken.router.lifespan_context(broken), httpx.AsyncClient(
+    async with (
+        broken.router.lifespan_context(broken),
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=broken, raise_app_exceptions=False),
-            base_url="http://t") as http:
-        response = await http.post("/incidents", headers=operator_headers, json={
-            "kind": "cardiac_arrest", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}})
+            base_url="http://t",
+        ) as http,
+    ):
+        response = await http.post(
+            "/incidents",
+            headers=operator_headers,
+            json={"kind": "cardiac_arrest", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}},
+        )
     assert response.status_code == 500 and response.json() == {
-        "code": "internal", "detail": "internal error"}
+        "code": "internal",
+        "detail": "internal error",
+    }
     async with clean_db.connect() as conn:
         for table in ("incidents", "alerts", "outbox", "incident_events"):
             count = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
@@ -130,7 +162,9 @@ async def test_a_dispatch_failing_half_way_leaves_nothing(
 
 
 async def test_slow_fcm_never_blocks_dispatch(
-    client: httpx.AsyncClient, app: FastAPI, operator_headers: dict[str, str],
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    operator_headers: dict[str, str],
     fcm: FcmServerThread,
 ) -> None:
     import asyncio
@@ -142,13 +176,24 @@ async def test_slow_fcm_never_blocks_dispatch(
     running = asyncio.create_task(worker.run())
     try:
         await asyncio.sleep(0.2)
-        first, took_first = await _timed(client.post("/incidents", headers=operator_headers, json={
-            "kind": "cardiac_arrest", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}))
+        first, took_first = await _timed(
+            client.post(
+                "/incidents",
+                headers=operator_headers,
+                json={
+                    "kind": "cardiac_arrest",
+                    "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]},
+                },
+            )
+        )
         await asyncio.sleep(0.5)  # the worker is now stuck sending to the slow server
-        second, took_second = await _timed(client.post("/incidents", headers=operator_headers,
-                                                       json={"kind": "bleeding", "location": {
-                                                           "lat": INCIDENT[0],
-                                                           "lon": INCIDENT[1]}}))
+        second, took_second = await _timed(
+            client.post(
+                "/incidents",
+                headers=operator_headers,
+                json={"kind": "bleeding", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}},
+            )
+        )
     finally:
         running.cancel()
         fcm.state.latency_s = 0.0
