@@ -24,11 +24,13 @@ def fcm_config(settings: PushSettings) -> FcmConfig:
     )
 
 
-async def work(settings: Settings) -> None:
-    """Runs until cancelled."""
+async def work(settings: Settings, *, own_process: bool = False) -> None:
+    """Runs until cancelled. In a process of its own it freezes the heap it has loaded;
+    inside the API the app does that, as its `freeze_heap` setting says."""
     engine = create_engine(settings.db)
     client = PushClient(fcm_config(settings.push))
-    freeze_long_lived()
+    if own_process:
+        freeze_long_lived()
     try:
         await OutboxWorker(engine, client, settings.push, settings.dispatch.alert_ttl_s).run()
     finally:
@@ -39,5 +41,5 @@ async def work(settings: Settings) -> None:
 def run_worker(settings: Settings) -> int:
     with prepared_database(settings.db, stop=False) as database:
         db = settings.db.model_copy(update={"url": database.url})
-        asyncio.run(work(settings.model_copy(update={"db": db})))
+        asyncio.run(work(settings.model_copy(update={"db": db}), own_process=True))
     return 0

@@ -73,19 +73,22 @@ class LocationWriter:
     def _join(self, digest: bytes, update: LocationUpdate) -> _Group:
         if self._group is None:
             self._group = _Group()
-            asyncio.get_running_loop().call_later(self._window_s, self._close)
+            asyncio.get_running_loop().call_later(self._window_s, self._close, self._group)
         group = self._group
         # A later update from the same phone in the same group wins.
         group.updates[digest] = update
         if len(group.updates) >= self._max_group:
-            self._close()
+            self._close(group)
         return group
 
-    def _close(self) -> None:
-        group, self._group = self._group, None
-        if group is not None and group.updates:
-            task = asyncio.ensure_future(self._flush(group))
-            task.add_done_callback(_consume)
+    def _close(self, group: _Group) -> None:
+        """Sends `group` once: a group closed early when full leaves its timer armed, and
+        that timer must not cut the next group's window short."""
+        if self._group is not group:
+            return
+        self._group = None
+        task = asyncio.ensure_future(self._flush(group))
+        task.add_done_callback(_consume)
 
     async def _flush(self, group: _Group) -> None:
         try:
