@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from responders.delivery import process as delivery
 from responders.settings import Settings
 
-__all__ = ["ServerThread", "serving"]
+__all__ = ["ServerThread", "bound_socket", "serving"]
 
 
 class ServerThread:

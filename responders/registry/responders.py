@@ -1,4 +1,5 @@
-"""Volunteer registry: register, read, update, availability, devices, live location, erase."""
+"""Volunteer registry: register, read, update, availability, devices, erase; live
+locations are read here and written by `registry.locations`."""
 
 from __future__ import annotations
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.security import hash_token, new_token
 from tests.api.test_responders import register
 
 
 async def test_concurrent_updates_share_a_group_but_not_an_answer(
-    client: httpx.AsyncClient, app: FastAPI
+    client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     people = [await register(client, email=f"g{n}@example.org", device=None) for n in range(8)]
     bogus = {"Authorization": "Bearer ehbo_rs_forged"}
@@ -34,7 +34,7 @@ async def test_concurrent_updates_share_a_group_but_not_an_answer(
     )
     answers = await asyncio.gather(*calls)
     assert [r.status_code for r in answers] == [204] * 8 + [401]
-    async with app.state.engine.connect() as conn:
+    async with engine.connect() as conn:
         rows = dict(
             (
                 await conn.execute(
@@ -49,12 +49,12 @@ async def test_concurrent_updates_share_a_group_but_not_an_answer(
 
 
 async def test_two_devices_of_one_volunteer_in_one_group(
-    client: httpx.AsyncClient, app: FastAPI
+    client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     profile, phone = await register(client)
     # A second token for the same volunteer, as a second registered device holds one.
     tablet = new_token("rs")
-    async with app.state.engine.begin() as conn:
+    async with engine.begin() as conn:
         await conn.execute(
             text("INSERT INTO responder_tokens (responder_id, token_hash) VALUES (:id, :h)"),
             {"id": profile["id"], "h": hash_token(tablet)},
@@ -70,6 +70,6 @@ async def test_two_devices_of_one_volunteer_in_one_group(
         )
     )
     assert [r.status_code for r in answers] == [204, 204]
-    async with app.state.engine.connect() as conn:
+    async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT responder_id FROM live_locations"))).scalars()
         assert list(rows) == [profile["id"]]

@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import itertools
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from responders.push import FcmServerState, create_fcm_app
 from responders.registry.operators import create_operator
 from responders.settings import DispatchSettings, PushSettings, Settings
 from tests.conftest import ARTIFACTS
-from tests.live import ServerThread
+from tests.live import bound_socket, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -104,8 +103,7 @@ class World:
 def live_server(
     settings: Settings, helsinki_router: Any, clean_db: AsyncEngine, tmp_path: Path
 ) -> Iterator[LiveServer]:
-    sock = socket.create_server(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     configured = settings.model_copy(
         update={
             "api": settings.api.model_copy(
@@ -120,12 +118,8 @@ def live_server(
     app = create_app(configured, router=helsinki_router)
     fcm_app = create_fcm_app()
     app.mount("/fcm", fcm_app)
-    server = ServerThread(app, sock, worker=configured)
-    server.start()
-    try:
+    with serving(app, sock, worker=configured):
         yield LiveServer(url=url, app=app, fcm=fcm_app.state.fcm, settings=configured)
-    finally:
-        server.stop()
 
 
 async def _operator(engine: AsyncEngine, role: str) -> str:

@@ -451,8 +451,14 @@ function renderMap(d) {
 }
 
 // The badges' colours, so a marker and its row's badge always agree.
+// Status -> colour, read once from the CSS variables (a read after a render forces a restyle).
+const colours = new Map();
 function statusColour(status) {
-  return getComputedStyle(document.documentElement).getPropertyValue(`--s-${status}`).trim();
+  if (!colours.has(status)) {
+    const css = getComputedStyle(document.documentElement);
+    colours.set(status, css.getPropertyValue(`--s-${status}`).trim());
+  }
+  return colours.get(status);
 }
 
 // ---------- timeline ----------

@@ -83,8 +83,7 @@ async function pick(id) {
 // The current volunteer's pushes, out of the ones the last poll fetched for everybody.
 function showPushes() {
   const { volunteer } = current;
-  const devices = new Set(volunteer.devices);
-  const all = received.filter((m) => devices.has(m.target));
+  const all = received.filter((m) => byDevice.get(m.target)?.id === volunteer.id);
   all.sort((a, b) => b.received_at_unix - a.received_at_unix);
   const signature = JSON.stringify([volunteer.id, all.map((m) => m.message_id)]);
   if (signature === shown.pushes) return;
