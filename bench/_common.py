@@ -97,23 +97,26 @@ def api_server(env: dict[str, str], workers: int = 2) -> Iterator[str]:
     process = subprocess.Popen(argv, env={**os.environ, **env}, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        wait_up(url, process)
         yield url
     finally:
         process.terminate()
         process.wait(20)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+def wait_up(
+    url: str, process: subprocess.Popen[bytes], path: str = "/health", timeout_s: float = 120.0
+) -> None:
+    """Until `path` answers 200 (a server process starting up)."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("the server exited during start-up")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
-        time.sleep(0.2)
-    raise RuntimeError("the server did not become healthy")
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer {path}")
 
 
 def run_wrk(

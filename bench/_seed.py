@@ -36,6 +36,7 @@ from responders.db.engine import create_engine, create_sessionmaker
 from responders.db.listen import libpq_dsn
 from responders.registry.operators import create_operator
 from responders.schemas.common import Window
+from responders.security import hash_token, new_token
 from responders.settings import DatabaseSettings
 from routing import GraphRouter
 
@@ -45,6 +46,7 @@ __all__ = [
     "VOLUNTEERS",
     "Seeded",
     "operator_token",
+    "responder_tokens",
     "seed_country",
     "street_points",
 ]
@@ -367,3 +369,12 @@ def operator_token(url: str) -> str:
             await engine.dispose()
 
     return asyncio.run(create())
+
+
+def responder_tokens(conn: psycopg.Connection, ids: Sequence[int]) -> list[str]:
+    """A new volunteer token for each of `ids`, stored by digest with COPY; the tokens."""
+    tokens = [new_token("rs") for _ in ids]
+    with conn.cursor().copy("COPY responder_tokens (responder_id, token_hash) FROM STDIN") as copy:
+        for rid, token in zip(ids, tokens, strict=True):
+            copy.write_row((rid, hash_token(token)))
+    return tokens

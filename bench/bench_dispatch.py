@@ -18,7 +18,8 @@ Measured, on the same incident points:
   retires the previous incident. The server's own split of each dispatch comes back in its
   `Server-Timing` header;
 - in-process, `dispatch_incident` until its statement has committed, with the split of
-  the first wave (SQL candidates / routing + roles / writes and commit);
+  the first wave (SQL candidates, with the AED sites and walking searches run meanwhile /
+  the candidates' walking times, ranking and roles / writes and commit);
 - the obvious alternative, selection by straight-line distance: the same wave code with
   the candidate query cut to the wave size (`<->` order, first 30) and a "router" that
   answers straight-line distance / walking speed; its picks are then timed on the real
@@ -138,7 +139,8 @@ class _StraightWalks:
 # --------------------------------------------------------------------------- shared plumbing
 
 _RETIRE = (
-    # Lock in id order, as the server's background route filling does (no deadlock).
+    # The alerts locked first, in id order, against the server's own updates of them
+    # (the timers expire alerts); a deadlock that happens anyway is retried.
     "SELECT id FROM alerts WHERE incident_id = ANY(%(ids)s) ORDER BY id FOR UPDATE",
     "UPDATE incidents SET status = 'closed', ended_at = now(), next_wave_at = NULL "
     "WHERE id = ANY(%(ids)s)",
@@ -234,7 +236,7 @@ def _post(http: httpx.Client, spot: Spot, i: int) -> tuple[float, httpx.Response
 def server_timing(header: str) -> dict[str, float]:
     """`name;dur=1.23, ...` (W3C Server-Timing) as {name: ms}."""
     parts = (p.split(";dur=") for p in header.split(",") if ";dur=" in p)
-    return {name.strip(): float(ms) for name, ms in parts}
+    return {name.strip(): float(dur) for name, dur in parts}
 
 
 def http_phase(url: str, token: str, spots: Sequence[Spot]) -> dict[str, HttpResult]:
@@ -373,22 +375,26 @@ class PoolSize:
 async def pool_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> PoolSize:
     """How many straight-line candidates walking time should choose from: the cost and the
     gain of each size, on the same incidents (nobody is alerted, so the pool stays put)."""
-    wave = DispatchSettings().wave_size
+    settings = DispatchSettings()
     out = PoolSize()
     engine = create_engine(DatabaseSettings(url=url, pool_size=1))
     async with engine.connect() as conn:
         for spot in spots:
             chosen: dict[int, set[int]] = {}
             for size in POOL_SIZES:
+                query = candidate_query(spot, limit=size)
                 began = time.perf_counter()
-                found = await find_candidates(conn, candidate_query(spot, limit=size))
+                found = await find_candidates(conn, query)
                 routed = time.perf_counter()
                 times = router.times_to(
-                    Point(spot.lat, spot.lon), [Point(c.lat, c.lon) for c in found], 1200
+                    Point(spot.lat, spot.lon),
+                    [Point(c.lat, c.lon) for c in found],
+                    settings.max_walk_s,
                 )
                 done = time.perf_counter()
                 pairs = zip(times, found, strict=True)
-                best = sorted((t, c.responder_id) for t, c in pairs if t is not None)[:wave]
+                best = sorted((t, c.responder_id) for t, c in pairs if t is not None)
+                best = best[: settings.wave_size]
                 out.sql_s.setdefault(size, []).append(routed - began)
                 out.routing_s.setdefault(size, []).append(done - routed)
                 out.mean_walk.setdefault(size, []).append(statistics.fmean(t for t, _ in best))
@@ -401,10 +407,10 @@ async def pool_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> Po
 
 
 def pool_rows(pool: PoolSize) -> list[tuple[object, ...]]:
-    n = len(pool.mean_walk[POOL_SIZES[0]])
+    n, wave = len(pool.mean_walk[POOL_SIZES[0]]), DispatchSettings().wave_size
     return [
         (
-            f"{size} ({size // DispatchSettings().wave_size}x the wave)",
+            f"{size} ({size // wave}x the wave)",
             ms(pool.sql_s[size], 50),
             ms(pool.routing_s[size], 50),
             statistics.fmean(pool.mean_walk[size]),
@@ -435,8 +441,9 @@ async def _timed_candidates(
     answers: list[list[int]] = []
     seconds: list[float] = []
     for spot in spots:
+        query = candidate_query(spot)
         began = time.perf_counter()
-        found = await find_candidates(conn, candidate_query(spot))
+        found = await find_candidates(conn, query)
         seconds.append(time.perf_counter() - began)
         answers.append([c.responder_id for c in found])
     return answers, seconds
@@ -483,6 +490,14 @@ def lap(runs: Sequence[Run], name: str) -> list[float]:
     return [r.outcome.timings_ms.get(name, 0.0) / 1000 for r in runs]
 
 
+# A first wave's laps (`Server-Timing`, `WaveOutcome.timings_ms`).
+_LAPS = (
+    ("sql_candidates", "SQL candidates (AED sites and walking searches meanwhile)"),
+    ("routing", "candidates' walking times + ranking + roles"),
+    ("writes", "writes and commit (incident, alerts, outbox, timeline)"),
+)
+
+
 def latency_rows(
     http: dict[str, HttpResult],
     proc: InProcess,
@@ -503,23 +518,14 @@ def latency_rows(
                 )
             )
     paced = http["paced"].server_ms
-    for lap_name, label in (
-        ("sql_candidates", "SQL candidates"),
-        ("routing", "routing + AEDs + roles"),
-        ("writes", "writes and commit (incident, alerts, outbox, timeline)"),
-        ("committed", "handler start → committed, view read"),
-    ):
+    for lap_name, label in (*_LAPS, ("committed", "dispatch_incident → committed")):
         rows.append(
             (f"  server side, paced: {label}, p50 (ms)", "same", median(paced[lap_name]), "—", "—")
         )
     for q in (50, 99):
         a, b = ms([r.total_s for r in proc.ours], q), ms([r.total_s for r in proc.straight], q)
         rows.append((f"in-process dispatch + commit, p{q} (ms)", size, a, b, ratio(a, b)))
-    for name, label in (
-        ("sql_candidates", "SQL candidates"),
-        ("routing", "routing + AEDs + roles"),
-        ("writes", "writes and commit (incident, alerts, outbox, timeline)"),
-    ):
+    for name, label in _LAPS:
         for q in (50, 99):
             a, b = ms(lap(proc.ours, name), q), ms(lap(proc.straight, name), q)
             rows.append((f"  {label}, p{q} (ms)", "same", a, b, ratio(a, b)))
@@ -528,14 +534,14 @@ def latency_rows(
         ("seq_hash", "no GiST, enable_nestloop=off"),
     ):
         times = seq.seconds[name]
-        alternative = ms(times, 50)
+        gist, alternative = ms(seq.seconds["gist"][: len(times)], 50), ms(times, 50)
         rows.append(
             (
                 f"candidate query, GiST vs {label}, p50 (ms)",
                 f"{len(times)} incident(s), same answer {seq.same[name]}/{len(times)}",
-                ms(seq.seconds["gist"][: len(times)], 50),
+                gist,
                 alternative,
-                ratio(ms(seq.seconds["gist"][: len(times)], 50), alternative),
+                ratio(gist, alternative),
             )
         )
     return rows
@@ -695,7 +701,7 @@ def main() -> None:
                 "SQL p50 (ms)",
                 "walking times p50 (ms)",
                 "mean walk of the 30 (s)",
-                "same 30 as with 240",
+                f"same 30 as with {POOL_SIZES[-1]}",
             ],
             pool_rows(pool),
         )

@@ -3,7 +3,8 @@
 The service runs as in production (uvicorn, 2 worker processes, the embedded PostGIS); a
 separate process drives it with keep-alive connections. In the same run, the same update is
 done the obvious way (ORM read-modify-write per update) against the database directly, next
-to our single authenticated upsert, to show what the one-statement design buys.
+to ours: the updates that arrive together written as one grouped, authenticated upsert
+(`LocationWriter`), to show what that design buys.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
 import psycopg
-from _common import api_server, bench_database, median, percentile, run_wrk, table
+from _common import api_server, bench_database, ms, run_wrk, table
+from _seed import responder_tokens
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,7 +32,7 @@ from responders.db.listen import libpq_dsn
 from responders.db.tables import LiveLocation, ResponderToken
 from responders.registry.locations import LocationWriter
 from responders.schemas.responders import LocationUpdate
-from responders.security import hash_token, new_token
+from responders.security import hash_token
 from responders.settings import DatabaseSettings
 
 VOLUNTEERS = 5_000
@@ -42,7 +44,6 @@ DB_ONLY_CLIENTS = 64
 
 
 def seed(url: str, count: int) -> list[str]:
-    tokens = [new_token("rs") for _ in range(count)]
     with psycopg.connect(libpq_dsn(url)) as conn:
         ids = [
             r[0]
@@ -52,12 +53,7 @@ def seed(url: str, count: int) -> list[str]:
                 (count,),
             )
         ]
-        with conn.cursor().copy(
-            "COPY responder_tokens (responder_id, token_hash) FROM STDIN"
-        ) as cp:
-            for rid, token in zip(ids, tokens, strict=True):
-                cp.write_row((rid, hash_token(token)))
-    return tokens
+        return responder_tokens(conn, ids)
 
 
 async def _drive(url: str, tokens: list[str], duration_s: float) -> tuple[list[float], int, float]:
@@ -199,8 +195,8 @@ def _aiohttp_figures(url: str, tokens: list[str]) -> dict[str, float]:
     return {
         "rate": len(latencies) / elapsed,
         "requests": len(latencies),
-        "p50": median(latencies) * 1000,
-        "p99": percentile(latencies, 99) * 1000,
+        "p50": ms(latencies, 50),
+        "p99": ms(latencies, 99),
         "errors": errors,
     }
 

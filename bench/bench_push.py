@@ -42,13 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
-from _common import bench_database, free_port, ms, ratio, table
+from _common import bench_database, free_port, ms, ratio, table, wait_up
 from firebase_admin import exceptions, messaging
 
 from responders.db.engine import create_engine
 from responders.db.listen import libpq_dsn
 from responders.delivery import OutboxWorker
-from responders.push import FcmConfig, PushClient, PushMessage, SendOutcome, SendResult
+from responders.delivery.process import fcm_config
+from responders.push import PushClient, PushMessage, SendOutcome, SendResult
 from responders.push.fcm import result_from_exception
 from responders.settings import DatabaseSettings, PushSettings
 
@@ -74,14 +75,14 @@ class SequentialPushClient(PushClient):
         return results
 
 
-def _config(fcm_url: str) -> FcmConfig:
-    return FcmConfig(project_id=PROJECT, endpoint=fcm_url, timeout_s=5.0, target_field="token")
+def _settings(fcm_url: str) -> PushSettings:
+    return PushSettings(project_id=PROJECT, endpoint=fcm_url, target_field="token")
 
 
 async def _work(url: str, fcm_url: str, sequential: bool) -> None:
     engine = create_engine(DatabaseSettings(url=url, pool_size=2))
-    client = (SequentialPushClient if sequential else PushClient)(_config(fcm_url))
-    settings = PushSettings(project_id=PROJECT, endpoint=fcm_url, target_field="token")
+    settings = _settings(fcm_url)
+    client = (SequentialPushClient if sequential else PushClient)(fcm_config(settings))
     try:
         await OutboxWorker(engine, client, settings, TTL_S).run()
     finally:
@@ -121,14 +122,7 @@ class Fcm:
         argv = [sys.executable, "-m", "responders.push.fcm_server", "--port", str(self.port)]
         self._proc = subprocess.Popen([*argv, "--project-id", PROJECT], stdin=subprocess.DEVNULL)
         self.admin = httpx.Client(base_url=self.url, timeout=30)
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if self.admin.get("/_admin/stats").status_code == 200:
-                    break
-            if time.monotonic() > deadline or self._proc.poll() is not None:
-                raise RuntimeError("the local FCM server did not start")
-            time.sleep(0.1)
+        wait_up(self.url, self._proc, "/_admin/stats", timeout_s=30)
 
     def accepted(self) -> int:
         return int(self.admin.get("/_admin/stats").json()["outcomes"].get("OK", 0))
@@ -236,11 +230,24 @@ class Latency:
     last_of_wave: list[float]  # per incident, commit → the last of its 30
 
 
-def latency(conn: psycopg.Connection, fcm: Fcm, incidents: int) -> Latency:
-    dispatch(conn, 1)  # warm-up: connections, thread pools
+def _warm_up(conn: psycopg.Connection, fcm: Fcm) -> None:
+    """One wave through, then forgotten: connections and thread pools are up."""
+    dispatch(conn, 1)
     fcm.wait_for(fcm.accepted() + WAVE)
     outbox_empty(conn)
     fcm.clear()
+
+
+def _collect(conn: psycopg.Connection, fcm: Fcm) -> dict[int, float]:
+    """When the FCM server received each alert; then a clean slate."""
+    received = fcm.received()
+    fcm.clear()
+    retire(conn)
+    return received
+
+
+def latency(conn: psycopg.Connection, fcm: Fcm, incidents: int) -> Latency:
+    _warm_up(conn, fcm)
     commits: dict[int, float] = {}
     alert_incident: dict[int, int] = {}
     for _ in range(incidents):
@@ -251,9 +258,7 @@ def latency(conn: psycopg.Connection, fcm: Fcm, incidents: int) -> Latency:
         fcm.wait_for(before + WAVE)
         outbox_empty(conn)
         time.sleep(0.05)
-    received = fcm.received()
-    fcm.clear()
-    retire(conn)
+    received = _collect(conn, fcm)
     per_alert = []
     last: dict[int, float] = {}
     for alert, incident in alert_incident.items():
@@ -274,23 +279,19 @@ class Throughput:
 
 
 def throughput(conn: psycopg.Connection, fcm: Fcm, backlog: int) -> Throughput:
-    dispatch(conn, 1)  # warm-up
-    fcm.wait_for(fcm.accepted() + WAVE)
-    outbox_empty(conn)
-    fcm.clear()
+    _warm_up(conn, fcm)
     before = fcm.accepted()
     committed, alerts = dispatch(conn, backlog)
     fcm.wait_for(before + len(alerts), timeout_s=300)
     outbox_empty(conn)
-    received = fcm.received()
-    fcm.clear()
-    retire(conn)
+    received = _collect(conn, fcm)
     return Throughput(len(alerts), max(received[a] for a in alerts) - committed)
 
 
 def client_batches(fcm: Fcm, rounds: int) -> tuple[list[float], list[float]]:
     """One wave of 30 through the client: send_each (ours) and one by one (alternative)."""
-    ours, alternative = PushClient(_config(fcm.url)), SequentialPushClient(_config(fcm.url))
+    config = fcm_config(_settings(fcm.url))
+    ours, alternative = PushClient(config), SequentialPushClient(config)
     wave = [
         PushMessage(
             token=f"fcm-bench-client-{k}",
