@@ -23,6 +23,8 @@ from tests.conftest import embedded_cluster
 from tests.dispatch.conftest import alerted, place_volunteer, report
 
 INCIDENT = (60.1735, 24.9445)
+# The incident as an operator posts it, for the posts that are meant to fail or stall.
+POSTED = {"kind": "cardiac_arrest", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}
 NEARBY = [(60.1744, 24.9445), (60.1750, 24.9440), (60.1728, 24.9450)]
 
 
@@ -74,10 +76,7 @@ async def test_service_and_worker_survive_a_database_restart(
             client.post(
                 "/incidents",
                 headers=operator_headers,
-                json={
-                    "kind": "cardiac_arrest",
-                    "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]},
-                },
+                json=POSTED,
             )
         )
         assert refused.status_code == 503 and took < 5
@@ -149,7 +148,7 @@ async def test_a_dispatch_failing_half_way_leaves_nothing(
         response = await http.post(
             "/incidents",
             headers=operator_headers,
-            json={"kind": "cardiac_arrest", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}},
+            json=POSTED,
         )
     assert response.status_code == 500 and response.json() == {
         "code": "internal",
@@ -180,10 +179,7 @@ async def test_slow_fcm_never_blocks_dispatch(
             client.post(
                 "/incidents",
                 headers=operator_headers,
-                json={
-                    "kind": "cardiac_arrest",
-                    "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]},
-                },
+                json=POSTED,
             )
         )
         await asyncio.sleep(0.5)  # the worker is now stuck sending to the slow server
