@@ -7,7 +7,9 @@ Domain code raises these; the web layer maps each class to an HTTP status in one
 from __future__ import annotations
 
 __all__ = [
+    "Collided",
     "Conflict",
+    "DatabaseTimeout",
     "DatabaseUnavailable",
     "EhboError",
     "Forbidden",
@@ -83,3 +85,16 @@ class Unavailable(EhboError):
 
 class DatabaseUnavailable(Unavailable):
     code = "database_unavailable"
+
+
+class Collided(Unavailable):
+    """The database undid the request because it collided with a concurrent one (a deadlock,
+    a serialization failure): the same request again will most likely pass."""
+
+    code = "retry"
+
+
+class DatabaseTimeout(Unavailable):
+    """A statement ran past its time limit (`EHBO_DB_STATEMENT_TIMEOUT_MS`) and was cancelled."""
+
+    code = "database_timeout"

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from responders import errors
+from responders.db.faults import domain_error, driver_cause
 
 __all__ = ["STATUS", "install_error_handlers"]
 
@@ -70,8 +71,13 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable: %s", type(exc).__name__)
-    return JSONResponse(_body("database_unavailable", "the database is not reachable"), 503)
+    # A driver error no data-boundary helper translated: unreachable, a collision or a
+    # timeout says so (responders.db.faults); anything else is a fault, logged as one.
+    domain = domain_error(exc)
+    if domain is None:
+        return await _unexpected(request, exc)
+    log.warning("%s: %s", domain.code, type(driver_cause(exc)).__name__)
+    return await _domain(request, domain)
 
 
 async def _gone(request: Request, exc: Exception) -> Response:
@@ -96,7 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     for rejected in (sa_exc.DataError, psycopg.DataError):
         app.add_exception_handler(rejected, _rejected_value)
-    for driver_error in (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError):
+    for driver_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error):
         app.add_exception_handler(driver_error, _database)
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)

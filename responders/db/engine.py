@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from responders.db.faults import domain_error, is_connection_lost
 from responders.db.listen import libpq_dsn
 from responders.errors import Conflict, DatabaseUnavailable
 from responders.settings import DatabaseSettings
@@ -80,14 +81,15 @@ async def fetch_all(
     """One idempotent statement on the autocommit pool, its rows as tuples (`binary`: sent
     by the server in binary, cheaper to read for numbers).
 
-    After a database restart the pool still holds dead connections: one retry on a fresh
-    connection hides that, which is safe only because the statement may run twice."""
+    A connection lost under the statement (the server went away between the pool's check
+    and the query) is retried once on a fresh one, which is safe only because the statement
+    may run twice; a pool timeout (no connection came) or any other error is not."""
     with _driver_errors():
         try:
             return await _fetch_all(pool, sql, params, binary)
-        except PoolTimeout:  # an OperationalError too: no connection came, no retry
-            raise
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as exc:
+            if isinstance(exc, PoolTimeout) or not is_connection_lost(exc):
+                raise
             return await _fetch_all(pool, sql, params, binary)
 
 
@@ -123,8 +125,9 @@ def _driver_errors(conflict: str | None = None) -> Iterator[None]:
         if conflict is None:
             raise
         raise Conflict(conflict) from exc
-    except psycopg.OperationalError as exc:  # a PoolTimeout too
-        raise DatabaseUnavailable("the database is not reachable") from exc
+    except psycopg.Error as exc:  # a PoolTimeout too
+        _raise_domain_error(exc)
+        raise
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
@@ -138,5 +141,14 @@ def translate_db_errors(conflict: str = "conflicts with existing data") -> Itera
         yield
     except sa_exc.IntegrityError as exc:
         raise Conflict(conflict) from exc
-    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
-        raise DatabaseUnavailable("the database is not reachable") from exc
+    except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+        _raise_domain_error(exc)
+        raise
+
+
+def _raise_domain_error(exc: Exception) -> None:
+    """Raise what `exc` means to a caller (see `responders.db.faults`); return when it means
+    nothing but a fault, for the caller to re-raise as it is."""
+    domain = domain_error(exc)
+    if domain is not None:
+        raise domain from exc
