@@ -23,7 +23,8 @@ class EventHub:
 
     def start(self) -> None:
         self._task = asyncio.create_task(
-            listen_forever(self._dsn, "incident_events", self._on_notify), name="event-hub"
+            listen_forever(self._dsn, "incident_events", self._on_notify, self._on_connect),
+            name="event-hub",
         )
 
     async def stop(self) -> None:
@@ -43,6 +44,13 @@ class EventHub:
             self._waiters[incident_id].discard(event)
             if not self._waiters[incident_id]:
                 del self._waiters[incident_id]
+
+    def _on_connect(self) -> None:
+        # Notifications sent while the connection was down are lost: every subscriber
+        # rereads its timeline now instead of at its next timeout.
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
 
     def _on_notify(self, payload: str) -> None:
         with contextlib.suppress(ValueError):

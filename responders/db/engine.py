@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from responders.db.faults import domain_error, is_connection_lost
 from responders.db.listen import libpq_dsn
+from responders.db.liveness import KEEPALIVES, pool_check, watch_engine
 from responders.errors import Conflict, DatabaseUnavailable
 from responders.settings import DatabaseSettings
 
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 
+_RECONNECT_TIMEOUT_S = 1.0
+
+
 def _url(settings: DatabaseSettings) -> str:
     if not settings.url:
         raise DatabaseUnavailable("no database configured: set DATABASE_URL or EHBO_DB_URL")
@@ -38,11 +42,12 @@ def _connect_args(settings: DatabaseSettings) -> dict[str, Any]:
     return {
         "connect_timeout": max(1, int(settings.connect_timeout_s)),
         "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        **KEEPALIVES,
     }
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         _url(settings),
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
@@ -54,17 +59,27 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         hide_parameters=True,
         connect_args=_connect_args(settings),
     )
+    # Instead of pool_pre_ping's round trip on every checkout: see responders.db.liveness.
+    watch_engine(engine)
+    return engine
 
 
 async def create_pool(settings: DatabaseSettings, min_size: int = 1) -> AsyncConnectionPool:
     """A driver-level autocommit pool beside the engine, for one-statement hot paths: it
     saves the transaction round trips and the ORM pool's bookkeeping (see `bench/`)."""
-    pool = AsyncConnectionPool(
+    pool: AsyncConnectionPool = AsyncConnectionPool(
         libpq_dsn(_url(settings)),
         min_size=min_size,
         max_size=settings.pool_size,
         timeout=settings.connect_timeout_s,
         kwargs={"autocommit": True, **_connect_args(settings)},
+        # Connections the server closed are dropped before a request sees them.
+        check=pool_check(lambda: pool.check()),
+        # While the server is down the pool retries a connection after 1 s, 2 s, 4 s …: a
+        # request arriving after the server is back could wait out its timeout behind that
+        # backoff. Giving up after a second instead, the next request that needs a
+        # connection asks for one at once (and waits at most a second for one in flight).
+        reconnect_timeout=_RECONNECT_TIMEOUT_S,
         open=False,
     )
     await pool.open(wait=False)

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
-from responders.db.cluster import Cluster
+from responders.db.cluster import Cluster, StopMode
+from responders.db.engine import create_engine, create_pool
 from responders.delivery import OutboxWorker
 from responders.push import FcmConfig, FcmServerThread, PushClient
 from responders.settings import DatabaseSettings, PushSettings, Settings
@@ -200,6 +201,105 @@ async def test_service_and_worker_survive_a_database_restart(
         json={"lat": 60.1701, "lon": 24.9401, "accuracy_m": 5},
     )
     assert located.status_code == 204
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+async def test_the_first_request_of_each_kind_after_a_restart_succeeds(
+    mode: StopMode,
+    cluster: Cluster,
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    engine: AsyncEngine,
+    operator_headers: dict[str, str],
+) -> None:
+    """Every pool holds connections the restarted server no longer knows: none of them may
+    reach a request. Each kind of request, all at once as the first after the restart."""
+    volunteers = [await place_volunteer(client, *spot) for spot in NEARBY]
+    incident = await report(client, operator_headers, *INCIDENT)
+    alerts = alerted(incident)
+    # A busy service holds several connections in each pool (engine, autocommit, dispatch).
+    await asyncio.gather(
+        *(client.get("/incidents", headers=operator_headers) for _ in range(4)),
+        *(client.post("/incidents", headers=operator_headers, json=POSTED) for _ in range(3)),
+        *(_locate(client, headers) for _, headers in volunteers),
+    )
+    cluster.stop(mode)
+    try:
+        refused = await client.post("/incidents", headers=operator_headers, json=POSTED)
+        assert refused.status_code == 503
+        assert refused.json()["code"] == "database_unavailable"
+    finally:
+        cluster.ensure_running()
+        await engine.dispose()
+    first = await asyncio.gather(
+        client.post("/incidents", headers=operator_headers, json=POSTED),
+        client.get("/incidents", headers=operator_headers),
+        client.get(f"/incidents/{incident['id']}", headers=operator_headers),
+        _locate(client, volunteers[1][1]),
+        client.post(f"/alerts/{alerts[volunteers[0][0]]['id']}/accept", headers=volunteers[0][1]),
+        client.get("/alerts", headers=volunteers[2][1]),
+        client.post("/reports", json=POSTED),
+        client.get("/health"),
+    )
+    statuses = [(r.request.method, r.request.url.path, r.status_code) for r in first]
+    assert [s for _, _, s in statuses] == [201, 200, 200, 204, 200, 200, 201, 200], statuses
+    # The live feed's LISTEN connection is back too: a notification reaches the hub.
+    hub = app.state.event_hub
+    began = time.perf_counter()
+    waiting = asyncio.create_task(hub.wait(incident["id"], within_s=10))
+    while not waiting.done() and time.perf_counter() - began < 10:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"NOTIFY incident_events, '{incident['id']}'"))
+        await asyncio.sleep(0.2)
+    await waiting
+    assert time.perf_counter() - began < 9, "the event hub never heard a notification"
+
+
+async def test_no_pool_hands_out_a_connection_the_server_closed(
+    cluster: Cluster, settings: Settings, clean_db: AsyncEngine
+) -> None:
+    """The engine and a driver pool, each holding three connections (and no background loop
+    that would find the dead ones first), then a restart: every first use succeeds."""
+    engine = create_engine(settings.db)
+    pool = await create_pool(settings.db, min_size=3)
+
+    async def through_engine() -> int:
+        async with engine.connect() as conn:
+            await asyncio.sleep(0.05)  # hold it, so that three are open at once
+            return int((await conn.execute(text("SELECT 1"))).scalar_one())
+
+    async def through_pool() -> int:
+        async with pool.connection() as conn:
+            await asyncio.sleep(0.05)
+            row = await (await conn.execute("SELECT 1")).fetchone()
+            return int(row[0]) if row else 0
+
+    try:
+        await pool.wait()
+        assert await asyncio.gather(*(through_engine() for _ in range(3))) == [1, 1, 1]
+        assert await asyncio.gather(*(through_pool() for _ in range(3))) == [1, 1, 1]
+        cluster.stop()
+        cluster.ensure_running()
+        began = time.perf_counter()
+        first = await asyncio.gather(
+            *(through_engine() for _ in range(3)),
+            *(through_pool() for _ in range(3)),
+            return_exceptions=True,
+        )
+        assert first == [1] * 6
+        assert time.perf_counter() - began < 2, "no request waits out a reconnection backoff"
+    finally:
+        await pool.close()
+        await engine.dispose()
+        await clean_db.dispose()  # the tests' own engine, for the tests that follow
+
+
+async def _locate(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    return await client.put(
+        "/responders/me/location",
+        headers=headers,
+        json={"lat": 60.1736, "lon": 24.9446, "accuracy_m": 5},
+    )
 
 
 class _FailingRouter:
