@@ -119,7 +119,7 @@ async def _plant(world: World) -> tuple[Volunteer, dict[str, Any], dict[str, Any
     assert report.status_code in (200, 201, 202), report.text
     # The demo phone lists the demo volunteers of the credentials file.
     credentials = json.loads(world.credentials.read_text())
-    credentials["volunteers"][str(volunteer.id)] = volunteer.token
+    credentials["volunteers"][str(volunteer.id)] = {"name": NAME, "token": volunteer.token}
     world.credentials.write_text(json.dumps(credentials))
     return volunteer, aed.json(), incident.json(), int(report.json()["id"])
 
