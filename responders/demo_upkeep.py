@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from responders.dispatch import timeline
 from responders.dispatch.lifecycle import close_incident
 from responders.dispatch.waves import Dispatcher
-from responders.errors import IllegalTransition
+from responders.errors import IllegalTransition, Unavailable
 
 __all__ = ["DEMO_DOMAIN", "close_old_incidents", "fresh_day", "upkeep_loop"]
 
@@ -44,10 +44,13 @@ _RESTART_CAP = text(
 )
 
 
-async def close_old_incidents(engine: AsyncEngine, d: Dispatcher, max_age_s: float) -> list[int]:
+async def close_old_incidents(
+    engine: AsyncEngine, d: Dispatcher, max_age_s: float, *, reason: str = "age"
+) -> list[int]:
     """Ends every open incident reported at least `max_age_s` ago, as an operator would: an
     active one is closed, a citizen report still in triage is cancelled; everyone alerted
-    who has not declined stands down. Returns the ids ended."""
+    who has not declined stands down. The timeline says the demo did it, and why (`reason`:
+    `age`, or `restart`). Returns the ids ended."""
     async with engine.connect() as conn:
         rows = (await conn.execute(_OLD_OPEN, {"age": max_age_s})).all()
     ended = []
@@ -55,10 +58,17 @@ async def close_old_incidents(engine: AsyncEngine, d: Dispatcher, max_age_s: flo
         ending = "closed" if status == "active" else "cancelled"
         try:
             async with engine.begin() as conn:
-                await timeline.record(conn, incident_id, "demo_ended", after_s=max_age_s)
+                await timeline.record(
+                    conn, incident_id, "demo_ended", reason=reason, after_s=max_age_s
+                )
                 await close_incident(conn, d, incident_id, ending)
         except IllegalTransition:
             continue  # an operator ended it (or confirmed it) meanwhile: theirs to decide
+        except Unavailable:
+            # One incident the database could not end now (it is tried again next round)
+            # does not keep the others open.
+            log.warning("demo: incident %s could not be ended now", incident_id, exc_info=True)
+            continue
         ended.append(incident_id)
     return ended
 
@@ -66,7 +76,7 @@ async def close_old_incidents(engine: AsyncEngine, d: Dispatcher, max_age_s: flo
 async def fresh_day(engine: AsyncEngine, d: Dispatcher) -> list[int]:
     """Nobody busy, nobody capped: ends the incidents a previous run left open and restarts
     the demo volunteers' daily alert cap. Returns the incidents ended."""
-    ended = await close_old_incidents(engine, d, 0)
+    ended = await close_old_incidents(engine, d, 0, reason="restart")
     async with engine.begin() as conn:
         await conn.execute(_RESTART_CAP, {"domain": DEMO_DOMAIN})
     return ended

@@ -103,6 +103,8 @@ async def test_old_demo_incidents_end_as_an_operator_would_end_them(
     assert {a["stand_down_reason"] for a in closed["alerts"]} == {"closed"}
     kinds = [e["kind"] for e in closed["timeline"]]
     assert kinds.index("demo_ended") < kinds.index("closed")
+    demo_ended = next(e for e in closed["timeline"] if e["kind"] == "demo_ended")
+    assert demo_ended["detail"]["reason"] == "age"
     async with engine.connect() as conn:
         stand_downs = set(
             (
@@ -136,7 +138,11 @@ async def test_a_demo_restart_gives_demo_volunteers_a_fresh_day(
     ended = await fresh_day(app.state.engine, app.state.dispatcher)
 
     assert ended == [left_open["id"]]
-    assert (await _incident(client, operator_headers, left_open["id"]))["status"] == "closed"
+    ended_detail = await _incident(client, operator_headers, left_open["id"])
+    assert ended_detail["status"] == "closed"
+    assert [e["detail"] for e in ended_detail["timeline"] if e["kind"] == "demo_ended"] == [
+        {"reason": "restart", "after_s": 0}
+    ]
     # The demo volunteer can be alerted again; the other volunteer's cap is untouched.
     fresh = await _report(client, operator_headers)
     assert {a["responder_id"] for a in fresh["alerts"]} == {demo_id}

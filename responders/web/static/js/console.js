@@ -518,7 +518,8 @@ function describe(event) {
     case "enough_accepted": return ["Enough volunteers accepted", "good"];
     case "closed": return ["Incident closed", ""];
     case "cancelled": return ["Incident cancelled", ""];
-    case "demo_ended": return [`Ended by the demo after ${fmtClock(x.after_s || 0)}`, ""];
+    case "demo_ended": return [x.reason === "restart" ? "Ended by the demo's restart"
+      : `Ended by the demo after ${fmtClock(x.after_s || 0)}`, ""];
     default: return [event.kind.replace(/_/g, " "), ""];
   }
 }
