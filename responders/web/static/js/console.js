@@ -16,7 +16,7 @@ const OPEN_INCIDENTS = "/incidents?status=open&limit=100";
 const state = {
   selected: null, // incident id
   detail: null,
-  stream: null, // {id, controller, failures} of the event stream of the open incident
+  stream: null, // {id, controller, failures, ended}: the event stream of the open incident
   seen: new Set(), // timeline event ids on screen
   lastEventId: 0,
   pending: [], // events waiting for the detail refresh that names their volunteers
