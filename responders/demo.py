@@ -1,7 +1,8 @@
 """Demo data: volunteers and AEDs placed at real addresses of the loaded extract.
 
 Reproducible (seeded) and idempotent: a second run keeps the volunteers and only freshens
-their live locations, so `make demo` can be restarted at will.
+their live locations, so `make demo` can be restarted at will (`responders.demo_upkeep`
+gives them a fresh day at each start).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from responders.db.tables import Aed, Responder
+from responders.demo_tokens import volunteer_token
+from responders.demo_upkeep import DEMO_DOMAIN
 from responders.registry.aeds import import_aeds
 from responders.registry.locations import LocationWriter
 from responders.registry.operators import create_operator
@@ -28,9 +31,14 @@ from responders.registry.responders import register_responder
 from responders.schemas.aeds import AedCreate
 from responders.schemas.responders import LocationUpdate, ResponderCreate
 
-__all__ = ["Address", "DemoSummary", "load_demo", "read_addresses", "write_credentials"]
+__all__ = [
+    "Address",
+    "DemoSummary",
+    "load_demo",
+    "read_addresses",
+    "write_credentials",
+]
 
-DEMO_DOMAIN = "demo.ehbo.example"
 _FIRST = [
     "Aino",
     "Eero",
@@ -87,7 +95,8 @@ class DemoSummary:
     aeds: int
     operator_token: str
     coordinator_token: str
-    volunteer_tokens: dict[int, str]
+    volunteer_tokens: dict[int, str]  # only the volunteers this run registered
+    volunteer_names: dict[int, str]  # every demo volunteer's
 
 
 def read_addresses(path: Path) -> list[Address]:
@@ -131,7 +140,15 @@ async def load_demo(
         aed_count = await _aeds(session, addresses, aeds, rng)
         operator = await create_operator(session, "demo operator", "operator")
         coordinator = await create_operator(session, "demo coordinator", "coordinator")
-    return DemoSummary(len(tokens), aed_count, operator.token, coordinator.token, tokens)
+        names = await _volunteer_names(session)
+    return DemoSummary(len(tokens), aed_count, operator.token, coordinator.token, tokens, names)
+
+
+async def _volunteer_names(session: AsyncSession) -> dict[int, str]:
+    rows = await session.execute(
+        select(Responder.id, Responder.name).where(Responder.email.like(f"%@{DEMO_DOMAIN}"))
+    )
+    return {row.id: row.name for row in rows}
 
 
 async def _volunteers(
@@ -230,11 +247,19 @@ def _aed_rows(addresses: list[Address], count: int, rng: random.Random) -> Itera
 
 
 def write_credentials(path: Path, summary: DemoSummary) -> None:
+    """The demo's tokens; each volunteer as `{"name": ..., "token": ...}` under its id. A
+    token is known only to the run that registered its volunteer: the ones of earlier runs
+    are kept from the file (written by this version or by one that stored bare tokens)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(path.read_text()) if path.exists() else {}
-    volunteers = {
-        **previous.get("volunteers", {}),
+    tokens = {
+        **{key: volunteer_token(value) for key, value in previous.get("volunteers", {}).items()},
         **{str(k): v for k, v in summary.volunteer_tokens.items()},
+    }
+    volunteers = {
+        key: {"name": summary.volunteer_names.get(int(key), ""), "token": token}
+        for key, token in tokens.items()
+        if key.isdigit() and token
     }
     path.write_text(
         json.dumps(

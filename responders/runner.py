@@ -14,8 +14,11 @@ from responders.db.bootstrap import prepared_database
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.delivery import process as delivery
 from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
+from responders.demo_upkeep import fresh_day
+from responders.dispatch.waves import Dispatcher
 from responders.geo import default_extract, load_router
 from responders.settings import Settings
+from routing import Router
 
 __all__ = ["demo", "serve"]
 
@@ -65,7 +68,7 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
             api={"demo_credentials": credentials},
         )
         router = load_router(settings.routing)
-        summary = asyncio.run(_load_demo(settings))
+        summary = asyncio.run(_load_demo(settings, router))
         write_credentials(credentials, summary)
         app = create_app(settings, router=router)
         app.mount("/fcm", create_fcm_app())
@@ -74,11 +77,17 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
     return 0
 
 
-async def _load_demo(settings: Settings) -> DemoSummary:
+async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
     addresses = read_addresses(settings.routing.osm_file or default_extract())
     engine = create_engine(settings.db)
     pool = await create_pool(settings.db)
     try:
+        # A fresh day for a demo restarted on the database of an earlier run: what it left
+        # open is ended (stand-downs go out once the worker runs), nobody stays capped.
+        dispatcher = Dispatcher(router, settings.dispatch, settings.region, pool)
+        ended = await fresh_day(engine, dispatcher)
+        if ended:
+            log.info("demo: ended %d incidents left open by the last run", len(ended))
         return await load_demo(create_sessionmaker(engine), pool, addresses)
     finally:
         await pool.close()

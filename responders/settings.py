@@ -62,6 +62,9 @@ class ApiSettings(BaseSettings):
     address_after_accept: bool = False
     # Demo only: the file of demo tokens, which the demo phone page reads. Never in production.
     demo_credentials: Path | None = None
+    # Demo only: its incidents end themselves this long after the report (0: never), so
+    # test incidents do not keep the demo volunteers busy.
+    demo_incident_max_age_s: float = 300.0
     # A tile URL template for production maps; None draws the loaded OSM streets instead.
     tile_url: str | None = None
     # Leave what start-up loaded out of garbage collections (see `responders.heap`). Off

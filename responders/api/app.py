@@ -18,6 +18,7 @@ from responders.api.limits import Limits
 from responders.api.middleware import BodySizeLimit
 from responders.api.routers import aeds, alerts, health, incidents, reports, responders, route
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
+from responders.demo_upkeep import upkeep_loop
 from responders.dispatch.timers import timer_loop
 from responders.dispatch.waves import Dispatcher
 from responders.geo import load_router
@@ -40,7 +41,8 @@ async def _load_router(settings: Settings) -> Router | None:
 
 
 def _background_loops(app: FastAPI, settings: Settings) -> list[Coroutine[Any, Any, None]]:
-    """Timers and purges run in every API process; the database decides who does what."""
+    """Timers and purges run in every API process; the database decides who does what.
+    In the demo (only it has demo credentials) its incidents also end themselves."""
     loops = []
     if app.state.dispatcher is not None and settings.dispatch.run_timers:
         loops.append(
@@ -48,6 +50,9 @@ def _background_loops(app: FastAPI, settings: Settings) -> list[Coroutine[Any, A
         )
     if settings.privacy.run_purge:
         loops.append(purge_loop(app.state.engine, settings.privacy))
+    demo_age = settings.api.demo_incident_max_age_s
+    if settings.api.demo_credentials is not None and app.state.dispatcher and demo_age > 0:
+        loops.append(upkeep_loop(app.state.engine, app.state.dispatcher, demo_age))
     return loops
 
 

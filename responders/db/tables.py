@@ -66,6 +66,8 @@ class Responder(Base):
     email: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     paused_until: Mapped[dt.datetime | None]
+    # Alerts before this time do not count toward the daily cap (the demo's fresh day).
+    alert_cap_since: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = _db_default()
     updated_at: Mapped[dt.datetime] = _db_default()
 

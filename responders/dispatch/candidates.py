@@ -60,7 +60,7 @@ _ELIGIBLE = """
                         AND a.status IN ('queued', 'sent', 'delivered', 'accepted')
                         AND i.status IN ('triage', 'active'))
       AND (SELECT count(*) FROM alerts a WHERE a.responder_id = r.id
-           AND a.created_at > now() - interval '1 day') < %(cap)s
+           AND a.created_at > greatest(now() - interval '1 day', r.alert_cap_since)) < %(cap)s
 """
 
 _HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from responders.demo_tokens import volunteer_token
 from responders.errors import NotFound
 from responders.settings import Settings
 
@@ -59,7 +60,8 @@ def _read_credentials(path: Path) -> dict[str, Any]:
 
 def _volunteer_tokens(request: Request) -> dict[int, str]:
     raw = demo_credentials(request).get("volunteers") or {}
-    return {int(k): str(v) for k, v in raw.items() if str(k).isdigit()}
+    tokens = {str(k): volunteer_token(v) for k, v in raw.items()}
+    return {int(k): token for k, token in tokens.items() if k.isdigit() and token}
 
 
 _VOLUNTEERS = text(

@@ -217,7 +217,9 @@ async def world(live_server: LiveServer, clean_db: AsyncEngine) -> AsyncIterator
                 {
                     "operator": operator,
                     "coordinator": coordinator,
-                    "volunteers": {str(v.id): v.token for v in volunteers},
+                    "volunteers": {
+                        str(v.id): {"name": v.name, "token": v.token} for v in volunteers
+                    },
                 }
             )
         )

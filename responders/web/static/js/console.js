@@ -16,7 +16,7 @@ const OPEN_INCIDENTS = "/incidents?status=open&limit=100";
 const state = {
   selected: null, // incident id
   detail: null,
-  stream: null, // AbortController of the event stream
+  stream: null, // {id, controller, failures, ended}: the event stream of the open incident
   seen: new Set(), // timeline event ids on screen
   lastEventId: 0,
   pending: [], // events waiting for the detail refresh that names their volunteers
@@ -27,6 +27,9 @@ const state = {
 
 let mapView = null;
 let draftMarker = null;
+// Whether the location in the form was set for the report being written (a map click or
+// typed coordinates since the last report): a report never goes out at the last one's spot.
+let locationSet = false;
 let incidentLayer = null;
 let othersLayer = null;
 
@@ -75,7 +78,7 @@ async function onSignIn(event) {
 
 function signOut() {
   store.clear();
-  if (state.stream) state.stream.abort();
+  stopStream();
   history.replaceState(null, "", location.pathname);
   location.reload();
 }
@@ -100,7 +103,10 @@ function openConsole(open = null) {
   show($("#console"), true);
   $("#operator-status").textContent = "Signed in";
   if (!opened) setUpConsole();
-  else if (state.selected !== null) refreshDetail();
+  else if (state.selected !== null) {
+    refreshDetail();
+    followStream(state.selected); // the last session's stream ended with it
+  }
   if (open) renderLists(open);
   else refreshLists();
 }
@@ -111,7 +117,10 @@ function setUpConsole() {
   incidentLayer = L.layerGroup().addTo(mapView.map);
   othersLayer = L.layerGroup().addTo(mapView.map);
   $("#new-incident").addEventListener("submit", onReport);
-  for (const id of ["#inc-lat", "#inc-lon"]) $(id).addEventListener("change", draftFromFields);
+  for (const id of ["#inc-lat", "#inc-lon"]) {
+    $(id).addEventListener("change", draftFromFields);
+    $(id).addEventListener("input", () => { locationSet = true; say($("#inc-where"), ""); });
+  }
   $("#act-confirm").addEventListener("click", () => act("confirm"));
   $("#act-close").addEventListener("click", () => act("close"));
   $("#act-cancel").addEventListener("click", () => act("cancel"));
@@ -125,6 +134,8 @@ function setDraft(latlng) {
   $("#inc-lat").value = latlng.lat.toFixed(6);
   $("#inc-lon").value = latlng.lng.toFixed(6);
   placeDraft(latlng);
+  locationSet = true;
+  say($("#inc-where"), "");
   say($("#inc-message"), `Location set to ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}. Choose what happened and report.`, "ok");
 }
 
@@ -147,6 +158,11 @@ async function onReport(event) {
   const message = $("#inc-message");
   const lat = parseCoordinate($("#inc-lat").value, -90, 90);
   const lon = parseCoordinate($("#inc-lon").value, -180, 180);
+  if (!locationSet) {
+    say(message, "");
+    $("#inc-lat").focus();
+    return say($("#inc-where"), "A location is needed for this report: click the map or type its latitude and longitude.");
+  }
   if (lat === null) {
     $("#inc-lat").focus();
     return say(message, "Latitude: enter a number between -90 and 90, or click the map.");
@@ -166,18 +182,24 @@ async function onReport(event) {
   try {
     const detail = await api("/incidents", { method: "POST", body });
     say(message, `Incident #${detail.id} reported: ${detail.alerts.length} volunteers alerted.`, "ok");
-    $("#inc-address").value = "";
-    $("#inc-notes").value = "";
-    if (draftMarker) {
-      draftMarker.remove();
-      draftMarker = null;
-    }
+    clearReportForm();
     await select(detail.id, detail);
     refreshLists();
   } catch (error) {
     if (!onUnauthorized(error)) say(message, errorText(error));
   } finally {
     button.disabled = false;
+  }
+}
+
+// The whole form, so nothing of this report (least of all its location) is reused by the next.
+function clearReportForm() {
+  $("#new-incident").reset();
+  locationSet = false;
+  say($("#inc-where"), "");
+  if (draftMarker) {
+    draftMarker.remove();
+    draftMarker = null;
   }
 }
 
@@ -221,17 +243,23 @@ function renderOthers(open) {
     if (incident.id === state.selected) continue;
     const [lon, lat] = incident.location.coordinates;
     L.circleMarker([lat, lon], { radius: 7, color: "#fff", weight: 2, fillColor: "#b3261e", fillOpacity: 0.8 })
-      .bindTooltip(`#${incident.id} ${KINDS[incident.kind]} (${INCIDENT_STATUS[incident.status]})`)
+      .bindTooltip(tip(`#${incident.id} ${KINDS[incident.kind]} (${INCIDENT_STATUS[incident.status]})`))
       .on("click", () => select(incident.id))
       .addTo(othersLayer);
   }
+}
+
+// Leaflet sets a string tooltip as HTML; names and addresses come from users, so every
+// tooltip is an element holding text.
+function tip(text) {
+  return h("span", {}, text);
 }
 
 // ---------- one incident ----------
 
 async function select(id, detail = null) {
   if (state.selected !== id) {
-    if (state.stream) state.stream.abort();
+    stopStream();
     Object.assign(state, {
       selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], fitted: null, drawnRoutes: new Map(),
     });
@@ -253,7 +281,7 @@ async function select(id, detail = null) {
     return;
   }
   render();
-  if (!state.stream) startStream(id);
+  followStream(id);
 }
 
 // A burst of stream events becomes one detail refresh.
@@ -427,7 +455,7 @@ function renderMap(d) {
     const [alon, alat] = aed.location.coordinates;
     points.push([alat, alon]);
     L.marker([alat, alon], { icon: aedIcon(), keyboard: false, title: `AED #${aed.id}` })
-      .bindTooltip(`AED #${aed.id} ${aed.address || ""}`).addTo(incidentLayer);
+      .bindTooltip(tip(`AED #${aed.id} ${aed.address || ""}`)).addTo(incidentLayer);
   }
   for (const a of d.alerts) {
     if (!a.origin) continue;
@@ -436,7 +464,7 @@ function renderMap(d) {
     L.circleMarker([vlat, vlon], {
       radius: 8, color: "#fff", weight: 2, fillOpacity: 1, fillColor: statusColour(a.status),
       className: `volunteer s-${a.status}`,
-    }).bindTooltip(`${a.responder_name || "volunteer"} · ${a.role === "via_aed" ? "via AED" : "direct"} · ${ALERT_STATUS[a.status]}`)
+    }).bindTooltip(tip(`${a.responder_name || "volunteer"} · ${a.role === "via_aed" ? "via AED" : "direct"} · ${ALERT_STATUS[a.status]}`))
       .addTo(incidentLayer);
   }
   L.marker([lat, lon], { icon: incidentIcon(), keyboard: false, title: `Incident #${d.id}`, zIndexOffset: 1000 })
@@ -490,6 +518,8 @@ function describe(event) {
     case "enough_accepted": return ["Enough volunteers accepted", "good"];
     case "closed": return ["Incident closed", ""];
     case "cancelled": return ["Incident cancelled", ""];
+    case "demo_ended": return [x.reason === "restart" ? "Ended by the demo's restart"
+      : `Ended by the demo after ${fmtClock(x.after_s || 0)}`, ""];
     default: return [event.kind.replace(/_/g, " "), ""];
   }
 }
@@ -513,40 +543,99 @@ function addEvent(event) {
 
 // ---------- live updates: server-sent events read with fetch (bearer header) ----------
 
-function setLive(on, text) {
+// The badge says what the stream of the open incident really is doing.
+const LINK = {
+  connecting: ["○ connecting…", "off"],
+  live: ["● live", "on"],
+  reconnecting: ["○ reconnecting…", "off"],
+  offline: ["○ offline: not receiving updates", "off"],
+  missing: ["incident not found", "off"],
+};
+// After this many failed attempts in a row the service is called unreachable (the stream
+// keeps trying).
+const OFFLINE_AFTER_FAILURES = 3;
+// The server sends a keepalive every 15 s: silence for longer means a dead connection.
+const SILENCE_MS = 40_000;
+
+function setLink(name) {
   const el = $("#stream-status");
-  el.textContent = text || (on ? "● live" : "○ reconnecting…");
-  el.className = `live ${on ? "on" : "off"}`;
+  const [text, cls] = LINK[name];
+  el.textContent = text;
+  el.className = `live ${cls}`;
+  el.dataset.link = name;
 }
 
-function startStream(id) {
-  const controller = new AbortController();
-  state.stream = controller;
-  readStream(id, controller.signal).catch(() => {});
+function stopStream() {
+  if (state.stream) state.stream.controller.abort();
+  state.stream = null;
 }
 
-async function readStream(id, signal) {
+// One stream, for the incident on screen: a new selection closes the old one. A stream
+// that ended (signed out, incident gone) is started again when asked.
+function followStream(id) {
+  if (state.stream && state.stream.id === id && !state.stream.ended) return;
+  stopStream();
+  const stream = { id, controller: new AbortController(), failures: 0, ended: false };
+  state.stream = stream;
+  setLink("connecting");
+  readStream(stream).catch(() => {}).finally(() => { stream.ended = true; });
+}
+
+function failed(stream) {
+  stream.failures += 1;
+  const offline = !navigator.onLine || stream.failures >= OFFLINE_AFTER_FAILURES;
+  setLink(offline ? "offline" : "reconnecting");
+}
+
+// Resolves after ms, or at once when the browser comes back online or the stream stops.
+function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      window.removeEventListener("online", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    window.addEventListener("online", done);
+    signal.addEventListener("abort", done);
+  });
+}
+
+async function readStream(stream) {
+  const { id, controller } = stream;
+  const signal = controller.signal;
   let retryMs = 2000;
   while (!signal.aborted) {
+    // Aborts this attempt when the server goes silent; the stream itself goes on.
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    signal.addEventListener("abort", stop);
+    let watchdog = setTimeout(stop, SILENCE_MS);
     try {
       const headers = { Authorization: `Bearer ${store.get()}`, Accept: "text/event-stream" };
-      if (state.lastEventId) headers["Last-Event-ID"] = String(state.lastEventId);
-      const response = await fetch(`/incidents/${id}/events`, { headers, signal, cache: "no-store" });
+      // Resume after the newest event on screen (the detail's timeline, or the stream's).
+      if (state.selected === id && state.lastEventId) headers["Last-Event-ID"] = String(state.lastEventId);
+      const response = await fetch(`/incidents/${id}/events`, { headers, signal: attempt.signal, cache: "no-store" });
       if (response.status === 401) {
+        setLink("offline");
         onUnauthorized(new ApiError(401, {}));
         return;
       }
       if (response.status === 404) {
-        setLive(false, "incident not found");
+        setLink("missing");
         return;
       }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-      setLive(true);
+      stream.failures = 0;
+      setLink("live");
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        clearTimeout(watchdog);
+        watchdog = setTimeout(stop, SILENCE_MS);
         buffer += value.replace(/\r\n?/g, "\n");
         let cut;
         while ((cut = buffer.indexOf("\n\n")) >= 0) {
@@ -554,15 +643,18 @@ async function readStream(id, signal) {
           buffer = buffer.slice(cut + 2);
           const parsed = parseBlock(block);
           if (parsed.retry) retryMs = parsed.retry;
-          if (parsed.data) onStreamEvent(JSON.parse(parsed.data));
+          if (parsed.data) onStreamEvent(id, JSON.parse(parsed.data));
         }
       }
-    } catch (error) {
-      if (signal.aborted) return;
+    } catch {
+      // A network error or a silent server: try again below.
+    } finally {
+      clearTimeout(watchdog);
+      signal.removeEventListener("abort", stop);
     }
     if (signal.aborted) return;
-    setLive(false);
-    await new Promise((resolve) => setTimeout(resolve, retryMs));
+    failed(stream);
+    await pause(retryMs, signal);
   }
 }
 
@@ -581,8 +673,8 @@ function parseBlock(block) {
   return out;
 }
 
-function onStreamEvent(event) {
-  if (state.seen.has(event.id)) return;
+function onStreamEvent(id, event) {
+  if (id !== state.selected || state.seen.has(event.id)) return;
   state.pending.push(event);
   state.lastEventId = Math.max(state.lastEventId, event.id);
   scheduleRefresh();
