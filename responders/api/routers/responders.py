@@ -17,7 +17,9 @@ from responders.api.deps import (
     bearer_token,
     client_address,
 )
+from responders.auth import refuse
 from responders.dispatch import views
+from responders.errors import Unauthorized
 from responders.registry import responders as registry
 from responders.schemas.responders import (
     AvailabilityUpdate,
@@ -96,7 +98,10 @@ async def update_location(request: Request, limits: LimitsDep) -> Response:
     """Overwrite the live location. The hottest write: one statement, body parsed by hand."""
     data, token = await json_body(request, LocationUpdate), bearer_token(request)
     limits.location_update(token)
-    await request.app.state.locations.write(token, data)
+    try:
+        await request.app.state.locations.write(token, data)
+    except Unauthorized:  # 403 instead when it is an operator's token
+        await refuse(request.app.state.pool, token, "volunteer")
     return Response(status_code=204)
 
 
