@@ -72,7 +72,10 @@ async def export_me(
     """Everything the service holds about the caller (right of access)."""
     profile = registry.responder_public(await registry.get_responder(session, me))
     async with request.app.state.engine.connect() as conn:
-        alerts = await views.alerts_for_responder(conn, me, address_after_accept=False)
+        # The same view as GET /alerts: an export never shows more than the alerts do.
+        alerts = await views.alerts_for_responder(
+            conn, me, address_after_accept=settings.api.address_after_accept
+        )
     return {
         "exported_at": dt.datetime.now(dt.UTC),
         "profile": profile.model_dump(mode="json"),
