@@ -54,9 +54,14 @@ async def read_me(me: CurrentResponder, session: SessionDep) -> ResponderPublic:
 
 @router.patch("/me")
 async def update_me(
-    data: ResponderUpdate, me: CurrentResponder, session: SessionDep
+    data: ResponderUpdate, me: CurrentResponder, session: SessionDep, limits: LimitsDep
 ) -> ResponderPublic:
-    return registry.responder_public(await registry.update_responder(session, me, data))
+    """Changes of e-mail address are limited per volunteer: a 409 tells whether an address
+    is registered, so unlimited tries would list who volunteers."""
+    responder = await registry.update_responder(
+        session, me, data, on_email_change=lambda: limits.email_change(me)
+    )
+    return registry.responder_public(responder)
 
 
 @router.delete("/me", status_code=204)
@@ -117,6 +122,9 @@ async def update_availability(
 
 
 @router.post("/me/devices", status_code=201)
-async def add_device(data: DeviceCreate, me: CurrentResponder, session: SessionDep) -> DevicePublic:
-    device = await registry.add_device(session, me, data)
+async def add_device(
+    data: DeviceCreate, me: CurrentResponder, token: BearerToken, session: SessionDep
+) -> DevicePublic:
+    """A device another volunteer holds is 409 until they sign out of the app on it."""
+    device = await registry.add_device(session, me, token, data)
     return DevicePublic.model_validate(device, from_attributes=True)
