@@ -62,8 +62,9 @@ class WrongCaller(Forbidden):
     code = "wrong_caller"
 
     def __init__(self, route_for: str, *, given: str) -> None:
+        article = "an" if given[:1] in "aeiou" else "a"
         super().__init__(
-            f"this route is for {route_for}s, and this is a {given}'s token",
+            f"this route is for {route_for}s, and this is {article} {given}'s token",
             route_for=route_for,
             given=given,
         )
