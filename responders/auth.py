@@ -1,17 +1,33 @@
-"""Who is calling: bearer tokens to principals. Lookups go by digest (see `security`)."""
+"""Who is calling: bearer tokens to principals. Lookups go by digest (see `security`).
+
+A route looks the token up among its own kind of caller only: one lookup on the happy path.
+Only when that lookup fails is the other kind consulted, to tell a valid credential of the
+wrong kind (403: signing in again would not help) from an unknown or revoked one (401).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from typing import Any, Literal, LiteralString, NoReturn
 
 from psycopg_pool import AsyncConnectionPool
 
 from responders.db.engine import fetch_all
-from responders.errors import Forbidden, Unauthorized
+from responders.errors import Forbidden, Unauthorized, WrongCaller
 from responders.security import digest_matches, hash_token
 
-__all__ = ["OperatorPrincipal", "authenticate_operator", "authenticate_responder", "require_role"]
+__all__ = [
+    "CallerKind",
+    "OperatorPrincipal",
+    "authenticate_any",
+    "authenticate_operator",
+    "authenticate_responder",
+    "credential_valid",
+    "refuse",
+    "require_role",
+]
+
+CallerKind = Literal["operator", "volunteer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +46,59 @@ _OPERATOR = """
     SELECT token_hash, id, name, role FROM operators
     WHERE token_hash = %(digest)s AND revoked_at IS NULL
 """
+_SQL: dict[CallerKind, LiteralString] = {"operator": _OPERATOR, "volunteer": _RESPONDER}
+_UNAUTHORIZED: dict[CallerKind, str] = {
+    "operator": "invalid or revoked operator token",
+    "volunteer": "invalid or revoked volunteer token",
+}
 
 
 async def authenticate_responder(pool: AsyncConnectionPool, token: str) -> int:
     row = await _lookup(pool, _RESPONDER, token)
     if row is None:
-        raise Unauthorized("invalid or revoked volunteer token")
+        await refuse(pool, token, "volunteer")
     return int(row[1])
 
 
-async def authenticate_operator(pool: AsyncConnectionPool, token: str) -> OperatorPrincipal:
+async def authenticate_operator(
+    pool: AsyncConnectionPool, token: str, *, role: str = "operator"
+) -> OperatorPrincipal:
+    """`role` only words the refusal of a volunteer's token ("for coordinators")."""
     row = await _lookup(pool, _OPERATOR, token)
     if row is None:
-        raise Unauthorized("invalid or revoked operator token")
+        await refuse(pool, token, "operator", route_for=role)
     return OperatorPrincipal(id=row[1], name=row[2], role=row[3])
+
+
+async def authenticate_any(pool: AsyncConnectionPool, token: str) -> OperatorPrincipal | int:
+    """An operator, or a volunteer (by id), for routes both may use. The token's prefix
+    (see `security.new_token`) only picks which kind to look up first, so the usual caller
+    costs one lookup; the database alone decides."""
+    kinds: tuple[CallerKind, ...] = (
+        ("volunteer", "operator") if token.startswith("ehbo_rs_") else ("operator", "volunteer")
+    )
+    for kind in kinds:
+        row = await _lookup(pool, _SQL[kind], token)
+        if row is not None:
+            return int(row[1]) if kind == "volunteer" else OperatorPrincipal(*row[1:4])
+    raise Unauthorized("invalid or revoked token")
+
+
+async def refuse(
+    pool: AsyncConnectionPool, token: str, kind: CallerKind, *, route_for: str | None = None
+) -> NoReturn:
+    """`token` failed the lookup of a route for `kind` callers: 403 when it is a valid
+    credential of the other kind, naming who the route is for; 401 otherwise."""
+    other: CallerKind = "volunteer" if kind == "operator" else "operator"
+    if await _lookup(pool, _SQL[other], token) is not None:
+        raise WrongCaller(route_for or kind, given=other)
+    raise Unauthorized(_UNAUTHORIZED[kind])
+
+
+async def credential_valid(pool: AsyncConnectionPool, token: str, kind: CallerKind) -> bool:
+    """Whether `token` still is a valid credential of `kind` (for long-lived answers, such
+    as event streams, that must end when it is revoked or its volunteer erased)."""
+    return await _lookup(pool, _SQL[kind], token) is not None
 
 
 async def _lookup(
@@ -56,5 +111,5 @@ async def _lookup(
 
 def require_role(principal: OperatorPrincipal, role: str) -> OperatorPrincipal:
     if principal.role != role:
-        raise Forbidden(f"this needs the {role} role")
+        raise Forbidden(f"this needs the {role} role", route_for=role)
     return principal

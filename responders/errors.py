@@ -20,6 +20,7 @@ __all__ = [
     "RateLimited",
     "Unauthorized",
     "Unavailable",
+    "WrongCaller",
 ]
 
 
@@ -53,6 +54,22 @@ class Unauthorized(EhboError):
 
 class Forbidden(EhboError):
     code = "forbidden"
+
+
+class WrongCaller(Forbidden):
+    """A valid credential of the wrong kind for the route: 403, since signing in again
+    would not help (401 tells a client exactly that). `route_for` names who the route is
+    for (`operator`, `coordinator`, `volunteer`), `given` the kind of token that came."""
+
+    code = "wrong_caller"
+
+    def __init__(self, route_for: str, *, given: str) -> None:
+        article = "an" if given[:1] in "aeiou" else "a"
+        super().__init__(
+            f"this route is for {route_for}s, and this is {article} {given}'s token",
+            route_for=route_for,
+            given=given,
+        )
 
 
 class NotFound(EhboError):

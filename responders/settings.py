@@ -146,6 +146,9 @@ class LimitSettings(BaseSettings):
     registrations_per_client_per_hour: float = 10
     # Phones report every few seconds at most; more is a bug or abuse.
     location_updates_per_volunteer_per_minute: float = 30
+    # Changing to an address that is taken answers 409: without a limit, a way to find out
+    # who volunteers, address by address. People change their address rarely.
+    email_changes_per_volunteer_per_day: float = 3
     # Anonymous requests (citizen reports, registrations) in flight at once: the rest of the
     # database pool stays free for operators and alerted volunteers.
     anonymous_concurrency: int = 4

@@ -14,6 +14,7 @@ from responders.api.events import EventHub
 from responders.api.limits import Limits
 from responders.auth import (
     OperatorPrincipal,
+    authenticate_any,
     authenticate_operator,
     authenticate_responder,
     require_role,
@@ -121,9 +122,8 @@ async def _current_operator(pool: PoolDep, token: BearerToken) -> OperatorPrinci
     return await authenticate_operator(pool, token)
 
 
-async def _current_coordinator(
-    operator: Annotated[OperatorPrincipal, Depends(_current_operator)],
-) -> OperatorPrincipal:
+async def _current_coordinator(pool: PoolDep, token: BearerToken) -> OperatorPrincipal:
+    operator = await authenticate_operator(pool, token, role="coordinator")
     return require_role(operator, "coordinator")
 
 
@@ -134,10 +134,7 @@ CurrentCoordinator = Annotated[OperatorPrincipal, Depends(_current_coordinator)]
 
 async def _any_caller(pool: PoolDep, token: BearerToken) -> OperatorPrincipal | int:
     """An operator, or a volunteer (by id): for routes both may use."""
-    try:
-        return await authenticate_operator(pool, token)
-    except Unauthorized:
-        return await authenticate_responder(pool, token)
+    return await authenticate_any(pool, token)
 
 
 AnyCaller = Annotated[OperatorPrincipal | int, Depends(_any_caller)]

@@ -33,13 +33,14 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def wait(self, incident_id: int, within_s: float) -> None:
-        """Returns when the incident has news, or after `within_s` seconds."""
+    async def wait(self, incident_id: int, within_s: float) -> bool:
+        """Returns when the incident has news (True), or after `within_s` seconds (False)."""
         event = asyncio.Event()
         self._waiters[incident_id].add(event)
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), within_s)
+            return event.is_set()
         finally:
             self._waiters[incident_id].discard(event)
             if not self._waiters[incident_id]:

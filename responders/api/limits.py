@@ -46,6 +46,7 @@ class Limits:
         self._areas = TokenBuckets(settings.reports_per_area_per_minute, 60, keys)
         self._registrations = TokenBuckets(settings.registrations_per_client_per_hour, 3600, keys)
         self._locations = TokenBuckets(settings.location_updates_per_volunteer_per_minute, 60, keys)
+        self._emails = TokenBuckets(settings.email_changes_per_volunteer_per_day, 86_400, keys)
         self._anonymous = asyncio.Semaphore(settings.anonymous_concurrency)
 
     def citizen_report(self, client: str, lat: float, lon: float) -> None:
@@ -58,6 +59,9 @@ class Limits:
 
     def location_update(self, token: str) -> None:
         self._check(self._locations, token, "location updates are too frequent")
+
+    def email_change(self, responder_id: int) -> None:
+        self._check(self._emails, responder_id, "too many e-mail address changes; try tomorrow")
 
     def _check(self, buckets: TokenBuckets, key: Hashable, detail: str) -> None:
         if not self.enabled:

@@ -145,6 +145,10 @@ class Device(Base):
     responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"))
     fcm_token: Mapped[str] = mapped_column(Text, unique=True)
     platform: Mapped[str] = mapped_column(Text)
+    # The app sign-in that registered it: signing out there removes the device.
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responder_tokens.id", ondelete="CASCADE")
+    )
     created_at: Mapped[dt.datetime] = _db_default()
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "fill_routes",
     "incident_detail",
     "list_incidents",
+    "shows_cabinet_code",
+    "shows_location",
 ]
 
 
@@ -146,8 +148,10 @@ _MY_ALERTS = text(
 
 
 async def alerts_for_responder(
-    conn: AsyncConnection, responder_id: int, address_after_accept: bool
+    conn: AsyncConnection, responder_id: int, *, address_after_accept: bool
 ) -> list[AlertPublic]:
+    """The caller's own alerts, newest first: for `GET /alerts` and the data export alike,
+    so both show exactly what `_my_alert` lets through."""
     rows = await conn.execute(_MY_ALERTS, {"responder": responder_id, "alert": None})
     return [_my_alert(r, address_after_accept) for r in rows]
 
@@ -157,6 +161,7 @@ async def alert_for_responder(
     router: Router,
     responder_id: int,
     alert_id: int,
+    *,
     address_after_accept: bool,
 ) -> AlertPublic:
     """One alert of the caller's own (another's is "not found", never "forbidden")."""
@@ -167,24 +172,46 @@ async def alert_for_responder(
     return _my_alert(row, address_after_accept)
 
 
+# A volunteer who said yes and is on the way or there.
+_COMMITTED = frozenset({"accepted", "arrived"})
+_OPEN_INCIDENT = frozenset({"triage", "active"})
+
+
+def shows_cabinet_code(*, role: str, alert_status: str, incident_status: str) -> bool:
+    """The one rule for a cabinet code: only to a fetcher of that AED (the alert's own, the
+    only one joined) who has accepted, only while the incident is open. Before the answer
+    it would reach everyone sent via the AED (often a dozen people), after a decline or
+    the end it would reach people with no business at the cabinet."""
+    return role == "via_aed" and alert_status in _COMMITTED and incident_status in _OPEN_INCIDENT
+
+
+def shows_location(*, alert_status: str, address_after_accept: bool) -> bool:
+    """Where the incident is (location, address, route): to every alerted volunteer, or,
+    where the network shows the address only after the answer, to those who accepted."""
+    return not address_after_accept or alert_status in _COMMITTED
+
+
 def _my_alert(row: Row[Any], address_after_accept: bool) -> AlertPublic:
-    hidden = address_after_accept and row.status not in ("accepted", "arrived")
+    located = shows_location(alert_status=row.status, address_after_accept=address_after_accept)
     incident = AlertIncident(
         id=row.incident_id,
         kind=row.kind,
         status=row.incident_status,
         notes=row.notes,
-        location=None if hidden else _point(row.lon, row.lat),
-        address=None if hidden else row.address,
+        location=_point(row.lon, row.lat) if located else None,
+        address=row.address if located else None,
     )
     aed = None
     if row.aed_id is not None:
+        code = shows_cabinet_code(
+            role=row.role, alert_status=row.status, incident_status=row.incident_status
+        )
         aed = AlertAed(
             id=row.aed_id,
             location=_point(row.aed_lon, row.aed_lat),
             address=row.aed_address,
             description=row.aed_description,
-            cabinet_code=row.cabinet_code if row.role == "via_aed" else None,
+            cabinet_code=row.cabinet_code if code else None,
         )
     return AlertPublic(
         id=row.id,
@@ -197,7 +224,7 @@ def _my_alert(row: Row[Any], address_after_accept: bool) -> AlertPublic:
         created_at=row.created_at,
         incident=incident,
         aed=aed,
-        route=None if hidden else row.route,
+        route=row.route if located else None,
     )
 
 

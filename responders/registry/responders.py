@@ -4,8 +4,9 @@ locations are read here and written by `registry.locations`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from responders.db.tables import (
     Responder,
     ResponderToken,
 )
-from responders.errors import InvalidInput, NotFound
+from responders.errors import Conflict, InvalidInput, NotFound
 from responders.privacy import scrub_responder
 from responders.schemas.common import GeoPoint
 from responders.schemas.responders import (
@@ -51,22 +52,54 @@ __all__ = [
 ]
 
 _EMAIL_TAKEN = "a volunteer with this e-mail address is already registered"
+_DEVICE_TAKEN = (
+    "this device is registered to another volunteer: sign out of the app on it first, "
+    "then register it again"
+)
+
+# E-mail writes never raise a unique violation: PostgreSQL would log the message, and with it
+# the address ("Key (lower(email))=(...) already exists"). A transaction lock on the address
+# (two-key form, first key: this namespace) orders every write of one address, so the check
+# that no one else has it cannot be overtaken by a concurrent registration or change.
+_EMAIL_LOCK = text("SELECT pg_advisory_xact_lock(1701671276, hashtext(lower(:email)))")
+_CHANGE_EMAIL = text(
+    """
+    UPDATE responders SET email = :email
+    WHERE id = :id
+      AND NOT EXISTS (SELECT 1 FROM responders WHERE lower(email) = lower(:email) AND id <> :id)
+    RETURNING id
+    """
+)
 
 
 async def register_responder(session: AsyncSession, data: ResponderCreate) -> tuple[Responder, str]:
     """Create the volunteer with their first device credential; the token is shown once."""
-    responder = Responder(name=data.name, phone=data.phone, email=data.email, status="active")
-    responder.qualifications = _qualifications(data.qualifications)
-    responder.places = _places(data.places)
     token = new_token("rs")
+    details: list[Qualification | Place] = [
+        *_qualifications(data.qualifications),
+        *_places(data.places),
+    ]
     with translate_db_errors(_EMAIL_TAKEN):
-        session.add(responder)
+        await session.execute(_EMAIL_LOCK, {"email": data.email})
+        responder_id = await session.scalar(
+            insert(Responder)
+            .values(name=data.name, phone=data.phone, email=data.email, status="active")
+            .on_conflict_do_nothing()
+            .returning(Responder.id)
+        )
+        if responder_id is None:
+            await session.rollback()
+            raise Conflict(_EMAIL_TAKEN)
+        for detail in details:
+            detail.responder_id = responder_id
+        session.add_all(details)
+        credential = ResponderToken(responder_id=responder_id, token_hash=hash_token(token))
+        session.add(credential)
         await session.flush()
-        session.add(ResponderToken(responder_id=responder.id, token_hash=hash_token(token)))
         if data.device:
-            await _upsert_device(session, responder.id, data.device)
+            await _upsert_device(session, responder_id, credential.id, data.device)
         await session.commit()
-    return await get_responder(session, responder.id), token
+    return await get_responder(session, responder_id), token
 
 
 async def get_responder(session: AsyncSession, responder_id: int) -> Responder:
@@ -78,10 +111,16 @@ async def get_responder(session: AsyncSession, responder_id: int) -> Responder:
 
 
 async def update_responder(
-    session: AsyncSession, responder_id: int, data: ResponderUpdate
+    session: AsyncSession,
+    responder_id: int,
+    data: ResponderUpdate,
+    *,
+    on_email_change: Callable[[], None] = lambda: None,
 ) -> Responder:
+    """`on_email_change` runs before a change to another address is tried, whatever its
+    outcome (the API limits those: a 409 tells whether an address is registered)."""
     responder = await get_responder(session, responder_id)
-    for field in ("name", "phone", "email"):
+    for field in ("name", "phone"):
         if (value := getattr(data, field)) is not None:
             setattr(responder, field, value)
     if data.qualifications is not None:
@@ -90,8 +129,20 @@ async def update_responder(
         responder.places = _places(data.places)
     responder.updated_at = dt.datetime.now(dt.UTC)
     with translate_db_errors(_EMAIL_TAKEN):
+        if data.email is not None and data.email != responder.email:
+            if data.email.lower() != responder.email.lower():
+                on_email_change()
+            await _change_email(session, responder_id, data.email)
         await session.commit()
     return await get_responder(session, responder_id)
+
+
+async def _change_email(session: AsyncSession, responder_id: int, email: str) -> None:
+    await session.execute(_EMAIL_LOCK, {"email": email})
+    changed = await session.scalar(_CHANGE_EMAIL, {"id": responder_id, "email": email})
+    if changed is None:
+        await session.rollback()
+        raise Conflict(_EMAIL_TAKEN)
 
 
 async def set_availability(
@@ -110,24 +161,62 @@ async def set_availability(
     return await get_responder(session, responder_id)
 
 
-async def add_device(session: AsyncSession, responder_id: int, data: DeviceCreate) -> Device:
-    device = await _upsert_device(session, responder_id, data)
+async def add_device(
+    session: AsyncSession, responder_id: int, token: str, data: DeviceCreate
+) -> Device:
+    """Register a device for the volunteer signed in with `token` (see `_upsert_device`)."""
+    credential = await session.scalar(
+        select(ResponderToken.id).where(ResponderToken.token_hash == hash_token(token))
+    )
+    device = await _upsert_device(session, responder_id, credential, data)
     await session.commit()
     return device
 
 
-async def _upsert_device(session: AsyncSession, responder_id: int, data: DeviceCreate) -> Device:
-    # An FCM token belongs to an app install; if the phone changed hands, it moves.
-    statement = (
-        insert(Device)
-        .values(responder_id=responder_id, fcm_token=data.fcm_token, platform=data.platform)
-        .on_conflict_do_update(
-            index_elements=[Device.fcm_token],
-            set_={"responder_id": responder_id, "platform": data.platform},
-        )
-        .returning(Device)
+# A device another volunteer holds is taken over only once the sign-in that registered it
+# is no longer valid; one registered before sign-ins were recorded (no `token_id`) once its
+# volunteer holds no valid sign-in at all. Otherwise no row: nothing changes.
+_UPSERT_DEVICE = text(
+    """
+    INSERT INTO devices (responder_id, fcm_token, platform, token_id)
+    VALUES (:responder, :fcm_token, :platform, :credential)
+    ON CONFLICT (fcm_token) DO UPDATE
+    SET responder_id = EXCLUDED.responder_id, platform = EXCLUDED.platform,
+        token_id = EXCLUDED.token_id
+    WHERE devices.responder_id = EXCLUDED.responder_id
+       OR NOT EXISTS (
+           SELECT 1 FROM responder_tokens t
+           WHERE t.revoked_at IS NULL
+             AND (t.id = devices.token_id
+                  OR devices.token_id IS NULL AND t.responder_id = devices.responder_id))
+    RETURNING id
+    """
+)
+
+
+async def _upsert_device(
+    session: AsyncSession, responder_id: int, credential: int | None, data: DeviceCreate
+) -> Device:
+    """An FCM token belongs to an app install. Naming it proves nothing (anyone who saw it
+    could), so a device another volunteer holds moves only once the app that registered it
+    has let go: signing out there (`revoke_token`) or erasing its volunteer removes it.
+    Until then: 409, and its holder keeps getting alerts. `credential`: the id of the
+    sign-in that registers it now."""
+    device_id = await session.scalar(
+        _UPSERT_DEVICE,
+        {
+            "responder": responder_id,
+            "fcm_token": data.fcm_token,
+            "platform": data.platform,
+            "credential": credential,
+        },
     )
-    return (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+    if device_id is None:
+        await session.rollback()
+        raise Conflict(_DEVICE_TAKEN)
+    device = await session.get(Device, device_id, populate_existing=True)
+    assert device is not None  # just written, in this transaction
+    return device
 
 
 async def erase_responder(session: AsyncSession, responder_id: int) -> None:
@@ -139,12 +228,16 @@ async def erase_responder(session: AsyncSession, responder_id: int) -> None:
 
 
 async def revoke_token(session: AsyncSession, token: str) -> None:
-    """Log this device out: its token stops working at once."""
-    await session.execute(
+    """Log this device out: its token stops working at once (an open stream ends within
+    seconds, see `api.streams`), and the devices it registered get no more alerts and
+    are free to be registered by whoever signs in on them next."""
+    revoked = await session.scalars(
         update(ResponderToken)
         .where(ResponderToken.token_hash == hash_token(token), ResponderToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
+        .returning(ResponderToken.id)
     )
+    await session.execute(delete(Device).where(Device.token_id.in_(list(revoked))))
     await session.commit()
 
 

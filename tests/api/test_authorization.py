@@ -1,8 +1,10 @@
 """The authorization matrix: every route and every kind of caller gets the right answer.
 
-Callers: nobody, a citizen (anonymous, no token), a bogus token, the volunteer who owns
-the resource, another volunteer, an operator and a coordinator. Destructive calls go last
-in each row, by the owner, so every caller meets the same world.
+Callers: nobody, a citizen (anonymous, no token), a bogus token, revoked credentials of
+either kind, the volunteer who owns the resource, another volunteer, an operator and a
+coordinator. A valid credential of the wrong kind is 403 naming who the route is for
+(signing in again would not help); no, unknown or revoked credentials are 401. Destructive
+calls go last in each row, by the owner, so every caller meets the same world.
 """
 
 from __future__ import annotations
@@ -15,17 +17,42 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from responders.registry.operators import create_operator, revoke_operator
 from tests.dispatch.conftest import alerted, place_volunteer, report
 
-CALLERS = ("nobody", "bogus", "other_volunteer", "operator", "coordinator", "owner")
+CALLERS = (
+    "nobody",
+    "bogus",
+    "revoked_volunteer",
+    "revoked_operator",
+    "other_volunteer",
+    "operator",
+    "coordinator",
+    "owner",
+)
 INCIDENT = (60.1735, 24.9445)
 _emails = itertools.count()
 
-# Status per caller; "2xx" accepts any success. Unlisted callers expect `default`.
-OWN = {"owner": "2xx", "other_volunteer": "2xx", "default": 401}
-OWN_ALERT = {"owner": "2xx", "other_volunteer": 404, "default": 401}
-OPERATORS = {"operator": "2xx", "coordinator": "2xx", "default": 401}
-COORDINATORS = {"coordinator": "2xx", "operator": 403, "default": 401}
+# Status per caller; "2xx" accepts any success. Unlisted callers expect `default`. A 403
+# must name `route_for`, the kind of caller the route is for.
+VOLUNTEERS_NOT_OPERATORS = {"operator": 403, "coordinator": 403, "route_for": "volunteer"}
+OPERATORS_NOT_VOLUNTEERS = {"owner": 403, "other_volunteer": 403}
+OWN = {"owner": "2xx", "other_volunteer": "2xx", "default": 401, **VOLUNTEERS_NOT_OPERATORS}
+OWN_ALERT = {"owner": "2xx", "other_volunteer": 404, "default": 401, **VOLUNTEERS_NOT_OPERATORS}
+OPERATORS = {
+    "operator": "2xx",
+    "coordinator": "2xx",
+    "default": 401,
+    "route_for": "operator",
+    **OPERATORS_NOT_VOLUNTEERS,
+}
+COORDINATORS = {
+    "coordinator": "2xx",
+    "operator": 403,
+    "default": 401,
+    "route_for": "coordinator",
+    **OPERATORS_NOT_VOLUNTEERS,
+}
 ANYONE = {"default": "2xx"}
 ROUTE = {
     "operator": "2xx",
@@ -42,6 +69,8 @@ class World:
     other: dict[str, str]
     operator: dict[str, str]
     coordinator: dict[str, str]
+    revoked_volunteer: dict[str, str]
+    revoked_operator: dict[str, str]
     incident: int
     triage: int
     alert: int
@@ -55,6 +84,8 @@ class World:
             "other_volunteer": self.other,
             "operator": self.operator,
             "coordinator": self.coordinator,
+            "revoked_volunteer": self.revoked_volunteer,
+            "revoked_operator": self.revoked_operator,
         }[caller]
 
 
@@ -65,6 +96,11 @@ def _volunteer_body() -> dict[str, Any]:
         "email": f"m{next(_emails)}@example.org",
         "qualifications": [{"kind": "cpr_aed", "expires_on": "2031-01-01"}],
     }
+
+
+def _device_body() -> dict[str, Any]:
+    # A device of each caller's own: one that another volunteer holds is a 409 conflict.
+    return {"fcm_token": f"matrix-token-{next(_emails)}", "platform": "android"}
 
 
 def _aed_body() -> dict[str, Any]:
@@ -88,7 +124,7 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     (
         "POST",
         "/responders/me/devices",
-        {"json": {"fcm_token": "matrix-token", "platform": "android"}},
+        {"json": _device_body},
         OWN,
     ),
     ("GET", "/responders/me/export", {}, OWN),
@@ -128,12 +164,24 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 STREAMS = {("GET", "/incidents/{incident_id}/events")}
 
 
+async def _revoked_operator(app: FastAPI) -> dict[str, str]:
+    async with app.state.sessionmaker() as session:
+        gone = await create_operator(session, "gone", "coordinator")
+        await revoke_operator(session, gone.id)
+    return {"Authorization": f"Bearer {gone.token}"}
+
+
 @pytest.fixture
 async def world(
-    client: httpx.AsyncClient, operator_headers: dict[str, str], coordinator_headers: dict[str, str]
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    operator_headers: dict[str, str],
+    coordinator_headers: dict[str, str],
 ) -> World:
     owner_id, owner = await place_volunteer(client, 60.1744, 24.9445)
     _, other = await place_volunteer(client, 60.1700, 24.9400, live=False)
+    _, signed_out = await place_volunteer(client, 60.1600, 24.9300, live=False)
+    assert (await client.post("/responders/me/logout", headers=signed_out)).status_code == 204
     incident = await report(client, operator_headers, *INCIDENT)
     triage = (
         await client.post(
@@ -146,6 +194,8 @@ async def world(
         other,
         operator_headers,
         coordinator_headers,
+        signed_out,
+        await _revoked_operator(app),
         incident["id"],
         triage,
         alerted(incident)[owner_id]["id"],
@@ -180,8 +230,10 @@ async def test_route_answers_each_caller_rightly(
         response = await client.request(verb, path, headers=world.headers(caller), **kwargs)
         want = expected.get(caller, expected["default"])
         ok = 200 <= response.status_code < 300 if want == "2xx" else response.status_code == want
+        if ok and want == 403:
+            ok = response.json().get("route_for") == expected["route_for"]
         if not ok:
-            wrong.append(f"{caller}: {response.status_code} (want {want}) {response.text[:120]}")
+            wrong.append(f"{caller}: {response.status_code} (want {want}) {response.text[:160]}")
     assert not wrong, wrong
 
 
@@ -205,6 +257,11 @@ async def test_event_stream_refuses_all_but_operators(
     client: httpx.AsyncClient, world: World
 ) -> None:
     path = f"/incidents/{world.incident}/events"
-    for caller in ("nobody", "bogus", "owner", "other_volunteer"):
+    for caller in ("nobody", "bogus", "revoked_operator", "revoked_volunteer"):
         response = await client.get(path, headers=world.headers(caller))
         assert response.status_code == 401, caller
+    for caller in ("owner", "other_volunteer"):
+        response = await client.get(path, headers=world.headers(caller))
+        assert response.status_code == 403, caller
+        assert response.json()["code"] == "wrong_caller"
+        assert response.json()["route_for"] == "operator"

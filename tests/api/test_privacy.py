@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from responders.api import create_app
 from responders.privacy import purge
-from responders.settings import PrivacySettings
+from responders.registry.operators import create_operator
+from responders.settings import PrivacySettings, Settings
 from tests.api.test_responders import register
 from tests.dispatch.conftest import alerted, place_volunteer, report
+from tests.dispatch.test_dispatch import _offset
 
 INCIDENT = (60.1735, 24.9445)
 NEARBY = (60.1744, 24.9445)
@@ -123,3 +127,111 @@ async def test_logs_hold_no_tokens_phones_or_positions(
     assert "PUT /responders/me/location 204" in logged, "the access log is on"
     for secret in (token, phone, "60.171234", "24.941234", operator_headers["Authorization"]):
         assert secret not in logged
+
+
+# ---------- cabinet codes and addresses: what an alert shows, on every route ----------
+
+CODE = "2468"
+
+
+async def _alert_views(
+    client: httpx.AsyncClient, headers: dict[str, str], alert_id: int
+) -> list[dict[str, Any]]:
+    """The alert as each route that returns alert data shows it to its volunteer."""
+    one = (await client.get(f"/alerts/{alert_id}", headers=headers)).json()
+    listed = next(
+        a for a in (await client.get("/alerts", headers=headers)).json() if a["id"] == alert_id
+    )
+    export = (await client.get("/responders/me/export", headers=headers)).json()
+    exported = next(a for a in export["alerts"] if a["id"] == alert_id)
+    return [one, listed, exported]
+
+
+def _codes(views: list[dict[str, Any]]) -> set[str | None]:
+    return {(v["aed"] or {}).get("cabinet_code") for v in views}
+
+
+async def _fetchers(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], coordinator_headers: dict[str, str]
+) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
+    """An incident with one AED and several volunteers sent to fetch it."""
+    lat, lon = _offset(*INCIDENT, 150, -60)
+    aed = await client.post(
+        "/aeds",
+        headers=coordinator_headers,
+        json={"location": {"lat": lat, "lon": lon}, "access": "public", "cabinet_code": CODE},
+    )
+    assert aed.status_code == 201, aed.text
+    volunteers = {}
+    for north, east in [(40, 0), (-200, 0), (200, 0), (0, 200), (0, -200), (250, 100), (180, -150)]:
+        rid, headers = await place_volunteer(client, *_offset(*INCIDENT, north, east))
+        volunteers[rid] = headers
+    incident = await report(client, operator_headers, *INCIDENT)
+    via = [a for a in incident["alerts"] if a["role"] == "via_aed"]
+    assert len(via) >= 2 and {a["aed_id"] for a in via} == {aed.json()["id"]}
+    return incident, volunteers
+
+
+async def test_cabinet_code_only_to_a_fetcher_who_accepted_while_open(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    coordinator_headers: dict[str, str],
+) -> None:
+    incident, volunteers = await _fetchers(client, operator_headers, coordinator_headers)
+    taker, decliner = [a for a in incident["alerts"] if a["role"] == "via_aed"][:2]
+    direct = next(a for a in incident["alerts"] if a["role"] == "direct")
+    taker_headers = volunteers[taker["responder_id"]]
+    decliner_headers = volunteers[decliner["responder_id"]]
+
+    # Before an answer: the AED and where it is, but no code, on every route.
+    for alert, headers in ((taker, taker_headers), (decliner, decliner_headers)):
+        views = await _alert_views(client, headers, alert["id"])
+        assert _codes(views) == {None}, "not before accepting"
+        assert all(v["aed"]["location"] for v in views), "the fetcher can still find the AED"
+    direct_views = await _alert_views(client, volunteers[direct["responder_id"]], direct["id"])
+    assert {str(v["aed"]) for v in direct_views} == {"None"}
+
+    accepted = await client.post(f"/alerts/{taker['id']}/accept", headers=taker_headers)
+    assert accepted.json() == {"id": taker["id"], "status": "accepted"}
+    declined = await client.post(f"/alerts/{decliner['id']}/decline", headers=decliner_headers)
+    assert CODE not in declined.text
+    assert _codes(await _alert_views(client, taker_headers, taker["id"])) == {CODE}
+    assert _codes(await _alert_views(client, decliner_headers, decliner["id"])) == {None}
+
+    arrived = await client.post(f"/alerts/{taker['id']}/arrived", headers=taker_headers)
+    assert arrived.json()["status"] == "arrived"
+    assert _codes(await _alert_views(client, taker_headers, taker["id"])) == {CODE}
+
+    closed = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    assert closed.status_code == 200 and CODE not in closed.text
+    assert _codes(await _alert_views(client, taker_headers, taker["id"])) == {None}, "not after"
+
+
+async def test_export_hides_the_incident_until_accepted_where_configured(
+    settings: Settings,
+    helsinki_router: Any,
+    clean_db: Any,
+) -> None:
+    configured = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"address_after_accept": True})}
+    )
+    late = create_app(configured, router=helsinki_router)
+    async with (
+        late.router.lifespan_context(late),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url="http://t") as http,
+    ):
+        async with late.state.sessionmaker() as session:
+            operator = await create_operator(session, "late", "operator")
+        rid, headers = await place_volunteer(http, *NEARBY)
+        incident = await report(http, {"Authorization": f"Bearer {operator.token}"}, *INCIDENT)
+        alert_id = alerted(incident)[rid]["id"]
+        await http.get(f"/alerts/{alert_id}", headers=headers)  # draws and stores its route
+        for view in await _alert_views(http, headers, alert_id):
+            assert view["incident"]["location"] is None and view["incident"]["address"] is None
+            assert view["route"] is None
+        export = await http.get("/responders/me/export", headers=headers)
+        assert "Testikatu" not in export.text and str(INCIDENT[0]) not in export.text
+        await http.post(f"/alerts/{alert_id}/accept", headers=headers)
+        for view in await _alert_views(http, headers, alert_id):
+            assert view["incident"]["address"] == "Testikatu 1"
+            assert view["route"]["geometry"]["type"] == "LineString"

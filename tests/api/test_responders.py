@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from responders.api import create_app
+from responders.settings import DatabaseSettings, Settings
+from tests.conftest import embedded_cluster
 
 FUTURE = (dt.date.today() + dt.timedelta(days=365)).isoformat()
 
@@ -187,18 +193,101 @@ async def test_availability_replaces_places_windows(client: httpx.AsyncClient) -
     assert places[0]["windows"] == [{"days": ["mon"], "start": "09:00", "end": "17:00"}]
 
 
-async def test_device_token_moves_to_new_owner(client: httpx.AsyncClient) -> None:
+async def test_a_device_another_volunteer_holds_moves_only_after_they_sign_out(
+    client: httpx.AsyncClient,
+) -> None:
+    """Naming someone's FCM token proves nothing: it must not take their alerts away."""
     _, first = await register(client)
     _, second = await register(client, email="eero@example.org", device=None)
-    response = await client.post(
-        "/responders/me/devices",
-        headers=second,
-        json={"fcm_token": "tok-aino-1", "platform": "ios"},
-    )
-    assert response.status_code == 201
-    assert (await client.get("/responders/me", headers=first)).json()["devices"] == []
+    device = {"fcm_token": "tok-aino-1", "platform": "ios"}
+    taken = await client.post("/responders/me/devices", headers=second, json=device)
+    assert taken.status_code == 409
+    assert taken.json()["detail"].startswith("this device is registered to another volunteer")
+    held = (await client.get("/responders/me", headers=first)).json()["devices"]
+    assert [(d["fcm_token"], d["platform"]) for d in held] == [("tok-aino-1", "android")]
+    # Registering it with a new account is no way round.
+    again = await client.post("/responders", json=volunteer(email="third@example.org"))
+    assert again.status_code == 409
+    assert (await client.post("/responders/me/logout", headers=first)).status_code == 204
+    moved = await client.post("/responders/me/devices", headers=second, json=device)
+    assert moved.status_code == 201
     devices = (await client.get("/responders/me", headers=second)).json()["devices"]
     assert [(d["fcm_token"], d["platform"]) for d in devices] == [("tok-aino-1", "ios")]
+
+
+async def test_own_device_registered_again_is_updated(client: httpx.AsyncClient) -> None:
+    _, headers = await register(client)
+    device = {"fcm_token": "tok-aino-1", "platform": "web"}
+    assert (await client.post("/responders/me/devices", headers=headers, json=device)).is_success
+    devices = (await client.get("/responders/me", headers=headers)).json()["devices"]
+    assert [(d["fcm_token"], d["platform"]) for d in devices] == [("tok-aino-1", "web")]
+
+
+async def test_an_erased_volunteer_s_device_is_free(client: httpx.AsyncClient) -> None:
+    _, first = await register(client)
+    _, second = await register(client, email="eero@example.org", device=None)
+    assert (await client.delete("/responders/me", headers=first)).status_code == 204
+    device = {"fcm_token": "tok-aino-1", "platform": "android"}
+    assert (await client.post("/responders/me/devices", headers=second, json=device)).is_success
+
+
+async def test_email_changes_are_limited_per_volunteer(
+    settings: Settings, helsinki_router: Any, clean_db: Any
+) -> None:
+    """A 409 tells whether an address is registered: trying address after address stops."""
+    limits = settings.limits.model_copy(
+        update={"enabled": True, "email_changes_per_volunteer_per_day": 2}
+    )
+    limited = create_app(settings.model_copy(update={"limits": limits}), router=helsinki_router)
+    async with (
+        limited.router.lifespan_context(limited),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://t") as http,
+    ):
+        await register(http)
+        _, prober = await register(http, email="prober@example.org", device=None)
+        tries = [
+            await http.patch("/responders/me", headers=prober, json={"email": email})
+            for email in ("aino@example.org", "AINO@example.org", "nobody@example.org")
+        ]
+        assert [t.status_code for t in tries] == [409, 409, 429]
+        assert tries[2].json()["code"] == "rate_limited" and tries[2].headers["Retry-After"]
+        # Other changes, and giving back one's own address, cost nothing.
+        unchanged = {"name": "Prober", "email": "PROBER@example.org"}
+        for _ in range(3):
+            kept = await http.patch("/responders/me", headers=prober, json=unchanged)
+            assert kept.status_code == 200, kept.text
+        # Limited per volunteer: another one may still change theirs.
+        _, other = await register(http, email="other@example.org", device=None)
+        changed = await http.patch(
+            "/responders/me", headers=other, json={"email": "o2@example.org"}
+        )
+        assert changed.json()["email"] == "o2@example.org"
+
+
+async def test_a_taken_email_leaves_no_trace_in_the_database_log(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """PostgreSQL logs a unique violation with the key ("Key (lower(email))=(...)"): the
+    writes of an address must never raise one."""
+    if DatabaseSettings().url:
+        pytest.skip("the server's log is readable only for the embedded cluster")
+    email = f"probe-{uuid.uuid4().hex[:10]}@example.org"
+    await register(client, email=email, device=None)
+    assert (await client.post("/responders", json=volunteer(email=email))).status_code == 409
+    _, other = await register(client, email=f"x-{email}", device=None)
+    changed = await client.patch("/responders/me", headers=other, json={"email": email.upper()})
+    assert changed.status_code == 409
+    log = embedded_cluster().log_file
+    marker = f"log-marker-{uuid.uuid4().hex}"
+    async with engine.connect() as conn:  # a line of our own ends what those writes logged
+        await conn.execute(text(f"DO $$ BEGIN RAISE WARNING '{marker}'; END $$"))
+    for _ in range(50):
+        written = log.read_text(errors="replace")
+        if marker in written:
+            break
+        await asyncio.sleep(0.1)
+    assert marker in written
+    assert email not in written.lower()
 
 
 async def test_erase_leaves_nothing_of_the_person(

@@ -79,9 +79,12 @@ async def test_roles_fastest_direct_aeds_fetched_code_only_to_fetcher(
     assert 4 <= len(via) <= 6, "about two thirds go via an AED"
     for a in via:
         assert a["walk_seconds"] <= 360
-    # The cabinet code reaches the fetcher's alert, never a direct responder's.
+    # The cabinet code reaches the fetcher's alert once accepted, never a direct responder's
+    # (tests/api/test_privacy.py has the whole rule).
     fetcher = via[0]
-    mine = await client.get(f"/alerts/{fetcher['id']}", headers=volunteers[fetcher["responder_id"]])
+    fetcher_headers = volunteers[fetcher["responder_id"]]
+    await client.post(f"/alerts/{fetcher['id']}/accept", headers=fetcher_headers)
+    mine = await client.get(f"/alerts/{fetcher['id']}", headers=fetcher_headers)
     assert mine.json()["aed"]["cabinet_code"] == "2468"
     assert mine.json()["route"]["geometry"]["type"] == "LineString"
     direct = next(a for a in alerts if a["role"] == "direct")

@@ -103,10 +103,12 @@ async def test_operator_volunteer_story(
 
     aed_phone = await _open_alert(new_context, world, fetcher["responder_id"], fetcher["id"])
     aed = next(a for a in world.aeds if a["id"] == fetcher["aed_id"])
-    await expect(aed_phone.locator("#role-box")).to_contain_text(
-        f"Fetch the AED at {aed['address']} first, code {aed['cabinet_code']}"
+    # The cabinet code only once the fetcher has accepted (tests/api/test_privacy.py).
+    aed_role = aed_phone.locator("#role-box")
+    await expect(aed_role).to_contain_text(
+        f"Fetch the AED at {aed['address']} first (a locked cabinet's code shows once you accept)"
     )
-    await screenshot(aed_phone, "volunteer-alert-via-aed")
+    await expect(aed_role).not_to_contain_text(aed["cabinet_code"])
 
     # Accept: the console follows through the event stream, without a reload.
     await phone.get_by_role("button", name="Accept: I'm going").click()
@@ -118,6 +120,11 @@ async def test_operator_volunteer_story(
     )
     await expect(console.locator("#stream-status")).to_contain_text("live")
     await screenshot(phone, "volunteer-alert-accepted")
+    await aed_phone.get_by_role("button", name="Accept: I'm going").click()
+    await expect(aed_role).to_contain_text(
+        f"Fetch the AED at {aed['address']} first, code {aed['cabinet_code']}"
+    )
+    await screenshot(aed_phone, "volunteer-alert-via-aed")
 
     await phone.get_by_role("button", name="I have arrived").click()
     await expect(phone.locator("#alert-status")).to_have_text("Arrived")

@@ -26,7 +26,9 @@ async def list_mine(
     me: CurrentResponder, request: Request, settings: SettingsDep
 ) -> list[AlertPublic]:
     async with request.app.state.engine.connect() as conn:
-        return await views.alerts_for_responder(conn, me, settings.api.address_after_accept)
+        return await views.alerts_for_responder(
+            conn, me, address_after_accept=settings.api.address_after_accept
+        )
 
 
 @router.get("/{alert_id}")
@@ -39,7 +41,7 @@ async def read_mine(
 ) -> AlertPublic:
     async with request.app.state.engine.connect() as conn:
         return await views.alert_for_responder(
-            conn, graph, me, alert_id, settings.api.address_after_accept
+            conn, graph, me, alert_id, address_after_accept=settings.api.address_after_accept
         )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from responders.api.deps import CurrentOperator, DispatcherDep, EventHubDep, PathId, RouterDep
+from responders.api.streams import CredentialWatch, OperatorWatch
 from responders.dispatch import lifecycle, views
 from responders.dispatch.waves import WaveOutcome
 from responders.errors import OutsideCoverage
@@ -155,32 +156,45 @@ _KEEPALIVE_S = 15.0
 )
 async def events(
     incident_id: PathId,
-    _: CurrentOperator,
+    watch: OperatorWatch,
     request: Request,
     hub: EventHubDep,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
 ) -> StreamingResponse:
+    """Ends within `streams.RECHECK_S` seconds of the operator's token being revoked."""
     engine = _engine(request)
     async with engine.connect() as conn:
         await views.incident_detail(conn, incident_id)  # 404 before the stream starts
     return StreamingResponse(
-        _stream(request, engine, hub, incident_id, last_event_id or 0),
+        _stream(request, engine, hub, watch, incident_id, last_event_id or 0),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _stream(
-    request: Request, engine: AsyncEngine, hub: EventHubDep, incident_id: int, last: int
+    request: Request,
+    engine: AsyncEngine,
+    hub: EventHubDep,
+    watch: CredentialWatch,
+    incident_id: int,
+    last: int,
 ) -> AsyncIterator[bytes]:
+    """Reads the timeline on news, and at every keepalive too (a lost notification costs
+    latency, never an event); wakes every `watch.every_s` to re-check the credential."""
     yield b"retry: 2000\n\n"
-    while not await request.is_disconnected():
-        async with engine.connect() as conn:
-            fresh = await views.events_after(conn, incident_id, last)
-        for event in fresh:
-            last = event.id
-            data = orjson.dumps(event.model_dump(mode="json")).decode()
-            yield f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
-        if not fresh:
-            yield b": keepalive\n\n"
-        await hub.wait(incident_id, _KEEPALIVE_S)
+    news, quiet_since = True, time.monotonic()
+    while not await request.is_disconnected() and await watch.still_valid():
+        keepalive_due = time.monotonic() - quiet_since >= _KEEPALIVE_S
+        if news or keepalive_due:
+            async with engine.connect() as conn:
+                fresh = await views.events_after(conn, incident_id, last)
+            for event in fresh:
+                last = event.id
+                data = orjson.dumps(event.model_dump(mode="json")).decode()
+                yield f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
+            if fresh or keepalive_due:
+                if not fresh:
+                    yield b": keepalive\n\n"
+                quiet_since = time.monotonic()
+        news = await hub.wait(incident_id, min(watch.every_s, _KEEPALIVE_S))

@@ -17,7 +17,9 @@ from responders.api.deps import (
     bearer_token,
     client_address,
 )
+from responders.auth import refuse
 from responders.dispatch import views
+from responders.errors import Unauthorized
 from responders.registry import responders as registry
 from responders.schemas.responders import (
     AvailabilityUpdate,
@@ -52,9 +54,14 @@ async def read_me(me: CurrentResponder, session: SessionDep) -> ResponderPublic:
 
 @router.patch("/me")
 async def update_me(
-    data: ResponderUpdate, me: CurrentResponder, session: SessionDep
+    data: ResponderUpdate, me: CurrentResponder, session: SessionDep, limits: LimitsDep
 ) -> ResponderPublic:
-    return registry.responder_public(await registry.update_responder(session, me, data))
+    """Changes of e-mail address are limited per volunteer: a 409 tells whether an address
+    is registered, so unlimited tries would list who volunteers."""
+    responder = await registry.update_responder(
+        session, me, data, on_email_change=lambda: limits.email_change(me)
+    )
+    return registry.responder_public(responder)
 
 
 @router.delete("/me", status_code=204)
@@ -70,7 +77,10 @@ async def export_me(
     """Everything the service holds about the caller (right of access)."""
     profile = registry.responder_public(await registry.get_responder(session, me))
     async with request.app.state.engine.connect() as conn:
-        alerts = await views.alerts_for_responder(conn, me, address_after_accept=False)
+        # The same view as GET /alerts: an export never shows more than the alerts do.
+        alerts = await views.alerts_for_responder(
+            conn, me, address_after_accept=settings.api.address_after_accept
+        )
     return {
         "exported_at": dt.datetime.now(dt.UTC),
         "profile": profile.model_dump(mode="json"),
@@ -96,7 +106,10 @@ async def update_location(request: Request, limits: LimitsDep) -> Response:
     """Overwrite the live location. The hottest write: one statement, body parsed by hand."""
     data, token = await json_body(request, LocationUpdate), bearer_token(request)
     limits.location_update(token)
-    await request.app.state.locations.write(token, data)
+    try:
+        await request.app.state.locations.write(token, data)
+    except Unauthorized:  # 403 instead when it is an operator's token
+        await refuse(request.app.state.pool, token, "volunteer")
     return Response(status_code=204)
 
 
@@ -109,6 +122,9 @@ async def update_availability(
 
 
 @router.post("/me/devices", status_code=201)
-async def add_device(data: DeviceCreate, me: CurrentResponder, session: SessionDep) -> DevicePublic:
-    device = await registry.add_device(session, me, data)
+async def add_device(
+    data: DeviceCreate, me: CurrentResponder, token: BearerToken, session: SessionDep
+) -> DevicePublic:
+    """A device another volunteer holds is 409 until they sign out of the app on it."""
+    device = await registry.add_device(session, me, token, data)
     return DevicePublic.model_validate(device, from_attributes=True)

@@ -178,9 +178,13 @@ function roleBox(a) {
   box.className = `role-box ${a.role}`;
   if (a.role === "via_aed" && a.aed) {
     const where = a.aed.address || "the marked spot";
+    // The service sends a cabinet code only to a fetcher who has accepted, while the
+    // incident is open; until then, say when it will come.
+    const undecided = ["queued", "sent", "delivered", "failed", "expired"].includes(a.status)
+      && ["triage", "active"].includes(a.incident.status);
     const code = a.aed.cabinet_code
       ? [", code ", h("span", { class: "code" }, a.aed.cabinet_code)]
-      : [];
+      : undecided ? [" (a locked cabinet's code shows once you accept)"] : [];
     box.replaceChildren(
       h("div", {}, `Fetch the AED at ${where} first`, ...code),
       h("div", { class: "sub" }, [a.aed.description, "then go to the victim"].filter(Boolean).join(" · ")));

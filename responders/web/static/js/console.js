@@ -42,7 +42,8 @@ async function start() {
     try {
       return openConsole(await api(OPEN_INCIDENTS));
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) return openConsole();
+      // 401: revoked; 403: a valid token, but not an operator's (a volunteer's).
+      if (!(error instanceof ApiError && [401, 403].includes(error.status))) return openConsole();
       store.clear();
     }
   }
@@ -66,8 +67,9 @@ async function onSignIn(event) {
     open = await api(OPEN_INCIDENTS);
   } catch (error) {
     store.clear();
-    const text = error instanceof ApiError && error.status === 401
-      ? "That token was not accepted. Check it and try again."
+    const refused = error instanceof ApiError ? error.status : 0;
+    const text = refused === 401 ? "That token was not accepted. Check it and try again."
+      : refused === 403 ? "That is not an operator's token: the console is for operators."
       : `Cannot reach the service: ${error.message}`;
     return say($("#signin-message"), text);
   }
