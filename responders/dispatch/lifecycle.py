@@ -124,7 +124,7 @@ async def close_incident(
 # action → (states it may start from, resulting state); repeating an action is harmless.
 # A `failed` alert (its push never arrived: e.g. a volunteer registered in /app has no
 # device) can still be answered by a volunteer who sees it in the app, but only while
-# help is still wanted (`_HELP_WANTED`).
+# help is still wanted (`_check_help_wanted`).
 ALERT_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "delivered": (frozenset({"queued", "sent"}), "delivered"),
     "accept": (frozenset({"queued", "sent", "delivered", "expired", "failed"}), "accepted"),
@@ -190,7 +190,8 @@ async def alert_action(
 async def _check_help_wanted(
     conn: AsyncConnection, d: Dispatcher, incident_id: int, incident_status: str, action: str
 ) -> None:
-    """An answer to a failed alert, only while help is still wanted (`_UNDELIVERED`)."""
+    """An answer to a failed alert is taken only while help is still wanted: the incident
+    is active and fewer than the wanted number have accepted."""
     if incident_status != "active":
         raise IllegalTransition(
             f"the incident is {incident_status}",

@@ -301,7 +301,7 @@ def _to_aeds(
 # on the row's newest version (EvalPlanQual), which no longer matches either. NO KEY
 # UPDATE, the lock an UPDATE of a non-key column takes, leaves the foreign-key checks of
 # other writers (their alerts, live locations, places of these volunteers) unblocked.
-# `lost` is how many the wave planned but could not have.
+# `_LOST` is how many the wave planned but could not have.
 _LOCKED = """
     locked AS MATERIALIZED (
         SELECT r.id FROM responders r
