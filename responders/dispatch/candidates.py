@@ -4,6 +4,10 @@ Eligibility (DESIGN.md §4) is decided here, in SQL, before anything is ranked: 
 not paused; a qualification for the incident kind that has not expired; available now at
 the place used (a fresh live location, or a registered place inside one of its windows);
 not busy on another open incident; under the daily alert cap; not alerted for this one yet.
+
+Each candidate comes with the volunteer's `alert_seq` as read: the wave's write alerts only
+those whose version is still the same once their rows are locked (`waves._writes`), so what
+was decided here still holds when two waves are planned at the same moment.
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ class CandidateQuery:
 # took a quarter off the query (bench/bench_dispatch.py).
 # Each half filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
 # "Busy" is its own probe so it reads the partial index of alerts still in play
-# (`alerts_busy_idx`), never a volunteer's whole history.
+# (`alerts_busy_idx`), never a volunteer's whole history: its statuses must stay those of
+# the index's predicate (migration 0005), or the planner can no longer use it. A volunteer
+# who has arrived is on scene, and busy as much as one on the way.
 # The statements are in the driver's own parameter style: a first wave runs them straight
 # on psycopg (`Reader`), later waves through SQLAlchemy's `exec_driver_sql`.
 _ELIGIBLE = """
@@ -57,7 +63,7 @@ _ELIGIBLE = """
                       WHERE a.incident_id = %(incident)s AND a.responder_id = r.id)
       AND NOT EXISTS (SELECT 1 FROM alerts a JOIN incidents i ON i.id = a.incident_id
                       WHERE a.responder_id = r.id
-                        AND a.status IN ('queued', 'sent', 'delivered', 'accepted')
+                        AND a.status IN ('queued', 'sent', 'delivered', 'accepted', 'arrived')
                         AND i.status IN ('triage', 'active'))
       AND (SELECT count(*) FROM alerts a WHERE a.responder_id = r.id
            AND a.created_at > greatest(now() - interval '1 day', r.alert_cap_since)) < %(cap)s
@@ -74,7 +80,8 @@ def _branch(table: str, alias: str, source: str, extra: str) -> str:
         {_HERE}
         SELECT {alias}.responder_id, {source} AS source,
                ST_Y({alias}.location::geometry) AS lat, ST_X({alias}.location::geometry) AS lon,
-               ST_Distance({alias}.location, (SELECT g FROM here), false) AS straight_m
+               ST_Distance({alias}.location, (SELECT g FROM here), false) AS straight_m,
+               r.alert_seq
         FROM {table} {alias} {_ELIGIBLE.format(src=alias)}
           {extra}
         ORDER BY {alias}.location <-> (SELECT g FROM here) LIMIT %(limit)s
@@ -139,10 +146,10 @@ def _nearest(rows: Sequence[Any], limit: int) -> list[Candidate]:
     """Both halves merged: nearest first, each volunteer once (at their nearest position).
     Exact: the `limit` nearest of the union are among each half's `limit` nearest."""
     out: dict[int, Candidate] = {}
-    for rid, source, lat, lon, m in sorted(rows, key=lambda r: (r[4], r[0])):
+    for rid, source, lat, lon, m, seq in sorted(rows, key=lambda r: (r[4], r[0])):
         if rid not in out:
             out[rid] = Candidate(
-                responder_id=rid, lat=lat, lon=lon, straight_m=float(m), source=source
+                responder_id=rid, lat=lat, lon=lon, straight_m=float(m), source=source, seq=seq
             )
             if len(out) == limit:
                 break

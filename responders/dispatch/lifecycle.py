@@ -122,15 +122,25 @@ async def close_incident(
 
 
 # action → (states it may start from, resulting state); repeating an action is harmless.
+# A `failed` alert (its push never arrived: e.g. a volunteer registered in /app has no
+# device) can still be answered by a volunteer who sees it in the app, but only while
+# help is still wanted (`_check_help_wanted`).
 ALERT_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "delivered": (frozenset({"queued", "sent"}), "delivered"),
-    "accept": (frozenset({"queued", "sent", "delivered", "expired"}), "accepted"),
-    "decline": (frozenset({"queued", "sent", "delivered", "expired", "accepted"}), "declined"),
+    "accept": (frozenset({"queued", "sent", "delivered", "expired", "failed"}), "accepted"),
+    "decline": (
+        frozenset({"queued", "sent", "delivered", "expired", "accepted", "failed"}),
+        "declined",
+    ),
     "arrived": (frozenset({"accepted"}), "arrived"),
 }
 # Late receipts after an answer change nothing.
 _IGNORED = {"delivered": frozenset({"accepted", "declined", "arrived", "expired"})}
 _NEEDS_OPEN_INCIDENT = frozenset({"accept", "arrived"})
+# "Help still wanted", for an answer to a failed alert: the incident is active and fewer
+# than the wanted number have accepted (`enough_accepted`). Once enough have, a failed
+# alert is stood down with the unanswered ones (`_after`), so the app stops offering it.
+_UNDELIVERED = "failed"
 _VERBS = {
     "delivered": "confirm delivery of",
     "accept": "accept",
@@ -169,13 +179,35 @@ async def alert_action(
         raise IllegalTransition(
             f"cannot {_VERBS[action]} an alert that is {row.status}", state=row.status
         )
+    if row.status == _UNDELIVERED:
+        await _check_help_wanted(conn, d, row.incident_id, row.incident_status, action)
     await conn.execute(_SET_ALERT, {"status": target, "id": alert_id})
     await timeline.record(conn, row.incident_id, f"alert_{target}", alert_id)
-    await _after(conn, d, row.incident_id, action)
+    await _after(conn, d, row.incident_id, action, row.status)
     return target
 
 
-async def _after(conn: AsyncConnection, d: Dispatcher, incident_id: int, action: str) -> None:
+async def _check_help_wanted(
+    conn: AsyncConnection, d: Dispatcher, incident_id: int, incident_status: str, action: str
+) -> None:
+    """An answer to a failed alert is taken only while help is still wanted: the incident
+    is active and fewer than the wanted number have accepted."""
+    if incident_status != "active":
+        raise IllegalTransition(
+            f"the incident is {incident_status}",
+            state=_UNDELIVERED,
+            incident_state=incident_status,
+        )
+    if await enough_accepted(conn, d, incident_id):
+        raise IllegalTransition(
+            f"cannot {_VERBS[action]} this alert: enough volunteers have accepted",
+            state=_UNDELIVERED,
+        )
+
+
+async def _after(
+    conn: AsyncConnection, d: Dispatcher, incident_id: int, action: str, before: str
+) -> None:
     if action == "accept" and await enough_accepted(conn, d, incident_id):
         await conn.execute(
             text("UPDATE incidents SET next_wave_at = NULL WHERE id = :id"), {"id": incident_id}
@@ -184,8 +216,28 @@ async def _after(conn: AsyncConnection, d: Dispatcher, incident_id: int, action:
         await stand_down(
             conn, incident_id, "no_longer_needed", NO_LONGER_NEEDED, d.settings.alert_ttl_s
         )
-    elif action == "decline":
+        await _stand_down_failed(conn, incident_id)
+    elif action == "decline" and before != _UNDELIVERED:
+        # A failed alert was counted as a decline when its push failed (its incident's
+        # `replacements_due`): declining it now must not replace that volunteer twice.
         await replace(conn, d, incident_id)
+
+
+# Failed alerts are stood down without a push: theirs never arrived. A volunteer with the
+# app open sees "no longer needed" there instead of an answer that would be refused.
+_STAND_DOWN_FAILED = text(
+    """
+    UPDATE alerts SET status = 'stood_down', stand_down_reason = 'no_longer_needed',
+           updated_at = now()
+    WHERE incident_id = :id AND status = 'failed'
+    RETURNING id
+    """
+)
+
+
+async def _stand_down_failed(conn: AsyncConnection, incident_id: int) -> None:
+    ids = list((await conn.execute(_STAND_DOWN_FAILED, {"id": incident_id})).scalars())
+    await timeline.record_alerts(conn, ids, "alert_stood_down:no_longer_needed")
 
 
 async def replace(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> None:

@@ -41,6 +41,8 @@ class Candidate:
     lon: float
     straight_m: float
     source: str
+    # The volunteer's `alert_seq` when read: their alert is written only if it is unchanged.
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,13 @@ in one statement, so a wave is either wholly committed or not at all: a later wa
 the caller's transaction (`run_wave`), a new incident's first wave together with the
 incident itself, in a statement of its own (`run_first_wave`), whose reads and searches
 overlap.
+
+The busy rule holds under concurrency (DESIGN.md §4): a wave is planned from reads that a
+concurrent wave, in this process or another, may overtake. So the write alerts only the
+volunteers whose `alert_seq` is still the one read with the candidates, and bumps it, all
+under their row locks (`_LOCKED`). A volunteer taken by another wave meanwhile drops out;
+the shortfall goes into the incident's `replacements_due`, which the timers top up at once
+(`timers._replace_one`). Waves that share no volunteer share no lock and never wait.
 """
 
 from __future__ import annotations
@@ -285,9 +292,35 @@ def _to_aeds(
     return ahead.aeds, to_aed
 
 
+# The chosen volunteers whose version is still the one read with the candidates, their
+# rows locked and the version bumped, so that no other wave can alert them too. The locks
+# are taken in id order, so two waves wanting the same volunteers never deadlock. A row
+# bumped by a wave that committed before this statement began no longer matches; one
+# being bumped by a wave still running makes this wait for it (a few milliseconds: one
+# statement, or a later wave's transaction), and READ COMMITTED then re-checks the join
+# on the row's newest version (EvalPlanQual), which no longer matches either. NO KEY
+# UPDATE, the lock an UPDATE of a non-key column takes, leaves the foreign-key checks of
+# other writers (their alerts, live locations, places of these volunteers) unblocked.
+# `_LOST` is how many the wave planned but could not have.
+_LOCKED = """
+    locked AS MATERIALIZED (
+        SELECT r.id FROM responders r
+        JOIN unnest(CAST(%(responders)s AS bigint[]), CAST(%(seqs)s AS bigint[])) AS c(id, seq)
+          ON r.id = c.id AND r.alert_seq = c.seq
+        ORDER BY r.id
+        FOR NO KEY UPDATE OF r
+    ), bumped AS (
+        UPDATE responders r SET alert_seq = r.alert_seq + 1
+        FROM locked l WHERE r.id = l.id
+        RETURNING r.id
+    )"""
+_LOST = "(cardinality(CAST(%(responders)s AS bigint[])) - (SELECT count(*) FROM bumped))"
+
+
 # One round trip writes the whole wave: the alerts, their outbox rows (nearest first, so
 # the push worker sends them in that order), one timeline event per alert and the wave's
-# own event after them (one INSERT keeps that order in the ids). Conflicts (already
+# own event after them (one INSERT keeps that order in the ids). Only volunteers locked
+# and unchanged (`_LOCKED`, which must come before) are alerted; conflicts (already
 # alerted) are skipped and not counted. `incident` is the incident's id as SQL; `first`
 # goes before the alerts' events (a new incident's own "reported").
 def _writes(incident: str, first: str = "") -> str:
@@ -303,6 +336,7 @@ def _writes(incident: str, first: str = "") -> str:
                     CAST(%(straights)s AS real[]), CAST(%(lons)s AS float8[]),
                     CAST(%(lats)s AS float8[]))
              AS t(responder, role, aed, walk, straight, lon, lat)
+        WHERE t.responder IN (SELECT id FROM bumped)
         ORDER BY t.walk
         ON CONFLICT (incident_id, responder_id) DO NOTHING
         RETURNING *
@@ -320,7 +354,8 @@ def _writes(incident: str, first: str = "") -> str:
             UNION ALL
             SELECT 1, NULL, CAST(%(event)s AS text),
                    CAST(%(detail)s AS jsonb)
-                   || jsonb_build_object('alerted', (SELECT count(*) FROM added))
+                   || jsonb_build_object('alerted', (SELECT count(*) FROM added),
+                                         'taken_meanwhile', {_LOST})
         ) e
         ORDER BY e.n, e.alert_id
         RETURNING *
@@ -330,32 +365,46 @@ def _writes(incident: str, first: str = "") -> str:
 
 _RACED = "a volunteer or an AED was removed while dispatching: send the incident again"
 _NEXT_WAVE_AT = "CASE WHEN %(more)s THEN now() + make_interval(secs => %(timeout)s) END"
-# A later wave also moves its incident on: the wave, the radius, the next timer.
+# A later wave also moves its incident on when it widens (the wave, the radius, the next
+# timer), and counts the volunteers other waves took meanwhile as replacements due. One
+# UPDATE does both: two on one row in one statement would leave only one of them.
 _MOVED = f"""
     moved AS (
-        UPDATE incidents SET wave = %(wave)s, radius_m = %(radius)s, updated_at = now(),
-               next_wave_at = {_NEXT_WAVE_AT}
-        WHERE id = %(incident)s AND %(widen)s
+        UPDATE incidents SET
+            wave = CASE WHEN %(widen)s THEN %(wave)s ELSE wave END,
+            radius_m = CASE WHEN %(widen)s THEN %(radius)s ELSE radius_m END,
+            updated_at = CASE WHEN %(widen)s THEN now() ELSE updated_at END,
+            next_wave_at = CASE WHEN %(widen)s THEN {_NEXT_WAVE_AT} ELSE next_wave_at END,
+            replacements_due = replacements_due + {_LOST}
+        WHERE id = %(incident)s AND (%(widen)s OR {_LOST} > 0)
     )"""  # noqa: S608 - constants only
-_WRITE = f"""WITH {_writes("%(incident)s")}, {_MOVED}
+_WRITE = f"""WITH {_LOCKED}, {_writes("%(incident)s")}, {_MOVED}
     SELECT id FROM added ORDER BY walk_seconds, id"""  # noqa: S608 - constants only
-# A new incident's row (`made`), at the status and wave it starts with: a citizen's
-# report in triage at wave 0 (`lifecycle`), an operator's at its first wave.
-INSERT_INCIDENT = f"""
+
+
+def _insert_incident(replacements_due: str) -> str:
+    """A new incident's row (`made`), at the status and wave it starts with: a citizen's
+    report in triage at wave 0 (`lifecycle`), an operator's at its first wave, which may
+    owe replacements for volunteers taken meanwhile (`_LOST`)."""
+    return f"""
     made AS (
         INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
-                               reported_by, wave, radius_m, next_wave_at)
+                               reported_by, wave, radius_m, next_wave_at, replacements_due)
         VALUES (%(kind)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
                 %(address)s, %(notes)s, %(source)s, %(status)s, %(callback_phone)s,
-                %(reported_by)s, %(wave)s, %(radius)s, {_NEXT_WAVE_AT})
+                %(reported_by)s, %(wave)s, %(radius)s, {_NEXT_WAVE_AT}, {replacements_due})
         RETURNING *
     )"""  # noqa: S608 - constants only
+
+
+INSERT_INCIDENT = _insert_incident("0")
 # A first wave writes its incident too and answers with the operator view as committed
 # (its own rows are visible to it only through the CTEs).
 _REPORTED = """SELECT -1 AS n, NULL::bigint AS alert_id, 'reported' AS kind,
                    CAST(%(reported)s AS jsonb) AS detail
             UNION ALL"""
-_FIRST_WAVE = f"""WITH {INSERT_INCIDENT}, {_writes("(SELECT id FROM made)", _REPORTED)}
+_FIRST_WAVE = f"""WITH {_LOCKED}, {_insert_incident(_LOST)},
+    {_writes("(SELECT id FROM made)", _REPORTED)}
     {views.detail_sql("made", "added", "events")}"""  # noqa: S608 - constants only
 
 
@@ -388,6 +437,7 @@ def _write_params(
 def _alert_columns(assignments: Sequence[Assignment]) -> dict[str, list[object]]:
     return {
         "responders": [a.candidate.responder_id for a in assignments],
+        "seqs": [a.candidate.seq for a in assignments],
         "roles": [a.role for a in assignments],
         "aeds": [a.aed.id if a.aed else None for a in assignments],
         "walks": [round(a.arrival_s, 1) for a in assignments],

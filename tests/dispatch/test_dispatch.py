@@ -9,6 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from responders.dispatch import candidates
+from responders.dispatch.candidates import CandidateQuery
 from routing import Point
 from tests.dispatch.conftest import alerted, place_volunteer, report
 
@@ -180,3 +182,55 @@ async def test_citizen_report_alerts_nobody_until_confirmed(
     assert confirmed.status_code == 200
     assert confirmed.json()["status"] == "active"
     assert set(alerted(confirmed.json())) == {volunteer}
+
+
+async def test_a_volunteer_on_scene_is_busy(
+    client: httpx.AsyncClient, operator_headers: dict[str, str]
+) -> None:
+    on_scene, headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    first = await report(client, operator_headers, *INCIDENT)
+    alert_id = alerted(first)[on_scene]["id"]
+    for action in ("accept", "arrived"):
+        answered = await client.post(f"/alerts/{alert_id}/{action}", headers=headers)
+        assert answered.status_code == 200, answered.text
+    assert answered.json()["status"] == "arrived"
+    free, _ = await place_volunteer(client, *_offset(*INCIDENT, 260, 0))
+    # A report 200 m away, while the first incident is still open: the volunteer doing CPR
+    # there is not alerted, the free one is.
+    second = await report(client, operator_headers, *_offset(*INCIDENT, 200, 0))
+    assert set(alerted(second)) == {free}
+
+
+async def test_the_busy_probe_reads_the_index_of_alerts_in_play(app: FastAPI) -> None:
+    """The busy statuses of the candidate query and of `alerts_busy_idx` must agree, or the
+    planner falls back to each volunteer's whole history."""
+    query = CandidateQuery(
+        incident_id=1,
+        kind="cardiac_arrest",
+        lat=INCIDENT[0],
+        lon=INCIDENT[1],
+        radius_m=1000,
+        limit=120,
+        minute_of_week=0,
+        live_max_age_s=900,
+        daily_cap=5,
+    )
+    async with app.state.engine.begin() as conn:
+        # On the tests' near-empty tables a scan would be cheapest: rule it out, so that
+        # the plan shows which index the probe can use at all.
+        await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        params = candidates._params(query)
+        for sql in (candidates._LIVE, candidates._PLACED):
+            explained = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = explained.scalar_one()
+            assert "alerts_busy_idx" in _indexes(plan)
+
+
+def _indexes(plan: object) -> set[str]:
+    """Every index named in an EXPLAIN (FORMAT JSON) plan."""
+    if isinstance(plan, list):
+        return set().union(*(_indexes(p) for p in plan))
+    if isinstance(plan, dict):
+        named = {plan["Index Name"]} if "Index Name" in plan else set()
+        return named.union(*(_indexes(v) for v in plan.values()))
+    return set()

@@ -329,3 +329,78 @@ async def test_address_shown_only_after_accept_when_configured(
     assert after["incident"]["address"] == "Testikatu 1"
     assert after["incident"]["location"]["type"] == "Point"
     assert after["route"]["geometry"]["type"] == "LineString"
+
+
+async def _push_failed(app: FastAPI, alert_id: int) -> None:
+    """What the push worker does when it gives up on an alert (e.g. no registered device):
+    its push is withdrawn, it is marked failed and counted as a replacement due."""
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM outbox WHERE alert_id = :id"), {"id": alert_id})
+        incident = (
+            await conn.execute(
+                text(
+                    "UPDATE alerts SET status = 'failed', push_error = 'no registered device' "
+                    "WHERE id = :id RETURNING incident_id"
+                ),
+                {"id": alert_id},
+            )
+        ).scalar_one()
+        await conn.execute(
+            text("UPDATE incidents SET replacements_due = replacements_due + 1 WHERE id = :id"),
+            {"id": incident},
+        )
+
+
+@pytest.mark.dispatch(wanted_accepts=2)
+async def test_a_failed_alert_can_be_answered_while_help_is_wanted(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
+) -> None:
+    people = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100, 150, 200)]
+    incident = await report(client, operator_headers, *INCIDENT)
+    alerts = alerted(incident)
+    (a, ha), (b, hb), (c, hc), (e, he) = people
+    for rid in (a, b, c):
+        await _push_failed(app, alerts[rid]["id"])
+    # The volunteer has the app open: the push failed, the answer still counts.
+    accepted = await client.post(f"/alerts/{alerts[a]['id']}/accept", headers=ha)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
+    declined = await client.post(f"/alerts/{alerts[b]['id']}/decline", headers=hb)
+    assert declined.status_code == 200, declined.text
+    detail = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
+    kinds = [event["kind"] for event in detail["timeline"]]
+    assert "replacement" not in kinds, "the failed push was already counted as a decline"
+    # Once enough have accepted, help is no longer wanted: the failed alert is stood down
+    # (without a push: it has none that works) and can no longer be accepted.
+    await client.post(f"/alerts/{alerts[e]['id']}/accept", headers=he)
+    now = alerted(
+        (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
+    )
+    assert [now[rid]["status"] for rid in (a, b, c, e)] == [
+        "accepted",
+        "declined",
+        "stood_down",
+        "accepted",
+    ]
+    assert now[c]["stand_down_reason"] == "no_longer_needed"
+    assert alerts[c]["id"] not in await _outbox(app, "no_longer_needed")
+    late = await client.post(f"/alerts/{alerts[c]['id']}/accept", headers=hc)
+    assert late.status_code == 409 and late.json()["state"] == "stood_down"
+
+
+@pytest.mark.dispatch(wanted_accepts=1)
+async def test_a_failed_alert_cannot_be_answered_once_help_is_not_wanted(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
+) -> None:
+    (a, ha), (b, hb) = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100)]
+    incident = await report(client, operator_headers, *INCIDENT)
+    alerts = alerted(incident)
+    await client.post(f"/alerts/{alerts[a]['id']}/accept", headers=ha)
+    # Failed after enough had accepted (the worker's last retry ran late): not wanted.
+    await _push_failed(app, alerts[b]["id"])
+    refused = await client.post(f"/alerts/{alerts[b]['id']}/accept", headers=hb)
+    assert refused.status_code == 409
+    assert refused.json()["state"] == "failed" and "enough" in refused.json()["detail"]
+    await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    closed = await client.post(f"/alerts/{alerts[b]['id']}/decline", headers=hb)
+    assert closed.status_code == 409 and closed.json()["incident_state"] == "closed"

@@ -3,6 +3,7 @@ and the alert list; the decline path of an alert."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
@@ -105,3 +106,40 @@ async def test_volunteer_declines_from_the_alert_list(
     statuses = {a["id"]: a["status"] for a in detail["alerts"]}
     assert statuses[alert["id"]] == "declined"
     assert outside.urls == []
+
+
+async def test_volunteer_without_a_phone_push_accepts_in_the_app(
+    world: World, new_context: NewContext, outside: Outside
+) -> None:
+    """Registered in /app, no device: the push fails, yet the volunteer looking at the
+    alert can answer it while help is still wanted."""
+    reported = await world.http.post(
+        "/incidents",
+        headers=world.operator_headers,
+        json={"kind": "cardiac_arrest", "location": {"lat": CENTRE[0], "lon": CENTRE[1]}},
+    )
+    assert reported.status_code == 201, reported.text
+    phoneless = next(v for v in world.volunteers if v.device is None)
+    alert = next(a for a in reported.json()["alerts"] if a["responder_id"] == phoneless.id)
+    await _until_status(world, reported.json()["id"], alert["id"], "failed")
+
+    page = await (await new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    await sign_in_volunteer(page, phoneless.token, alert["id"])
+    await expect(page.locator("#alert-status")).to_have_text("Push failed")
+    await page.get_by_role("button", name="Accept: I'm going").click()
+    await expect(page.locator("#alert-status")).to_have_text("Accepted")
+    await expect(page.get_by_role("button", name="I have arrived")).to_be_visible()
+    await screenshot(page, "volunteer-accepts-failed-push")
+    detail = await world.incident(reported.json()["id"])
+    assert {a["id"]: a["status"] for a in detail["alerts"]}[alert["id"]] == "accepted"
+    assert outside.urls == []
+
+
+async def _until_status(world: World, incident_id: int, alert_id: int, status: str) -> None:
+    """The push worker runs in the live server: wait for it to give up on the alert."""
+    for _ in range(200):
+        detail = await world.incident(incident_id)
+        if {a["id"]: a["status"] for a in detail["alerts"]}[alert_id] == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"alert {alert_id} never became {status}")

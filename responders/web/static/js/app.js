@@ -257,7 +257,8 @@ function renderButtons(a) {
   const box = $("#alert-buttons");
   const incidentOpen = a.incident.status === "active";
   const buttons = [];
-  if (["queued", "sent", "delivered", "expired"].includes(a.status) && incidentOpen) {
+  // A failed push does not stop a volunteer who is looking at the alert from answering it.
+  if (["queued", "sent", "delivered", "expired", "failed"].includes(a.status) && incidentOpen) {
     buttons.push(h("button", { type: "button", class: "big ok", onclick: () => answer(a.id, "accept") }, "Accept: I'm going"));
     buttons.push(h("button", { type: "button", class: "big secondary", onclick: () => answer(a.id, "decline") }, "Decline: I can't go"));
   } else if (a.status === "accepted" && incidentOpen) {
