@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "Conflict",
+    "Contended",
     "DatabaseUnavailable",
     "EhboError",
     "Forbidden",
@@ -83,3 +84,10 @@ class Unavailable(EhboError):
 
 class DatabaseUnavailable(Unavailable):
     code = "database_unavailable"
+
+
+class Contended(Unavailable):
+    """PostgreSQL kept aborting a transaction to break lock cycles (deadlocks) even after
+    retries: busy, not down; trying again is right."""
+
+    code = "contended"
