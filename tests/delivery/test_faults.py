@@ -23,7 +23,15 @@ from responders.delivery.worker import MAX_UNCONFIRMED
 from responders.push import FcmServerState, FcmServerThread
 from tests.delivery.conftest import PROJECT, alert_rows, outbox_count, seed_alerts
 
-_LEASED = text("SELECT count(*) FROM outbox WHERE leased_until > now()")
+# A worker has rows in hand: leased (today), or locked for the send (before issue 12, #9).
+_CLAIMED = text(
+    """
+    SELECT (SELECT count(*) FROM outbox WHERE leased_until > now())
+         + (SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+            WHERE c.relname = 'outbox' AND l.mode = 'RowShareLock'
+              AND l.pid <> pg_backend_pid())
+    """
+)
 
 
 def _worker_process(database_url: str, endpoint: str, **settings: str) -> subprocess.Popen[bytes]:
@@ -70,7 +78,7 @@ async def test_worker_killed_between_claim_and_record_loses_nothing(
 
         async def claimed() -> bool:
             async with clean_db.connect() as conn:
-                return bool((await conn.execute(_LEASED)).scalar_one())
+                return bool((await conn.execute(_CLAIMED)).scalar_one())
 
         await _wait_for(claimed, 30)
         killed = time.monotonic()
@@ -142,17 +150,17 @@ async def test_slow_fcm_sends_each_alert_at_most_max_unconfirmed_times(
     fcm.latency_s = 2.5
     run = asyncio.create_task(worker.run())
     try:
-
-        async def settled() -> bool:
-            return await outbox_count(clean_db) == 0
-
-        await _wait_for(settled, 30)
+        for _ in range(150):  # 15 s: before the fix it went on until the alerts expired
+            if not await outbox_count(clean_db):
+                break
+            await asyncio.sleep(0.1)
         await asyncio.sleep(1.5)  # sends FCM was still working on when the client gave up
     finally:
         run.cancel()
     per_alert = _per_alert(fcm)
     assert set(per_alert) == set(alerts), "every alert reached FCM"
     assert max(per_alert.values()) <= MAX_UNCONFIRMED, per_alert
+    assert await outbox_count(clean_db) == 0, "nothing is left to resend"
     rows = await alert_rows(clean_db)
     assert {rows[a][0] for a in alerts} == {"sent"}
     assert all("did not confirm" in (rows[a][2] or "") for a in alerts)
@@ -171,7 +179,7 @@ async def test_sigterm_stops_the_worker_promptly_and_hands_back_its_rows(
 
         async def claimed() -> bool:
             async with clean_db.connect() as conn:
-                return bool((await conn.execute(_LEASED)).scalar_one())
+                return bool((await conn.execute(_CLAIMED)).scalar_one())
 
         await _wait_for(claimed, 30)
         asked = time.monotonic()
