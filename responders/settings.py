@@ -126,11 +126,16 @@ class PushSettings(BaseSettings):
     # Apps register getToken() registration tokens; "fid" is for Firebase installation ids.
     target_field: Literal["token", "fid"] = "token"
     timeout_s: float = 5.0
-    batch_size: int = 100
+    # Rows a worker leases per round (one wave of 30 goes out in one): a crash re-sends at
+    # most these (README, "Delivery").
+    batch_size: int = 30
     poll_interval_s: float = 2.0
+    # How long a claimed row stays leased (at least twice timeout_s): a dead worker's rows
+    # are due again after it.
     claim_lease_s: float = 30.0
     backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
+    # Well under an alert's lifetime: a recovered FCM must see every waiting push soon.
+    backoff_max_s: float = 2.0
 
 
 class LimitSettings(BaseSettings):

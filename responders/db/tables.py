@@ -240,3 +240,6 @@ class OutboxItem(Base):
     expires_at: Mapped[dt.datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _db_default()
+    # Set while a worker sends the row (see responders.delivery.outbox).
+    leased_until: Mapped[dt.datetime | None]
+    unconfirmed: Mapped[int] = mapped_column(default=0)

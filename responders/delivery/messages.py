@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from responders.push import PushMessage
@@ -24,6 +25,8 @@ class Claimed:
     outbox_id: int
     kind: str
     attempts: int
+    unconfirmed: int
+    lease: dt.datetime  # fences every write: see `outbox`
     seconds_left: float
     alert_id: int
     alert_status: str

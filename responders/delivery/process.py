@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 from responders.db.bootstrap import prepared_database
 from responders.db.engine import create_engine
@@ -12,6 +13,8 @@ from responders.push import FcmConfig, PushClient
 from responders.settings import PushSettings, Settings
 
 __all__ = ["fcm_config", "run_worker", "work"]
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def fcm_config(settings: PushSettings) -> FcmConfig:
@@ -25,15 +28,24 @@ def fcm_config(settings: PushSettings) -> FcmConfig:
 
 
 async def work(settings: Settings, *, own_process: bool = False) -> None:
-    """Runs until cancelled. In a process of its own it freezes the heap it has loaded;
-    inside the API the app does that, as its `freeze_heap` setting says."""
+    """Runs until cancelled (or, in a process of its own, until SIGTERM or SIGINT asks it to
+    stop: it finishes the send on the wire, hands back what it leased, and returns). In a
+    process of its own it freezes the heap it has loaded; inside the API the app does that,
+    as its `freeze_heap` setting says."""
     engine = create_engine(settings.db)
     client = PushClient(fcm_config(settings.push))
+    worker = OutboxWorker(engine, client, settings.push, settings.dispatch.alert_ttl_s)
+    loop = asyncio.get_running_loop()
     if own_process:
         freeze_long_lived()
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, worker.stop)
     try:
-        await OutboxWorker(engine, client, settings.push, settings.dispatch.alert_ttl_s).run()
+        await worker.run()
     finally:
+        if own_process:
+            for signum in _STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
         client.close()
         await engine.dispose()
 

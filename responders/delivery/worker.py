@@ -1,7 +1,13 @@
 """The outbox worker: woken by NOTIFY (polling as a safety net), sends, records, retries.
 
 Several workers on one or several machines may run at once; see `outbox` for why no row is
-sent twice at once and how a crash is recovered.
+sent twice at once and how a crash is recovered. One round is three short transactions: lease
+a small batch, look at it (withdraw the moot, fail the expired, find the devices), and after
+the send record each outcome. Nothing is locked while the batch is on the wire.
+
+Duplicate pushes are bounded (README, "Delivery"): a crash re-sends at most the batch that
+was on the wire (`EHBO_FCM_BATCH_SIZE`), and a push FCM did not answer in time — which may
+still have reached the phone — is sent at most `MAX_UNCONFIRMED` times.
 """
 
 from __future__ import annotations
@@ -17,14 +23,24 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from responders.db.listen import libpq_dsn, listen_forever
+from responders.db.retry import in_transaction
 from responders.delivery import outbox
 from responders.delivery.messages import Claimed, Device, push_for
 from responders.push import PushClient, PushMessage, SendOutcome, SendResult
 from responders.settings import PushSettings
 
-__all__ = ["OutboxWorker", "backoff_s"]
+__all__ = ["MAX_UNCONFIRMED", "OutboxWorker", "backoff_s"]
 
 log = logging.getLogger(__name__)
+
+# Sends of one push that FCM did not answer in time (it may have delivered them): after this
+# many the push is recorded as sent but unconfirmed, and not sent again.
+MAX_UNCONFIRMED = 2
+# FCM answered nothing within the client's timeout: the request went out, its fate unknown.
+_UNCONFIRMED_CODES = frozenset({"DEADLINE_EXCEEDED"})
+# A row due now that another worker is claiming this very moment: look again shortly, not
+# in a busy loop.
+_MIN_SLEEP_S = 0.05
 
 
 def backoff_s(
@@ -52,23 +68,41 @@ class OutboxWorker:
         self._ttl_s = ttl_s
         self._wake = asyncio.Event()
         self._rng = random.Random()
+        self._stopping = False
+        # FCM failed the last send that reached it: the next success drains the backlog.
+        self._failing = False
+
+    def stop(self) -> None:
+        """Finish the batch on the wire (bounded by the FCM timeout), hand back the rest of
+        what is leased, and return from `run`. Safe to call from a signal handler."""
+        self._stopping = True
+        self._wake.set()
 
     async def run(self) -> None:
-        """Until cancelled: drain the outbox whenever woken, or every poll interval."""
+        """Until stopped or cancelled: drain the outbox whenever woken, or every poll interval."""
         dsn = libpq_dsn(self._engine.url.render_as_string(hide_password=False))
         listener = asyncio.create_task(
             listen_forever(dsn, "outbox", lambda _: self._wake.set(), self._wake.set)
         )
         try:
-            while True:
+            while not self._stopping:
                 await self._drain_safely()
                 await self._sleep()
         finally:
             listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
 
     async def _sleep(self) -> None:
+        """Until woken, the next row comes due (a backoff ends: no NOTIFY says so), or the
+        poll interval passes."""
+        if self._stopping:
+            return
+        timeout = self._settings.poll_interval_s
+        with contextlib.suppress(Exception):  # the poll interval is the safety net
+            timeout = min(timeout, await in_transaction(self._engine, outbox.next_due_in))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+            await asyncio.wait_for(self._wake.wait(), max(_MIN_SLEEP_S, timeout))
         self._wake.clear()
 
     async def _drain_safely(self) -> None:
@@ -80,18 +114,43 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Process batches until nothing is due; returns the number of rows handled."""
         handled = 0
-        while count := await self.process_batch():
+        while not self._stopping and (count := await self.process_batch()):
             handled += count
         return handled
 
     async def process_batch(self) -> int:
-        async with self._engine.begin() as conn:
-            items = await outbox.claim(conn, self._settings.batch_size)
-            if items:
-                await self._deliver(conn, items)
-            return len(items)
+        settings = self._settings
+        # Longer than a send can take (twice the FCM timeout at least), or a slow send's
+        # rows would go to a second worker and out twice.
+        lease_s = max(settings.claim_lease_s, 2 * settings.timeout_s)
+        items = await in_transaction(
+            self._engine, lambda conn: outbox.claim(conn, settings.batch_size, lease_s)
+        )
+        if not items:
+            return 0
+        recorded = False
+        try:
+            sends = await in_transaction(self._engine, lambda conn: self._prepare(conn, items))
+            if sends:
+                results = await asyncio.to_thread(self._client.send, [s.message for s in sends])
+                self._failing = await in_transaction(
+                    self._engine, lambda conn: self._record(conn, sends, results)
+                )
+            recorded = True
+        finally:
+            if not recorded:  # cancelled or failed mid-round: the rows are due again now
+                await self._release(items)
+        return len(items)
 
-    async def _deliver(self, conn: AsyncConnection, items: Sequence[Claimed]) -> None:
+    async def _release(self, items: Sequence[Claimed]) -> None:
+        try:
+            await in_transaction(self._engine, lambda conn: outbox.release(conn, items))
+        except Exception:  # the lease runs out on its own
+            log.warning("could not release %d leased outbox rows", len(items), exc_info=True)
+
+    async def _prepare(self, conn: AsyncConnection, items: Sequence[Claimed]) -> list[_Send]:
+        """Withdraws or fails what must not go out; the messages for the rest."""
+        await outbox.lock(conn, items)
         live = [item for item in items if await self._still_wanted(conn, item)]
         devices = await outbox.devices_of(conn, [i.responder_id for i in live if i.responder_id])
         sends: list[_Send] = []
@@ -102,9 +161,7 @@ class OutboxWorker:
                 continue
             ttl = max(1, min(self._ttl_s, int(item.seconds_left)))
             sends.extend(_Send(item, d, push_for(item, d, ttl)) for d in mine)
-        if sends:
-            results = await asyncio.to_thread(self._client.send, [s.message for s in sends])
-            await self._record(conn, sends, results)
+        return sends
 
     async def _still_wanted(self, conn: AsyncConnection, item: Claimed) -> bool:
         if item.responder_id is None or (item.kind == "alert" and item.alert_status != "queued"):
@@ -117,22 +174,46 @@ class OutboxWorker:
 
     async def _record(
         self, conn: AsyncConnection, sends: Sequence[_Send], results: Sequence[SendResult]
-    ) -> None:
+    ) -> bool:
+        """Writes each outcome; returns whether FCM is failing (nothing of this batch got
+        through and something was refused)."""
+        await outbox.lock(conn, list({s.item.outbox_id: s.item for s in sends}.values()))
         by_item: dict[int, list[tuple[_Send, SendResult]]] = defaultdict(list)
         for send, result in zip(sends, results, strict=True):
             by_item[send.item.outbox_id].append((send, result))
             if result.outcome is SendOutcome.UNREGISTERED:
                 await outbox.drop_device(conn, send.device)
-        delivered: list[tuple[Claimed, str]] = []
+        done: list[tuple[Claimed, str | None, str | None]] = []
+        reached_fcm = failed_at_fcm = recovered = False
         for pairs in by_item.values():
             item, outcomes = pairs[0][0].item, [r for _, r in pairs]
             # One device that got it is enough.
             reached = [r for r in outcomes if r.outcome is SendOutcome.SENT]
             if reached:
-                delivered.append((item, reached[0].message_id or ""))
+                reached_fcm = True
+                recovered |= item.attempts > 0
+                done.append((item, reached[0].message_id or "", None))
+            elif unconfirmed_error := self._given_up_unconfirmed(item, outcomes):
+                done.append((item, None, unconfirmed_error))
             else:
+                failed_at_fcm = True
                 await self._not_sent(conn, item, outcomes)
-        await outbox.sent(conn, delivered)
+        await outbox.sent(conn, done)
+        if reached_fcm and (self._failing or recovered):
+            drained = await outbox.retry_now(conn)
+            log.info("FCM answers again: %d waiting pushes are due now", drained)
+        return failed_at_fcm and not reached_fcm
+
+    @staticmethod
+    def _given_up_unconfirmed(item: Claimed, results: Sequence[SendResult]) -> str | None:
+        """After `MAX_UNCONFIRMED` sends that FCM may have delivered without saying so, the
+        push counts as sent: another try would most likely be another duplicate."""
+        if not _unconfirmed(results) or item.unconfirmed + 1 < MAX_UNCONFIRMED:
+            return None
+        return (
+            f"FCM did not confirm the push in time ({MAX_UNCONFIRMED} tries); "
+            "it may not have arrived"
+        )
 
     async def _not_sent(
         self, conn: AsyncConnection, item: Claimed, results: Sequence[SendResult]
@@ -146,5 +227,12 @@ class OutboxWorker:
         delay = backoff_s(item.attempts, retry_after, self._settings, self._rng)
         if delay >= item.seconds_left:
             await outbox.fail(conn, item, f"gave up after {item.attempts + 1} attempts: {error}")
-        else:
-            await outbox.reschedule(conn, item, delay, error)
+            return
+        # A stopping worker hands the row back due now: the next worker should not wait.
+        await outbox.reschedule(
+            conn, item, 0.0 if self._stopping else delay, error, unconfirmed=_unconfirmed(results)
+        )
+
+
+def _unconfirmed(results: Sequence[SendResult]) -> bool:
+    return any(r.error_code in _UNCONFIRMED_CODES for r in results)

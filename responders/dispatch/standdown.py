@@ -9,8 +9,9 @@ from responders.dispatch import timeline
 
 __all__ = ["ENDED", "NO_LONGER_NEEDED", "stand_down"]
 
-# Closing or cancelling reaches everyone who has not declined (DESIGN.md §4) ...
-ENDED = ("queued", "sent", "delivered", "accepted", "arrived", "expired")
+# Closing or cancelling reaches everyone still on their way or not yet answered (DESIGN.md
+# §4); an arrival is a fact of the incident and stays `arrived` (a decline stays a decline) ...
+ENDED = ("queued", "sent", "delivered", "accepted", "expired")
 # ... while "enough have accepted" leaves those on their way alone.
 NO_LONGER_NEEDED = ("queued", "sent", "delivered", "expired")
 
@@ -25,10 +26,15 @@ _MARK = text(
     RETURNING a.id, t.status AS before
     """
 )
-# A queued alert whose push is still waiting in the outbox is simply withdrawn; if the row
-# is gone (sent, or being sent by a worker right now) the phone may show it: stand it down.
+# A queued alert whose push never left is simply withdrawn. If the row is gone (sent), leased
+# by a worker (on the wire right now) or was sent once without FCM confirming it, the phone
+# may show the alert: its row goes too, and the volunteer is stood down. Locks: the incident
+# (lifecycle), then these alerts (`_MARK`), then their outbox rows, the worker's order too.
 _WITHDRAW = text(
-    "DELETE FROM outbox WHERE alert_id = ANY(:ids) AND kind = 'alert' RETURNING alert_id"
+    """
+    DELETE FROM outbox WHERE alert_id = ANY(:ids) AND kind = 'alert'
+    RETURNING alert_id, leased_until IS NULL AND unconfirmed = 0 AS never_left
+    """
 )
 _ENQUEUE = text(
     """
@@ -48,7 +54,11 @@ async def stand_down(
     ).all()
     ids = [r.id for r in rows]
     queued = [r.id for r in rows if r.before == "queued"]
-    withdrawn = set((await conn.execute(_WITHDRAW, {"ids": queued})).scalars()) if queued else set()
+    withdrawn = (
+        {r.alert_id for r in await conn.execute(_WITHDRAW, {"ids": queued}) if r.never_left}
+        if queued
+        else set()
+    )
     to_notify = [i for i in ids if i not in withdrawn]
     kind = "no_longer_needed" if reason == "no_longer_needed" else "stand_down"
     if to_notify:

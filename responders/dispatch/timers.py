@@ -10,8 +10,9 @@ import asyncio
 import logging
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from responders.db.retry import in_transaction
 from responders.dispatch import timeline
 from responders.dispatch.lifecycle import enough_accepted
 from responders.dispatch.waves import Dispatcher, run_wave
@@ -48,9 +49,7 @@ _REPLACED = text("UPDATE incidents SET replacements_due = 0 WHERE id = :id")
 
 async def run_due_timers(engine: AsyncEngine, d: Dispatcher) -> int:
     """Expire unanswered alerts, then fire every due wave; returns the waves fired."""
-    async with engine.begin() as conn:
-        expired = list((await conn.execute(_EXPIRE)).scalars())
-        await timeline.record_alerts(conn, expired, "alert_expired")
+    await in_transaction(engine, _expire)
     fired = 0
     while await _fire_one(engine, d):
         fired += 1
@@ -59,8 +58,17 @@ async def run_due_timers(engine: AsyncEngine, d: Dispatcher) -> int:
     return fired
 
 
+# Each timer transaction may meet a cancel or an answer in a lock cycle (expiry locks many
+# alerts, then needs their incidents for the timeline): retried whole (db.retry).
+
+
+async def _expire(conn: AsyncConnection) -> None:
+    expired = list((await conn.execute(_EXPIRE)).scalars())
+    await timeline.record_alerts(conn, expired, "alert_expired")
+
+
 async def _fire_one(engine: AsyncEngine, d: Dispatcher) -> bool:
-    async with engine.begin() as conn:
+    async def fire(conn: AsyncConnection) -> bool:
         incident_id = (await conn.execute(_DUE)).scalar_one_or_none()
         if incident_id is None:
             return False
@@ -68,19 +76,24 @@ async def _fire_one(engine: AsyncEngine, d: Dispatcher) -> bool:
             await conn.execute(_CLEAR, {"id": incident_id})
         else:
             await run_wave(conn, d, incident_id)
-    return True
+        return True
+
+    return await in_transaction(engine, fire)
 
 
 async def _replace_one(engine: AsyncEngine, d: Dispatcher) -> bool:
     """Alerts whose push failed (marked by the worker) are replaced like declines."""
-    async with engine.begin() as conn:
+
+    async def replace(conn: AsyncConnection) -> bool:
         row = (await conn.execute(_REPLACEMENTS)).one_or_none()
         if row is None:
             return False
         await conn.execute(_REPLACED, {"id": row.id})
         if not await enough_accepted(conn, d, row.id):
             await run_wave(conn, d, row.id, widen=False, size=row.replacements_due)
-    return True
+        return True
+
+    return await in_transaction(engine, replace)
 
 
 async def timer_loop(engine: AsyncEngine, d: Dispatcher, interval_s: float) -> None:

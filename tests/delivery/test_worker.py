@@ -154,3 +154,44 @@ async def test_two_workers_send_each_alert_exactly_once(
     assert set(per_alert) == set(alerts)
     assert set(per_alert.values()) == {1}
     assert {row[0] for row in (await alert_rows(clean_db)).values()} == {"sent"}
+
+
+async def test_claim_lease_setting_is_the_lease_of_claimed_rows(
+    fcm: FcmServerState, clean_db: AsyncEngine, fcm_server
+) -> None:  # type: ignore[no-untyped-def]
+    """EHBO_FCM_CLAIM_LEASE_S: how long a claimed row stays out of other workers' reach (and
+    a dead worker's row waits); never shorter than twice the FCM timeout."""
+    from responders.push import FcmConfig, PushClient
+    from tests.delivery.conftest import PROJECT, push_settings
+
+    client = PushClient(
+        FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, target_field="token")
+    )
+    fcm.latency_s = 0.5  # the rows stay leased while the batch is on the wire
+    leases = []
+    try:
+        for lease_s, expected in ((45.0, 45.0), (1.0, 4.0)):  # the floor: twice timeout_s (2 s)
+            await seed_alerts(clean_db, 1, tag=f"lease{lease_s}")
+            settings = push_settings(fcm_server.url, claim_lease_s=lease_s)
+            sending = asyncio.create_task(
+                OutboxWorker(clean_db, client, settings, ttl_s=300).process_batch()
+            )
+            for _ in range(100):
+                async with clean_db.connect() as conn:
+                    left = (
+                        await conn.execute(
+                            text(
+                                "SELECT EXTRACT(EPOCH FROM leased_until - now()) FROM outbox "
+                                "WHERE leased_until IS NOT NULL"
+                            )
+                        )
+                    ).scalar_one_or_none()
+                if left is not None:
+                    break
+                await asyncio.sleep(0.02)
+            assert await sending == 1
+            leases.append((float(left), expected))
+    finally:
+        client.close()
+    for left, expected in leases:
+        assert expected - 1.0 < left <= expected

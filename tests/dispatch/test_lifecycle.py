@@ -404,3 +404,29 @@ async def test_a_failed_alert_cannot_be_answered_once_help_is_not_wanted(
     await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
     closed = await client.post(f"/alerts/{alerts[b]['id']}/decline", headers=hb)
     assert closed.status_code == 409 and closed.json()["incident_state"] == "closed"
+
+
+# --------------------------------------------------------------------------------------------
+# Delivery and stand-downs (issue 12, #6)
+
+
+async def test_close_after_arrival_keeps_the_arrival_and_sends_it_no_stand_down(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
+) -> None:
+    people = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100)]
+    incident = await report(client, operator_headers, *INCIDENT)
+    alerts = alerted(incident)
+    (there, there_headers), (coming, _) = people
+    for rid, headers in people:
+        accepted = await client.post(f"/alerts/{alerts[rid]['id']}/accept", headers=headers)
+        assert accepted.json()["status"] == "accepted"
+    arrived = await client.post(f"/alerts/{alerts[there]['id']}/arrived", headers=there_headers)
+    assert arrived.json()["status"] == "arrived"
+    closed = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    assert closed.status_code == 200
+    statuses = {rid: alert["status"] for rid, alert in alerted(closed.json()).items()}
+    assert statuses == {there: "arrived", coming: "stood_down"}
+    assert alerted(closed.json())[there]["stand_down_reason"] is None
+    assert await _outbox(app, "stand_down") == {alerts[coming]["id"]}, "only the one on the way"
+    mine = (await client.get(f"/alerts/{alerts[there]['id']}", headers=there_headers)).json()
+    assert mine["status"] == "arrived"

@@ -133,18 +133,20 @@ async def test_operator_volunteer_story(
     await screenshot(console, "console-accepted")
     assert await console.evaluate("window.__sameDocument") is True
 
-    # The operator closes; both phones stand down.
+    # The operator closes: the one still on the way stands down; the arrival stays an
+    # arrival (issue 12, #6): no stand-down reaches the volunteer on scene.
     await console.get_by_role("button", name="Close incident").click()
     await expect(console.locator("#incident-status")).to_have_text("Closed")
     await expect(console.get_by_role("button", name="Close incident")).to_be_hidden()
-    await expect(phone.locator("#stand-down")).to_have_text(
-        re.compile("Stand down: the incident is closed")
-    )
+    await expect(phone.locator("#alert-status")).to_have_text("Arrived")
+    await expect(phone.get_by_text("You are on scene.")).to_be_visible()
+    await expect(phone.locator("#stand-down")).to_be_hidden()
     await expect(aed_phone.locator("#stand-down")).to_contain_text("the incident is closed")
     await expect(phone.get_by_role("button", name="I have arrived")).to_have_count(0)
-    await screenshot(phone, "volunteer-stand-down")
+    await screenshot(aed_phone, "volunteer-stand-down")
     after = await world.incident(incident_id)
     assert after["status"] == "closed"
     statuses = {a["id"]: (a["status"], a["stand_down_reason"]) for a in after["alerts"]}
-    assert statuses[direct["id"]] == ("stood_down", "closed")
+    assert statuses[direct["id"]] == ("arrived", None)
+    assert statuses[fetcher["id"]] == ("stood_down", "closed")
     assert outside.urls == []

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from responders.api.deps import CurrentResponder, DispatcherDep, PathId, RouterDep, SettingsDep
+from responders.db.retry import in_transaction
 from responders.dispatch import lifecycle, views
 from responders.schemas.incidents import AlertPublic, AlertStatus
 
@@ -52,8 +53,11 @@ async def _answer(
     alert_id: PathId,
     action: Literal["delivered", "accept", "decline", "arrived"],
 ) -> AlertAnswered:
-    async with request.app.state.engine.begin() as conn:
-        status = await lifecycle.alert_action(conn, dispatcher, me, alert_id, action)
+    # An answer may meet a cancel or the push worker in a lock cycle: retried whole (db.retry).
+    status = await in_transaction(
+        request.app.state.engine,
+        lambda conn: lifecycle.alert_action(conn, dispatcher, me, alert_id, action),
+    )
     return AlertAnswered(id=alert_id, status=status)
 
 

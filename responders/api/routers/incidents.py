@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from responders.api.deps import CurrentOperator, DispatcherDep, EventHubDep, PathId, RouterDep
 from responders.api.streams import CredentialWatch, OperatorWatch
+from responders.db.retry import in_transaction
 from responders.dispatch import lifecycle, views
 from responders.dispatch.waves import WaveOutcome
 from responders.errors import OutsideCoverage
@@ -107,12 +108,16 @@ async def read(incident_id: PathId, _: CurrentOperator, request: Request) -> Inc
 async def _transition(
     request: Request, dispatcher: DispatcherDep, incident_id: int, action: str
 ) -> IncidentDetail:
-    async with _engine(request).connect() as conn:
-        async with conn.begin():
-            if action == "confirm":
-                await lifecycle.confirm_incident(conn, dispatcher, incident_id)
-            else:
-                await lifecycle.close_incident(conn, dispatcher, incident_id, action)
+    async def change(conn: AsyncConnection) -> None:
+        if action == "confirm":
+            await lifecycle.confirm_incident(conn, dispatcher, incident_id)
+        else:
+            await lifecycle.close_incident(conn, dispatcher, incident_id, action)
+
+    # A deadlock with the push worker or a volunteer's answer is retried whole (db.retry).
+    engine = _engine(request)
+    await in_transaction(engine, change)
+    async with engine.connect() as conn:
         return await _detail_after_commit(conn, incident_id)
 
 

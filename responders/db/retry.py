@@ -1,0 +1,67 @@
+"""Transactions that PostgreSQL may abort to break a lock cycle, re-run from the start.
+
+A deadlock or a serialization failure is not the database being down: PostgreSQL rolled one
+transaction back so the others could go on, and running it again is the documented remedy.
+`in_transaction` re-runs the whole transaction function (never a single statement: the
+rolled-back work must be redone as a whole) a few times, and if every try loses it says
+"retry" (`Collided`), never "the database is not reachable".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from responders.db.faults import is_collision
+from responders.errors import Collided
+
+__all__ = ["ATTEMPTS", "in_transaction", "is_retryable"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ATTEMPTS = 5
+# Short and jittered: the other transaction of the cycle is already going on, and two
+# retries in step would meet again.
+_PAUSE_S = (0.01, 0.05)
+_BUSY = "the database was busy with a conflicting change; try again"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A collision (`db.faults.is_collision`), raw, wrapped by SQLAlchemy, or the cause of a
+    domain error that `db.engine` translated it into."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if is_collision(seen):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+async def in_transaction(
+    engine: AsyncEngine,
+    work: Callable[[AsyncConnection], Awaitable[T]],
+    *,
+    attempts: int = ATTEMPTS,
+) -> T:
+    """`work(conn)` inside one transaction on a fresh connection, committed on return;
+    re-run whole when PostgreSQL aborts it for a deadlock or a serialization failure."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
+            name = type(exc).__name__
+            log.info("transaction aborted (%s), try %d of %d", name, attempt, attempts)
+            if attempt == attempts:
+                raise Collided(_BUSY) from exc
+            await asyncio.sleep(random.uniform(*_PAUSE_S) * attempt)
+    raise AssertionError("unreachable")
