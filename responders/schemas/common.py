@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["GeoPoint", "LatLon", "Strict", "Weekday", "Window"]
+__all__ = ["COORDINATE_DECIMALS", "GeoPoint", "LatLon", "Strict", "Weekday", "Window"]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -27,9 +27,22 @@ class Strict(BaseModel):
         return value
 
 
+# Seven decimals of a degree are about a centimetre, finer than any position we are given.
+COORDINATE_DECIMALS = 7
+
+
 class LatLon(Strict):
+    """A point, normalised here for every route that takes one: rounded to a centimetre, so
+    denormal floats such as 5e-324 (which break PostGIS's nearest-first index scans) become 0."""
+
     lat: Annotated[float, Field(ge=-90, le=90, description="latitude, WGS 84")]
     lon: Annotated[float, Field(ge=-180, le=180, description="longitude, WGS 84")]
+
+    @field_validator("lat", "lon", mode="after")
+    @classmethod
+    def _centimetres(cls, value: float) -> float:
+        # `+ 0.0` turns -0.0 into 0.0.
+        return round(value, COORDINATE_DECIMALS) + 0.0
 
 
 class Window(Strict):

@@ -104,7 +104,7 @@ async def test_profile_update_replaces_lists(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["phone"] == "+358 50 765 4321"
+    assert body["phone"] == "+358507654321"  # stored in E.164 (issue 12 #20)
     assert [q["kind"] for q in body["qualifications"]] == ["first_aid", "nurse"]
     assert len(body["places"]) == 1
 
