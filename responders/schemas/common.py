@@ -48,9 +48,18 @@ class LatLon(Strict):
 class Window(Strict):
     """A weekly window in the region's time zone; `end` before `start` runs past midnight."""
 
-    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
+    # At least one day (checked below, to say so in words); the schema says minItems too.
+    days: Annotated[list[Weekday], Field(max_length=7, json_schema_extra={"minItems": 1})]
     start: Annotated[str, Field(examples=["18:00"])]
     end: Annotated[str, Field(examples=["23:30"])]
+
+    @field_validator("days")
+    @classmethod
+    def _some_day(cls, value: list[Weekday]) -> list[Weekday]:
+        # Hours without days would be a window that never opens.
+        if not value:
+            raise ValueError("Choose at least one day for these hours.")
+        return value
 
     @field_validator("start", "end")
     @classmethod

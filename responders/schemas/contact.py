@@ -43,7 +43,10 @@ def normalise_phone(value: str) -> str:
             ) from exc
         raise ValueError(_PHONE_HELP) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"This is not a complete phone number. {_PHONE_HELP}")
+        raise ValueError(
+            "This is not a valid phone number: check the digits and the country code, "
+            "e.g. +358 40 123 4567."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
