@@ -32,8 +32,11 @@ COORDINATE_DECIMALS = 7
 
 
 class LatLon(Strict):
-    """A point, normalised here for every route that takes one: rounded to a centimetre, so
-    denormal floats such as 5e-324 (which break PostGIS's nearest-first index scans) become 0."""
+    """A point, normalised here for every route that takes one, so that one place has one
+    spelling: rounded to a centimetre (denormal floats such as 5e-324 become 0) and on the
+    antimeridian always at -180. PostGIS's nearest-first (`<->`) index scans on geography
+    fail with "index returned tuples in wrong order" when a point stored at +180 is
+    searched from -180."""
 
     lat: Annotated[float, Field(ge=-90, le=90, description="latitude, WGS 84")]
     lon: Annotated[float, Field(ge=-180, le=180, description="longitude, WGS 84")]
@@ -43,6 +46,11 @@ class LatLon(Strict):
     def _centimetres(cls, value: float) -> float:
         # `+ 0.0` turns -0.0 into 0.0.
         return round(value, COORDINATE_DECIMALS) + 0.0
+
+    @field_validator("lon", mode="after")
+    @classmethod
+    def _one_antimeridian(cls, value: float) -> float:
+        return -180.0 if value == 180.0 else value
 
 
 class Window(Strict):

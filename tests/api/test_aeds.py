@@ -255,27 +255,28 @@ async def test_import_of_malformed_geojson_is_422(
     assert await _count(engine) == 0
 
 
-async def test_denormal_coordinates_are_normalised_and_the_registry_still_lists(
+async def test_odd_coordinates_are_normalised_and_the_registry_still_lists(
     client: httpx.AsyncClient, coordinator_headers: dict[str, str]
 ) -> None:
-    # Denormal floats in the GiST index made nearest-first scans fail ("index returned
-    # tuples in wrong order"); every location is rounded to a centimetre on the way in.
-    tiny = {
-        **AED,
-        "access": "public",
-        "opening_hours": [],
-        "location": {"lat": 2e-163, "lon": 5e-324},
-    }
-    created = await client.post("/aeds", json=tiny, headers=coordinator_headers)
-    assert created.status_code == 201, created.text
-    assert created.json()["location"]["coordinates"] == [0.0, 0.0]
-    other = {**tiny, "location": {"lat": 1e-7, "lon": -2.5e-308}}
-    assert (await client.post("/aeds", json=other, headers=coordinator_headers)).status_code == 201
-    near = await client.get(
-        "/aeds", params={"lat": 0, "lon": 5e-324, "radius_m": 100}, headers=coordinator_headers
-    )
-    assert near.status_code == 200, near.text
-    assert [a["location"]["coordinates"] for a in near.json()] == [[0.0, 0.0], [0.0, 1e-7]]
+    # An AED stored on the antimeridian at +180, searched from -180, made PostGIS's
+    # nearest-first scan fail ("index returned tuples in wrong order"): 500. Every location
+    # is normalised on the way in: one antimeridian, rounded to a centimetre (no denormals).
+    base = {**AED, "access": "public", "opening_hours": []}
+    for lat, lon in [(2e-163, 180.0), (-90.0, 0.0), (5e-324, 2e-163)]:
+        created = await client.post(
+            "/aeds",
+            json={**base, "location": {"lat": lat, "lon": lon}},
+            headers=coordinator_headers,
+        )
+        assert created.status_code == 201, created.text
+    found = {}
+    for lat, lon in [(0, -180), (0, 180), (5e-324, 2e-163)]:
+        near = await client.get(
+            "/aeds", params={"lat": lat, "lon": lon, "radius_m": 100}, headers=coordinator_headers
+        )
+        assert near.status_code == 200, near.text
+        found[lon] = [a["location"]["coordinates"] for a in near.json()]
+    assert found == {-180: [[-180.0, 0.0]], 180: [[-180.0, 0.0]], 2e-163: [[0.0, 0.0]]}
 
 
 # ---------- issue 12 #21: AED files as spreadsheets write them ----------
