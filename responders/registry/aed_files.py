@@ -103,7 +103,8 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _read_csv(reader: Any, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
-    header = [name.strip().lower() for name in next(reader, [])]
+    first = next((cells for cells in reader if any(cell.strip() for cell in cells)), [])
+    header = [name.strip().lower() for name in first]
     _check_header(header)
     rows = []
     for cells in reader:
@@ -123,7 +124,7 @@ def _read_csv(reader: Any, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
 
 def _delimiter(text: str) -> str:
     """The separator whose header names both `lat` and `lon`."""
-    first_line = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
     for delimiter in _DELIMITERS:
         header = next(csv.reader([first_line], delimiter=delimiter), [])
         if {name.strip().lower() for name in header} >= _NEEDED:
