@@ -103,7 +103,7 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _read_csv(reader: Any, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
-    first = next((cells for cells in reader if any(cell.strip() for cell in cells)), [])
+    first: list[str] = next((cells for cells in reader if any(c.strip() for c in cells)), [])
     header = [name.strip().lower() for name in first]
     _check_header(header)
     rows = []
@@ -124,7 +124,8 @@ def _read_csv(reader: Any, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
 
 def _delimiter(text: str) -> str:
     """The separator whose header names both `lat` and `lon`."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    # Spreadsheets may write empty rows above the header as bare separators (";;;").
+    first_line = next((line for line in text.splitlines() if line.strip(" \t,;")), "")
     for delimiter in _DELIMITERS:
         header = next(csv.reader([first_line], delimiter=delimiter), [])
         if {name.strip().lower() for name in header} >= _NEEDED:

@@ -291,8 +291,12 @@ CSV_EXCEL_FI = (
 
 @pytest.mark.parametrize(
     "content",
-    [CSV_EXCEL_FI, CSV_OK.replace(",", "\t")],
-    ids=["semicolons-decimal-commas", "tabs"],
+    [
+        CSV_EXCEL_FI,
+        CSV_OK.replace(",", "\t"),
+        "\r\n;;\r\n" + CSV_EXCEL_FI.replace("lat;lon", "Lat ; LON"),
+    ],
+    ids=["semicolons-decimal-commas", "tabs", "blank-lines-first-header-as-typed"],
 )
 async def test_import_csv_as_spreadsheets_write_it(
     client: httpx.AsyncClient, coordinator_headers: dict[str, str], content: str
