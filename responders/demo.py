@@ -29,7 +29,12 @@ from responders.registry.locations import LocationWriter
 from responders.registry.operators import create_operator
 from responders.registry.responders import register_responder
 from responders.schemas.aeds import AedCreate
-from responders.schemas.responders import LocationUpdate, ResponderCreate
+from responders.schemas.responders import (
+    LocationUpdate,
+    QualificationIn,
+    QualificationKind,
+    ResponderCreate,
+)
 
 __all__ = [
     "Address",
@@ -77,7 +82,7 @@ _LAST = [
     "Saarinen",
     "Salminen",
 ]
-_QUALIFICATIONS = ["cpr_aed", "first_aid", "bhv", "nurse", "physician"]
+_QUALIFICATIONS: list[QualificationKind] = ["cpr_aed", "first_aid", "bhv", "nurse", "physician"]
 _WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 _ALL_DAYS = [*_WEEKDAYS, "sat", "sun"]
 
@@ -189,7 +194,11 @@ def _volunteer(number: int, home: Address, work: Address, rng: random.Random) ->
             "name": f"{first} {last}",
             "phone": f"+358 40 {rng.randint(1000000, 9999999)}",
             "email": f"volunteer{number}@{DEMO_DOMAIN}",
-            "qualifications": [{"kind": k, "expires_on": expiry.isoformat()} for k in kinds],
+            # Some have lapsed since they registered (the API refuses an expired one at
+            # registration): built as they are stored, not validated as a request.
+            "qualifications": [
+                QualificationIn.model_construct(kind=k, expires_on=expiry) for k in kinds
+            ],
             "places": [
                 _place("home", home, [{"days": _ALL_DAYS, "start": "18:00", "end": "08:00"}]),
                 _place("work", work, [{"days": _WEEKDAYS, "start": "08:30", "end": "17:00"}]),

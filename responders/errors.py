@@ -41,6 +41,8 @@ class InvalidInput(EhboError):
     code = "invalid"
 
     def __init__(self, detail: str, *, field: str, **extra: object) -> None:
+        # The same body as a request that fails validation: every 422 lists its problems.
+        extra.setdefault("errors", [{"field": field, "message": detail}])
         super().__init__(detail, field=field, **extra)
 
 

@@ -78,6 +78,8 @@ class RegionSettings(BaseSettings):
     timezone: str = "Europe/Helsinki"
     # A live location older than this is ignored for selection.
     live_location_max_age_s: int = 15 * 60
+    # Phone numbers typed without a country code are read in this numbering plan (ISO 3166).
+    phone_region: str = "FI"
 
 
 class RoutingSettings(BaseSettings):

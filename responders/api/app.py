@@ -15,7 +15,7 @@ from responders.api.access_log import AccessLog
 from responders.api.errors import install_error_handlers
 from responders.api.events import EventHub
 from responders.api.limits import Limits
-from responders.api.middleware import BodySizeLimit
+from responders.api.middleware import BodySizeLimit, PhoneRegion
 from responders.api.routers import aeds, alerts, health, incidents, reports, responders, route
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.demo_upkeep import upkeep_loop
@@ -107,5 +107,6 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(PhoneRegion, region=settings.region.phone_region)
     app.add_middleware(AccessLog)
     return app

@@ -13,7 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from responders import errors
+from responders.api.problem_docs import document_validation_problem
 from responders.db.faults import domain_error, driver_cause
+from responders.schemas.problems import FieldProblem, field_path, human_message, problem
 
 __all__ = ["STATUS", "install_error_handlers"]
 
@@ -56,12 +58,11 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # Sentences for people (pages show each next to its input), in the documented shape.
     problems = [
-        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        FieldProblem(field=field_path(e["loc"]), message=human_message(e)) for e in exc.errors()
     ]
-    first = problems[0] if problems else {"field": "request", "message": "invalid"}
-    detail = f"{first['field']}: {first['message']}"
-    return JSONResponse(_body("invalid", detail, field=first["field"], errors=problems), 422)
+    return JSONResponse(problem(problems).model_dump(), 422)
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -97,6 +98,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    document_validation_problem(app)
     app.add_exception_handler(errors.EhboError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

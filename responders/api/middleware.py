@@ -6,7 +6,9 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeLimit"]
+from responders.schemas.contact import phone_region
+
+__all__ = ["BodySizeLimit", "PhoneRegion"]
 
 
 class BodySizeLimit:
@@ -39,6 +41,18 @@ class BodySizeLimit:
             return message
 
         return counted
+
+
+class PhoneRegion:
+    """Phone numbers in this request without a country code belong to `region`."""
+
+    def __init__(self, app: ASGIApp, region: str) -> None:
+        self.app = app
+        self.region = region
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with phone_region(self.region):
+            await self.app(scope, receive, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from responders.errors import InvalidInput
 from responders.schemas.aeds import AedCreate
+from responders.schemas.problems import human_message
 
 __all__ = ["parse_aed_file", "parse_hours"]
 
@@ -27,8 +28,8 @@ def parse_aed_file(
 ) -> list[AedCreate]:
     text = _decode(content)
     if _looks_like_json(text, filename, content_type):
-        return _validate_all(_geojson_rows(text), first_row=1)
-    return _validate_all(_csv_rows(text), first_row=2)
+        return _validate_all(_geojson_rows(text))
+    return _validate_all(_csv_rows(text))
 
 
 def _decode(content: bytes) -> str:
@@ -45,19 +46,34 @@ def _looks_like_json(text: str, filename: str | None, content_type: str | None) 
     return not name.endswith(".csv") and text.lstrip().startswith("{")
 
 
-def _geojson_rows(text: str) -> list[dict[str, Any]]:
+# ---------- GeoJSON ----------
+
+
+def _geojson_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not valid JSON: {exc.msg} (line {exc.lineno})", field="file") from exc
+    except RecursionError as exc:
+        # A registry is flat; thousands of nested brackets are not one.
+        raise InvalidInput("the JSON is nested too deeply to be a registry", field="file") from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise InvalidInput("expected a GeoJSON FeatureCollection", field="file")
-    return [_feature_row(feature) for feature in document.get("features") or []]
+    features = document.get("features") or []
+    if not isinstance(features, list):
+        raise InvalidInput("the FeatureCollection's features must be a list", field="file")
+    return [(number, _feature_row(f, number)) for number, f in enumerate(features, start=1)]
 
 
-def _feature_row(feature: Any) -> dict[str, Any]:
-    geometry = (feature or {}).get("geometry") or {}
-    row = dict((feature or {}).get("properties") or {})
+def _feature_row(feature: Any, number: int) -> dict[str, Any]:
+    if not isinstance(feature, dict):
+        raise _row_error(number, "feature", "A feature must be a GeoJSON object.")
+    geometry, properties = feature.get("geometry"), feature.get("properties")
+    if not isinstance(geometry, dict):
+        raise _row_error(number, "geometry", "A feature needs a Point geometry.")
+    if properties is not None and not isinstance(properties, dict):
+        raise _row_error(number, "properties", "The properties must be an object.")
+    row = dict(properties or {})
     coordinates = geometry.get("coordinates")
     if geometry.get("type") == "Point" and isinstance(coordinates, list) and len(coordinates) >= 2:
         row["location"] = {"lon": coordinates[0], "lat": coordinates[1]}
@@ -66,24 +82,97 @@ def _feature_row(feature: Any) -> dict[str, Any]:
     return row
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"lat", "lon"} - set(reader.fieldnames or [])
-    if missing:
-        raise InvalidInput(f"CSV header lacks {', '.join(sorted(missing))}", field="file")
-    return [_csv_row(record) for record in reader]
+# ---------- CSV (as spreadsheets write it) ----------
+
+# Spreadsheets write commas, or semicolons where the comma is the decimal mark (NL, FI).
+_DELIMITERS = (",", ";", "\t")
+_NEEDED = {"lat", "lon"}
 
 
-def _csv_row(record: dict[str, str | None]) -> dict[str, Any]:
-    row: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
-    row["location"] = {"lat": row.pop("lat", None), "lon": row.pop("lon", None)}
+def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _read_csv(reader, delimiter)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"row {reader.line_num}: cannot read the CSV ({exc}); nothing was imported",
+            field=f"row {reader.line_num}",
+            row=reader.line_num,
+        ) from exc
+
+
+def _read_csv(reader: Any, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
+    first: list[str] = next((cells for cells in reader if any(c.strip() for c in cells)), [])
+    header = [name.strip().lower() for name in first]
+    _check_header(header)
+    rows = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line, or a row of empty cells
+        number = reader.line_num
+        if len(cells) != len(header):
+            raise InvalidInput(
+                f"row {number} has {len(cells)} cells but the header has {len(header)}; "
+                "nothing was imported",
+                field=f"row {number}",
+                row=number,
+            )
+        rows.append((number, _csv_row(dict(zip(header, cells, strict=True)), delimiter)))
+    return rows
+
+
+def _delimiter(text: str) -> str:
+    """The separator whose header names both `lat` and `lon`."""
+    # Spreadsheets may write empty rows above the header as bare separators (";;;").
+    first_line = next((line for line in text.splitlines() if line.strip(" \t,;")), "")
+    for delimiter in _DELIMITERS:
+        header = next(csv.reader([first_line], delimiter=delimiter), [])
+        if {name.strip().lower() for name in header} >= _NEEDED:
+            return delimiter
+    raise InvalidInput(
+        "the CSV header needs columns lat and lon, separated by commas, semicolons or tabs",
+        field="file",
+    )
+
+
+def _check_header(header: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        if name in seen:
+            # Which of the two is meant cannot be known; taking either would be a guess.
+            raise InvalidInput(
+                f"the header names {name!r} twice (columns {seen[name]} and {column}); "
+                "nothing was imported",
+                field="file",
+            )
+        if name:
+            seen[name] = column
+
+
+def _csv_row(record: dict[str, str], delimiter: str) -> dict[str, Any]:
+    row: dict[str, Any] = {k: v for k, v in record.items() if k and v.strip() != ""}
+    lat, lon = row.pop("lat", None), row.pop("lon", None)
+    if delimiter != ",":
+        # With semicolons or tabs a comma in a number is the decimal mark (60,1699).
+        lat, lon = _decimal_point(lat), _decimal_point(lon)
+    row["location"] = {"lat": lat, "lon": lon}
     return row
 
 
-def _validate_all(rows: list[dict[str, Any]], first_row: int) -> list[AedCreate]:
+def _decimal_point(value: str | None) -> str | None:
+    if value is not None and value.count(",") == 1 and "." not in value:
+        return value.replace(",", ".")
+    return value
+
+
+# ---------- rows ----------
+
+
+def _validate_all(rows: list[tuple[int, dict[str, Any]]]) -> list[AedCreate]:
     if not rows:
         raise InvalidInput("the file holds no AEDs", field="file")
-    return [_validate(row, number) for number, row in enumerate(rows, start=first_row)]
+    return [_validate(row, number) for number, row in rows]
 
 
 def _validate(row: dict[str, Any], number: int) -> AedCreate:
@@ -93,17 +182,21 @@ def _validate(row: dict[str, Any], number: int) -> AedCreate:
         return AedCreate.model_validate(row)
     except (ValidationError, ValueError) as exc:
         field, message = _first_error(exc)
-        raise InvalidInput(
-            f"row {number}: {field}: {message}; nothing was imported",
-            field=f"row {number}.{field}",
-            row=number,
-        ) from exc
+        raise _row_error(number, field, message) from exc
+
+
+def _row_error(number: int, field: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        f"row {number}: {field}: {message.rstrip('.')}; nothing was imported",
+        field=f"row {number}.{field}",
+        row=number,
+    )
 
 
 def _first_error(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, ValidationError):
         error = exc.errors()[0]
-        return ".".join(str(part) for part in error["loc"]) or "row", error["msg"]
+        return ".".join(str(part) for part in error["loc"]) or "row", human_message(error)
     return "opening_hours", str(exc)
 
 

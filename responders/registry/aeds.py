@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from pydantic import ValidationError
+from sqlalchemy import Text, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from responders.availability import windows_to_multirange
 from responders.db.engine import translate_db_errors
 from responders.db.geo import point_lonlat, point_value
 from responders.db.tables import Aed
-from responders.errors import NotFound
+from responders.errors import IllegalTransition, InvalidInput, NotFound
 from responders.schemas.aeds import AedCreate, AedPublic, AedUpdate
 from responders.schemas.common import GeoPoint, LatLon
+from responders.schemas.problems import field_path, human_message
 
 __all__ = ["aed_public", "create_aed", "import_aeds", "list_aeds", "update_aed"]
 
 _REF_TAKEN = "an AED with this external_ref already exists"
+_RETIRED = "this AED is retired: it is kept for history and is not changed again"
 
 
 def _columns(data: AedCreate) -> dict[str, Any]:
@@ -49,13 +52,26 @@ async def update_aed(session: AsyncSession, aed_id: int, data: AedUpdate) -> Aed
     aed = await session.get(Aed, aed_id)
     if aed is None:
         raise NotFound("no such AED")
-    merged = AedCreate.model_validate({**_current(aed), **data.model_dump(exclude_unset=True)})
+    if aed.status == "retired":
+        raise IllegalTransition(_RETIRED, state="retired")
+    merged = _merge(aed, data)
     for key, value in _columns(merged).items():
         setattr(aed, key, value)
     aed.updated_at = func.now()
     await session.commit()
     await session.refresh(aed)
     return aed
+
+
+def _merge(aed: Aed, data: AedUpdate) -> AedCreate:
+    """The stored AED with the change applied, checked as a whole (a change of `access` to
+    restricted needs opening hours, stored or sent)."""
+    try:
+        return AedCreate.model_validate({**_current(aed), **data.model_dump(exclude_unset=True)})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = human_message(error)
+        raise InvalidInput(message, field=field_path(("body", *error["loc"]))) from exc
 
 
 def _current(aed: Aed) -> dict[str, Any]:
@@ -93,12 +109,32 @@ async def list_aeds(
 
 
 async def import_aeds(session: AsyncSession, rows: Sequence[AedCreate]) -> int:
-    """Insert or update (by `external_ref`) every row in one transaction."""
+    """Insert or update (by `external_ref`) every row in one transaction; a row naming a
+    retired AED refuses the file, since a retired AED is never brought back."""
+    await _refuse_retired(session, [data.external_ref for data in rows if data.external_ref])
     with translate_db_errors(_REF_TAKEN):
         for data in rows:
             await session.execute(_upsert(data))
         await session.commit()
     return len(rows)
+
+
+async def _refuse_retired(session: AsyncSession, refs: list[str]) -> None:
+    if not refs:
+        return
+    retired = await session.scalars(
+        select(Aed.external_ref)
+        # One array parameter, however many rows the file has.
+        .where(Aed.external_ref == any_(bindparam("refs", refs, type_=ARRAY(Text))))
+        .where(Aed.status == "retired")
+        .order_by(Aed.external_ref)
+        .limit(1)
+    )
+    if (ref := retired.first()) is not None:
+        raise InvalidInput(
+            f"external_ref {ref!r} names a retired AED: {_RETIRED}; nothing was imported",
+            field="file",
+        )
 
 
 def _upsert(data: AedCreate) -> Any:

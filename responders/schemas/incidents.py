@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from responders.schemas.common import GeoPoint, LatLon, Strict
-from responders.schemas.responders import Phone
+from responders.schemas.contact import Phone
 
 __all__ = [
     "AlertAed",

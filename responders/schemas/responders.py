@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from responders.schemas.common import GeoPoint, LatLon, Strict, Window
+from responders.schemas.contact import Email, Phone
 
 __all__ = [
     "AvailabilityUpdate",
@@ -29,15 +30,23 @@ QualificationKind = Literal["cpr_aed", "first_aid", "bhv", "nurse", "physician",
 PlaceKind = Literal["home", "work", "other"]
 Platform = Literal["android", "ios", "web"]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{5,24}$", examples=["+358 40 123 4567"])]
-Email = Annotated[
-    str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["a@example.org"])
-]
 
 
 class QualificationIn(Strict):
     kind: QualificationKind
     expires_on: dt.date
+
+    @field_validator("expires_on")
+    @classmethod
+    def _still_valid(cls, value: dt.date) -> dt.date:
+        # Dispatch never alerts on an expired qualification; accepting one would let the
+        # person believe they can be alerted. Today in UTC is within a day of any region's.
+        if value < dt.datetime.now(dt.UTC).date():
+            raise ValueError(
+                f"This qualification expired on {value.isoformat()}: you would not be "
+                "alerted with it. Renew it and enter the new date."
+            )
+        return value
 
 
 class PlaceIn(Strict):

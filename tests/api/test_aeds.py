@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from responders.dispatch.candidates import find_aeds
 
 AED = {
     "location": {"lat": 60.1699, "lon": 24.9384},
@@ -186,3 +189,173 @@ async def test_import_csv_bad_row_imports_nothing(
     assert body["row"] == 4, body
     assert "someday" in body["detail"]
     assert await _count(engine) == 0
+
+
+# ---------- issue 12 #17: no input may cause a server error ----------
+
+
+@pytest.mark.parametrize("field", ["status", "location", "access", "opening_hours"])
+async def test_update_with_null_is_422_naming_the_field(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str], field: str
+) -> None:
+    aed = (await client.post("/aeds", json=AED, headers=coordinator_headers)).json()
+    response = await client.patch(
+        f"/aeds/{aed['id']}", json={field: None}, headers=coordinator_headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == f"body.{field}"
+    assert "leave it out" in response.json()["errors"][0]["message"]
+
+
+async def test_update_that_breaks_a_rule_of_the_whole_is_422(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str]
+) -> None:
+    public = {**AED, "access": "public", "opening_hours": []}
+    aed = (await client.post("/aeds", json=public, headers=coordinator_headers)).json()
+    response = await client.patch(
+        f"/aeds/{aed['id']}", json={"access": "restricted"}, headers=coordinator_headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "body.opening_hours"
+    assert "opening hours" in response.json()["detail"]
+
+
+async def _import(
+    client: httpx.AsyncClient, headers: dict[str, str], content: bytes, name: str, kind: str
+) -> httpx.Response:
+    return await client.post("/aeds/import", headers=headers, files={"file": (name, content, kind)})
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (b"[" * 2000 + b"]" * 2000, "file"),
+        (b'{"type": "FeatureCollection", "features": ' + b"[" * 2000 + b"]" * 2000 + b"}", "file"),
+        (b'{"type": "FeatureCollection", "features": [1]}', "row 1.feature"),
+        (b'{"type": "FeatureCollection", "features": {"a": 1}}', "file"),
+        (b'{"type": "FeatureCollection", "features": [{"geometry": 7}]}', "row 1.geometry"),
+        (
+            b'{"type": "FeatureCollection", "features": [{"geometry": {"type": "Point", '
+            b'"coordinates": [24.9, 60.1]}, "properties": [1]}]}',
+            "row 1.properties",
+        ),
+    ],
+    ids=["nested", "nested-features", "number-feature", "object-features", "geometry", "props"],
+)
+async def test_import_of_malformed_geojson_is_422(
+    client: httpx.AsyncClient,
+    coordinator_headers: dict[str, str],
+    engine: AsyncEngine,
+    content: bytes,
+    field: str,
+) -> None:
+    response = await _import(client, coordinator_headers, content, "a.geojson", "application/json")
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert await _count(engine) == 0
+
+
+async def test_odd_coordinates_are_normalised_and_the_registry_still_lists(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str]
+) -> None:
+    # An AED stored on the antimeridian at +180, searched from -180, made PostGIS's
+    # nearest-first scan fail ("index returned tuples in wrong order"): 500. Every location
+    # is normalised on the way in: one antimeridian, rounded to a centimetre (no denormals).
+    base = {**AED, "access": "public", "opening_hours": []}
+    for lat, lon in [(2e-163, 180.0), (-90.0, 0.0), (5e-324, 2e-163)]:
+        created = await client.post(
+            "/aeds",
+            json={**base, "location": {"lat": lat, "lon": lon}},
+            headers=coordinator_headers,
+        )
+        assert created.status_code == 201, created.text
+    found = {}
+    for lat, lon in [(0, -180), (0, 180), (5e-324, 2e-163)]:
+        near = await client.get(
+            "/aeds", params={"lat": lat, "lon": lon, "radius_m": 100}, headers=coordinator_headers
+        )
+        assert near.status_code == 200, near.text
+        found[lon] = [a["location"]["coordinates"] for a in near.json()]
+    assert found == {-180: [[-180.0, 0.0]], 180: [[-180.0, 0.0]], 2e-163: [[0.0, 0.0]]}
+
+
+# ---------- issue 12 #21: AED files as spreadsheets write them ----------
+
+CSV_EXCEL_FI = (
+    "lat;lon;address;access;opening_hours;cabinet_code;external_ref\r\n"
+    "60,1699;24,9384;Kauppatori;public;24/7;;xl-1\r\n"
+    ";;;;;;\r\n"
+    "60,1710;24,9410;Kirjasto, 2. krs;restricted;mon-fri 09:00-20:00;8080;xl-2\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        CSV_EXCEL_FI,
+        CSV_OK.replace(",", "\t"),
+        "\r\n;;\r\n" + CSV_EXCEL_FI.replace("lat;lon", "Lat ; LON"),
+    ],
+    ids=["semicolons-decimal-commas", "tabs", "blank-lines-first-header-as-typed"],
+)
+async def test_import_csv_as_spreadsheets_write_it(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str], content: str
+) -> None:
+    response = await _import(client, coordinator_headers, content.encode(), "aeds.csv", "text/csv")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"imported": 2}
+    listed = (await client.get("/aeds", headers=coordinator_headers)).json()
+    assert [a["location"]["coordinates"] for a in listed] == [[24.9384, 60.1699], [24.941, 60.171]]
+    assert listed[1]["opening_hours"][0]["days"] == ["mon", "tue", "wed", "thu", "fri"]
+
+
+async def test_import_csv_refuses_a_column_named_twice(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str], engine: AsyncEngine
+) -> None:
+    content = "lat,lon,address,address\n60.1699,24.9384,Kauppatori,Asema\n"
+    response = await _import(client, coordinator_headers, content.encode(), "a.csv", "text/csv")
+    assert response.status_code == 422, response.text
+    assert "'address' twice (columns 3 and 4)" in response.json()["detail"]
+    assert await _count(engine) == 0
+
+
+@pytest.mark.parametrize("row", ["60.1720,24.9420,Asema,public,,,csv-3,extra", "60.1720,24.9420"])
+async def test_import_csv_refuses_ragged_rows_naming_the_row(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str], engine: AsyncEngine, row: str
+) -> None:
+    content = CSV_OK + row + "\n"
+    response = await _import(client, coordinator_headers, content.encode(), "a.csv", "text/csv")
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["row"] == 4 and body["field"] == "row 4"
+    assert "but the header has 7" in body["detail"]
+    assert await _count(engine) == 0
+
+
+async def test_retired_aed_is_kept_shown_and_never_used_again(
+    client: httpx.AsyncClient, coordinator_headers: dict[str, str], engine: AsyncEngine
+) -> None:
+    response = await _import(client, coordinator_headers, CSV_OK.encode(), "a.csv", "text/csv")
+    assert response.status_code == 200, response.text
+    first = (await client.get("/aeds", headers=coordinator_headers)).json()[0]
+    retired = await client.patch(
+        f"/aeds/{first['id']}", json={"status": "retired"}, headers=coordinator_headers
+    )
+    assert retired.status_code == 200, retired.text
+    listed = (await client.get("/aeds", headers=coordinator_headers)).json()
+    assert [a["status"] for a in listed] == ["retired", "in_service"]
+    # Dispatch's own AED search leaves it out.
+    async with engine.connect() as conn:
+        usable = await find_aeds(conn, 60.1699, 24.9384, 1_000, 10 * 60, 10)  # Mon 10:00
+    assert [a.id for a in usable] == [listed[1]["id"]]
+    # It is never brought back: not by an update, not by re-importing its external_ref.
+    revived = await client.patch(
+        f"/aeds/{first['id']}", json={"status": "in_service"}, headers=coordinator_headers
+    )
+    assert revived.status_code == 409 and revived.json()["state"] == "retired"
+    again = await _import(client, coordinator_headers, CSV_OK.encode(), "a.csv", "text/csv")
+    assert again.status_code == 422
+    assert "csv-1" in again.json()["detail"] and "retired" in again.json()["detail"]
+    async with engine.connect() as conn:
+        status = await conn.execute(text("SELECT status FROM aeds ORDER BY id"))
+        assert status.scalars().all() == ["retired", "in_service"]

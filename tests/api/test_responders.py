@@ -110,7 +110,7 @@ async def test_profile_update_replaces_lists(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["phone"] == "+358 50 765 4321"
+    assert body["phone"] == "+358507654321"  # stored in E.164 (issue 12 #20)
     assert [q["kind"] for q in body["qualifications"]] == ["first_aid", "nurse"]
     assert len(body["places"]) == 1
 
@@ -326,3 +326,63 @@ async def test_erase_leaves_nothing_of_the_person(
         ).scalar_one()
     assert "Aino" not in dump and "aino@example.org" not in dump
     assert (await client.get("/responders/me", headers=other)).status_code == 200
+
+
+# ---------- issue 12 #18: places and qualifications never lost or wrong without a word ----------
+
+
+@pytest.mark.parametrize("route", ["register", "profile"])
+async def test_expired_qualification_is_422_naming_it(
+    client: httpx.AsyncClient, engine: AsyncEngine, route: str
+) -> None:
+    expired = [
+        {"kind": "first_aid", "expires_on": FUTURE},
+        {"kind": "cpr_aed", "expires_on": "2020-03-31"},
+    ]
+    if route == "register":
+        response = await client.post("/responders", json=volunteer(qualifications=expired))
+    else:
+        _, headers = await register(client)
+        response = await client.patch(
+            "/responders/me", headers=headers, json={"qualifications": expired}
+        )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["field"] == "body.qualifications.1.expires_on"
+    assert body["errors"][0]["message"] == (
+        "This qualification expired on 2020-03-31: you would not be alerted with it. "
+        "Renew it and enter the new date."
+    )
+    async with engine.connect() as conn:
+        kinds = await conn.execute(text("SELECT kind FROM qualifications ORDER BY kind"))
+        assert kinds.scalars().all() == ([] if route == "register" else ["cpr_aed"])
+
+
+@pytest.mark.parametrize(
+    ("place", "field", "message"),
+    [
+        ({"kind": "home", "label": "Mannerheimintie 5"}, "body.places.0.location", "required"),
+        (
+            {
+                "kind": "home",
+                "location": {"lat": 60.17, "lon": 24.94},
+                "windows": [{"days": [], "start": "18:00", "end": "22:00"}],
+            },
+            "body.places.0.windows.0.days",
+            "Choose at least one day for these hours.",
+        ),
+    ],
+    ids=["address-only", "times-without-days"],
+)
+async def test_place_that_cannot_be_kept_is_422_naming_it(
+    client: httpx.AsyncClient, place: dict[str, Any], field: str, message: str
+) -> None:
+    _, headers = await register(client)
+    response = await client.put(
+        "/responders/me/availability", headers=headers, json={"places": [place]}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert message in response.json()["errors"][0]["message"]
+    me = (await client.get("/responders/me", headers=headers)).json()
+    assert [p["kind"] for p in me["places"]] == ["home"]  # the stored place is untouched

@@ -48,7 +48,14 @@ async def test_citizen_report_waits_in_triage_until_confirmed(
     await citizen.get_by_label("Collapsed, not breathing normally").check()
     await citizen.get_by_label("Your phone number").fill("call me maybe")
     await citizen.get_by_role("button", name="Send report").click()
-    await expect(citizen.locator("#report-message")).to_contain_text("check the phone number")
+    # The sentence stands under the phone input (issue 12 #20), never a pattern.
+    await expect(citizen.locator("#report-message")).to_contain_text("check the marked fields")
+    await expect(citizen.locator("#phone-error")).to_have_text(
+        "Enter a phone number we can call, e.g. +358 40 123 4567."
+    )
+    await expect(citizen.get_by_label("Your phone number")).to_have_attribute(
+        "aria-invalid", "true"
+    )
     await citizen.get_by_label("Your phone number").fill("+358 40 765 4321")
     await citizen.get_by_label("Anything else (optional)").fill("Man collapsed at the tram stop")
     await screenshot(citizen, "citizen-report-form")
@@ -62,7 +69,7 @@ async def test_citizen_report_waits_in_triage_until_confirmed(
     report = await world.incident(report_id)
     assert report["source"] == "citizen" and report["status"] == "triage"
     assert report["kind"] == "cardiac_arrest" and report["alerts"] == []
-    assert report["callback_phone"] == "+358 40 765 4321"
+    assert report["callback_phone"] == "+358407654321"  # stored in E.164
 
     # The operator sees it in the triage queue; nobody is alerted until they confirm.
     console = await (await new_context(viewport=CONSOLE)).new_page()
@@ -75,7 +82,7 @@ async def test_citizen_report_waits_in_triage_until_confirmed(
     await queued.click()
     await expect(console.locator("#incident-status")).to_have_text("Triage")
     await expect(console.locator("#alerts-empty")).to_contain_text("nobody is alerted")
-    await expect(console.locator("#incident-facts")).to_contain_text("+358 40 765 4321")
+    await expect(console.locator("#incident-facts")).to_contain_text("+358407654321")
     await expect(console.locator("#incident-facts")).to_contain_text(
         "Man collapsed at the tram stop"
     )

@@ -8,9 +8,12 @@ import datetime as dt
 import re
 
 from playwright.async_api import expect
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.web.conftest import (
     CENTRE,
+    FUTURE,
     PHONE,
     NewContext,
     Outside,
@@ -143,3 +146,101 @@ async def _until_status(world: World, incident_id: int, alert_id: int, status: s
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"alert {alert_id} never became {status}")
+
+
+# ---------- issue 12 #18 and #20: nothing lost without a word; sentences by the field ----------
+
+
+async def test_registration_puts_each_problem_next_to_its_input(
+    world: World, new_context: NewContext
+) -> None:
+    page = await (await new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    await page.goto("/app#/register")
+    await page.get_by_label("Full name").fill("Kalle Kokeilija")
+    await page.get_by_label("Mobile phone").fill("12")
+    await page.get_by_label("E-mail").fill("kalle-at-example.org")
+    await page.get_by_label("Valid until").fill("2020-06-30")
+    await page.get_by_role("button", name="Register").click()
+    await expect(page.locator("#register-message")).to_have_text("Please check the marked fields.")
+    await expect(page.locator("#reg-phone-error")).to_contain_text("phone number")
+    await expect(page.locator("#reg-email-error")).to_have_text(
+        "Enter an e-mail address like name@example.org."
+    )
+    await expect(page.locator("#reg-expires-error")).to_contain_text(
+        "expired on 2020-06-30: you would not be alerted"
+    )
+    await expect(page.get_by_label("Mobile phone")).to_have_attribute("aria-invalid", "true")
+    # Never the validator's own words.
+    assert "should" not in await page.locator("#view-register").inner_text()
+    await screenshot(page, "volunteer-register-problems")
+
+    await page.get_by_label("Mobile phone").fill("040 123 4567")  # national: read as FI
+    await page.get_by_label("E-mail").fill("kalle@example.org")
+    await page.get_by_label("Valid until").fill(FUTURE)
+    await page.get_by_role("button", name="Register").click()
+    token_box = page.get_by_label("Your volunteer token")
+    await expect(token_box).to_have_value(re.compile(r".{20,}"))
+    me = (
+        await world.http.get("/responders/me", headers=_bearer(await token_box.input_value()))
+    ).json()
+    assert me["phone"] == "+358401234567"
+
+
+async def test_places_are_never_dropped_without_a_word(
+    world: World, new_context: NewContext, clean_db: AsyncEngine
+) -> None:
+    volunteer = world.volunteers[0]
+    page = await (await new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    await sign_in_volunteer(page, volunteer.token)
+    await page.get_by_role("button", name="Availability").click()
+    await expect(page.locator("#me-status")).to_contain_text("you can be alerted")
+    home = page.locator("fieldset[data-kind='home']")
+    message = page.locator("#availability-message")
+
+    # An address only: it cannot be placed, so it is not "saved".
+    await home.get_by_label("Address or name").fill("Mannerheimintie 5")
+    await page.get_by_role("button", name="Save places").click()
+    await expect(message).to_have_text("Places not saved: please check the marked fields.")
+    await expect(page.locator("#place-home-lat-error")).to_contain_text("an address alone")
+
+    # Hours without days would be a window that never opens.
+    await home.get_by_label("Latitude").fill(f"{CENTRE[0]:.6f}")
+    await home.get_by_label("Longitude").fill(f"{CENTRE[1]:.6f}")
+    await home.get_by_label("From").fill("18:00")
+    await home.get_by_label("Until").fill("22:00")
+    await page.get_by_role("button", name="Save places").click()
+    await expect(page.locator("#place-home-days-error")).to_have_text(
+        "Choose the days these hours are for."
+    )
+    await expect(page.locator("#place-home-lat-error")).to_have_count(0)
+    me = (await world.http.get("/responders/me", headers=volunteer.headers)).json()
+    assert me["places"] == []
+
+    # The API's own refusal lands by its input too (start equal to end).
+    await home.get_by_label("mon", exact=True).check()
+    await home.get_by_label("Until").fill("18:00")
+    await page.get_by_role("button", name="Save places").click()
+    await expect(page.locator("#place-home-start-error")).to_have_text("Start and end must differ.")
+    await home.get_by_label("Until").fill("22:00")
+    await page.get_by_role("button", name="Save places").click()
+    await expect(message).to_have_text("Places saved.")
+    me = (await world.http.get("/responders/me", headers=volunteer.headers)).json()
+    assert [(p["label"], p["windows"]) for p in me["places"]] == [
+        ("Mannerheimintie 5", [{"days": ["mon"], "start": "18:00", "end": "22:00"}])
+    ]
+
+    # A qualification that has expired since is shown as such, with what it means.
+    async with clean_db.begin() as conn:
+        await conn.execute(
+            text("UPDATE qualifications SET expires_on = '2020-01-31' WHERE responder_id = :id"),
+            {"id": volunteer.id},
+        )
+    await page.reload()
+    await expect(page.locator("#me-status")).to_have_text(
+        f"{volunteer.name}: your qualification expired on 2020-01-31: "
+        "you will not be alerted until it is renewed."
+    )
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -6,6 +6,7 @@ import {
   $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtAgo, fmtDistance,
   fmtMinutes, h, lonLat, makeApi, parseCoordinate, say, show, tokenStore,
 } from "./common.js";
+import { clearFields, markField, markProblems } from "./fields.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
 
 const store = tokenStore("app");
@@ -85,15 +86,27 @@ async function onSignIn(event) {
   go("#/alerts");
 }
 
+// The registration form's inputs by the API's field names.
+const REGISTER_INPUTS = {
+  "body.name": "#reg-name",
+  "body.phone": "#reg-phone",
+  "body.email": "#reg-email",
+  "body.qualifications": "#reg-qualification",
+  "body.qualifications.0.kind": "#reg-qualification",
+  "body.qualifications.0.expires_on": "#reg-expires",
+};
+
 async function onRegister(event) {
   event.preventDefault();
   const message = $("#register-message");
+  clearFields($("#register-form"));
+  say(message, "");
   const fields = { name: "#reg-name", phone: "#reg-phone", email: "#reg-email", expires: "#reg-expires" };
-  for (const [name, selector] of Object.entries(fields)) {
-    if (!$(selector).value.trim()) {
-      $(selector).focus();
-      return say(message, `Please fill in: ${$(`label[for="${selector.slice(1)}"]`).textContent}.`);
-    }
+  const empty = Object.values(fields).filter((selector) => !$(selector).value.trim());
+  for (const selector of empty) markField($(selector), "Please fill this in.");
+  if (empty.length) {
+    $(empty[0]).focus();
+    return say(message, "Please fill in the marked fields.");
   }
   const body = {
     name: $("#reg-name").value.trim(),
@@ -109,7 +122,11 @@ async function onRegister(event) {
     $("#reg-token").focus();
     $("#reg-token").select();
   } catch (error) {
-    say(message, errorText(error));
+    const placed = markProblems(error, (field) => {
+      const selector = REGISTER_INPUTS[field];
+      return selector ? $(selector) : null;
+    });
+    say(message, placed ? "Please check the marked fields." : errorText(error));
   }
 }
 
@@ -304,9 +321,21 @@ async function openAvailability() {
   }
 }
 
+// Today as YYYY-MM-DD in the phone's own calendar, to compare with qualification dates.
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
 function renderMe(me) {
   const paused = me.status === "paused";
-  let text = `${me.name}: active, you can be alerted.`;
+  // Dispatch skips expired qualifications: never say "you can be alerted" on one.
+  const valid = me.qualifications.filter((q) => q.expires_on >= today());
+  const latest = me.qualifications.map((q) => q.expires_on).sort().pop();
+  let text = valid.length
+    ? `${me.name}: active, you can be alerted.`
+    : `${me.name}: your qualification expired on ${latest}: you will not be alerted until it is renewed.`;
+  $("#me-status").dataset.qualified = valid.length ? "yes" : "expired";
   if (paused) {
     text = me.paused_until
       ? `${me.name}: paused until ${new Date(me.paused_until).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })}.`
@@ -341,8 +370,8 @@ function renderPlaces(places) {
       h("div", { class: "row" },
         h("div", {}, h("label", { for: id("lat") }, "Latitude"), h("input", { id: id("lat"), inputmode: "decimal", value: at ? at[0].toFixed(6) : "" })),
         h("div", {}, h("label", { for: id("lon") }, "Longitude"), h("input", { id: id("lon"), inputmode: "decimal", value: at ? at[1].toFixed(6) : "" }))),
-      h("p", { class: "hint" }, "Days"),
-      h("div", { class: "row" }, ...days),
+      h("p", { class: "hint", id: id("days-label") }, "Days"),
+      h("div", { class: "row", id: id("days"), role: "group", "aria-labelledby": id("days-label") }, ...days),
       h("div", { class: "row" },
         h("div", {}, h("label", { for: id("start") }, "From"), h("input", { id: id("start"), type: "time", value: window ? window.start : "" })),
         h("div", {}, h("label", { for: id("end") }, "Until"), h("input", { id: id("end"), type: "time", value: window ? window.end : "" }))));
@@ -350,26 +379,58 @@ function renderPlaces(places) {
   box.replaceChildren(...sets);
 }
 
+// The form's places, or null after marking every input that keeps a place from being
+// saved as the person meant it (nothing typed is ever dropped without a word).
 function placesFromForm() {
   const out = [];
+  let problems = 0;
+  const problem = (input, text) => { markField(input, text); problems += 1; };
   for (const kind of ["home", "work"]) {
-    const get = (name) => $(`#place-${kind}-${name}`).value.trim();
+    const input = (name) => $(`#place-${kind}-${name}`);
+    const get = (name) => input(name).value.trim();
+    const days = DAYS.filter((day) => input(day).checked);
+    const typed = ["label", "lat", "lon", "start", "end"].some((name) => get(name) !== "") || days.length > 0;
+    if (!typed) continue;
     const lat = parseCoordinate(get("lat"), -90, 90);
     const lon = parseCoordinate(get("lon"), -180, 180);
-    if (get("lat") === "" && get("lon") === "") continue;
-    if (lat === null || lon === null) throw new Error(`${kind}: enter both latitude and longitude as numbers`);
-    const days = DAYS.filter((day) => $(`#place-${kind}-${day}`).checked);
+    if (get("lat") === "" && get("lon") === "") {
+      problem(input("lat"), "Add the latitude and longitude of this place: an address alone cannot be placed on the map.");
+    } else {
+      if (lat === null) problem(input("lat"), "Enter the latitude as a number between -90 and 90.");
+      if (lon === null) problem(input("lon"), "Enter the longitude as a number between -180 and 180.");
+    }
     const windows = [];
-    if (days.length && get("start") && get("end")) windows.push({ days, start: get("start"), end: get("end") });
+    if (get("start") || get("end") || days.length) {
+      if (!days.length) problem(input("days"), "Choose the days these hours are for.");
+      if (!get("start")) problem(input("start"), "Enter the time from which you can help.");
+      if (!get("end")) problem(input("end"), "Enter the time until which you can help.");
+      windows.push({ days, start: get("start"), end: get("end") });
+    }
     const place = { kind, location: { lat, lon }, windows };
     if (get("label")) place.label = get("label");
     out.push(place);
   }
+  if (problems) return null;
   for (const p of otherPlaces) {
     const [lat, lon] = lonLat(p.location);
     out.push({ kind: p.kind, label: p.label || undefined, location: { lat, lon }, windows: p.windows });
   }
   return out;
+}
+
+// The input of the form that a 422's field names, e.g. body.places.1.windows.0.start.
+function placeInput(places, field) {
+  const match = /^body\.places\.(\d+)(?:\.(.*))?$/.exec(field);
+  const place = match && places[Number(match[1])];
+  if (!place || !["home", "work"].includes(place.kind) || places.findIndex((p) => p.kind === place.kind) !== Number(match[1])) return null;
+  const rest = match[2] || "";
+  const name = rest.startsWith("location.lon") ? "lon"
+    : rest.startsWith("location") ? "lat"
+      : /^windows\.\d+\.days/.test(rest) ? "days"
+        : /^windows\.\d+\.end/.test(rest) ? "end"
+          : rest.startsWith("windows") ? "start"
+            : rest.startsWith("label") ? "label" : "lat";
+  return $(`#place-${place.kind}-${name}`);
 }
 
 async function updateAvailability(body, done) {
@@ -394,13 +455,18 @@ async function onPause(event) {
 
 async function onPlaces(event) {
   event.preventDefault();
-  let places;
+  const message = $("#availability-message");
+  clearFields($("#places-form"));
+  const places = placesFromForm();
+  if (!places) return say(message, "Places not saved: please check the marked fields.", "error");
   try {
-    places = placesFromForm();
+    renderMe(await api("/responders/me/availability", { method: "PUT", body: { places } }));
+    say(message, "Places saved.", "ok");
   } catch (error) {
-    return say($("#availability-message"), error.message, "error");
+    if (handleAuth(error)) return;
+    const placed = markProblems(error, (field) => placeInput(places, field));
+    say(message, placed ? "Places not saved: please check the marked fields." : errorText(error), "error");
   }
-  await updateAvailability({ places }, "Places saved.");
 }
 
 function onLocate() {

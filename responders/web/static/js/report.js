@@ -1,11 +1,21 @@
 // The citizen's report: where, what, a number to call back. Anonymous; goes to triage.
 /* global L */
 import { $, ApiError, makeApi, parseCoordinate, say, show } from "./common.js";
+import { clearFields, markProblems } from "./fields.js";
 import { createMap, incidentIcon } from "./map.js";
 
 const api = makeApi(null);
 let mapView = null;
 let marker = null;
+// The form's inputs by the API's field names: a 422's sentence goes under its input.
+const INPUTS = {
+  "body.callback_phone": "#phone",
+  "body.notes": "#notes",
+  "body.kind": "#kind-cardiac_arrest",
+  "body.location": "#lat",
+  "body.location.lat": "#lat",
+  "body.location.lon": "#lon",
+};
 
 function place(latlng, how) {
   $("#lat").value = latlng.lat.toFixed(6);
@@ -52,6 +62,7 @@ function locate() {
 async function send(event) {
   event.preventDefault();
   const message = $("#report-message");
+  clearFields($("#report-form"));
   const lat = parseCoordinate($("#lat").value, -90, 90);
   const lon = parseCoordinate($("#lon").value, -180, 180);
   const kind = document.querySelector('input[name="kind"]:checked');
@@ -85,9 +96,8 @@ async function send(event) {
       text = "Too many reports were sent from here just now. Call 112.";
     } else if (error instanceof ApiError && error.code === "outside_coverage") {
       text = "That place is outside the area this service covers. Call 112.";
-    } else if (error instanceof ApiError && error.field && error.field.includes("callback_phone")) {
-      text = "Please check the phone number (digits, optionally starting with +).";
-      $("#phone").focus();
+    } else if (markProblems(error, (field) => (INPUTS[field] ? $(INPUTS[field]) : null))) {
+      text = "Please check the marked fields, then send again.";
     }
     say(message, text);
   } finally {
