@@ -12,11 +12,13 @@ from responders.api.deps import (
     BearerToken,
     CurrentResponder,
     LimitsDep,
+    RouterDep,
     SessionDep,
     SettingsDep,
     bearer_token,
     client_address,
 )
+from responders.coverage import require_walkable_all
 from responders.dispatch import views
 from responders.registry import responders as registry
 from responders.schemas.responders import (
@@ -24,6 +26,7 @@ from responders.schemas.responders import (
     DeviceCreate,
     DevicePublic,
     LocationUpdate,
+    PlaceIn,
     ResponderCreate,
     ResponderPublic,
     ResponderRegistered,
@@ -35,12 +38,23 @@ __all__ = ["router"]
 router = APIRouter(prefix="/responders", tags=["volunteers"])
 
 
+def _walkable(graph: RouterDep, places: list[PlaceIn] | None) -> None:
+    """A home in the harbour would never be alerted: refused, naming the place."""
+    located = ((f"body.places.{n}.location", p.location) for n, p in enumerate(places or []))
+    require_walkable_all(graph, located, "this place")
+
+
 @router.post("", status_code=201)
 async def register(
-    data: ResponderCreate, session: SessionDep, limits: LimitsDep, request: Request
+    data: ResponderCreate,
+    session: SessionDep,
+    limits: LimitsDep,
+    request: Request,
+    graph: RouterDep,
 ) -> ResponderRegistered:
     limits.registration(client_address(request))
-    async with limits.anonymous():
+    _walkable(graph, data.places)
+    async with limits.registration_slot():
         responder, token = await registry.register_responder(session, data)
     return ResponderRegistered(responder=registry.responder_public(responder), token=token)
 
@@ -52,8 +66,9 @@ async def read_me(me: CurrentResponder, session: SessionDep) -> ResponderPublic:
 
 @router.patch("/me")
 async def update_me(
-    data: ResponderUpdate, me: CurrentResponder, session: SessionDep
+    data: ResponderUpdate, me: CurrentResponder, session: SessionDep, graph: RouterDep
 ) -> ResponderPublic:
+    _walkable(graph, data.places)
     return registry.responder_public(await registry.update_responder(session, me, data))
 
 
@@ -102,8 +117,9 @@ async def update_location(request: Request, limits: LimitsDep) -> Response:
 
 @router.put("/me/availability")
 async def update_availability(
-    data: AvailabilityUpdate, me: CurrentResponder, session: SessionDep
+    data: AvailabilityUpdate, me: CurrentResponder, session: SessionDep, graph: RouterDep
 ) -> ResponderPublic:
+    _walkable(graph, data.places)
     now = dt.datetime.now(dt.UTC)
     return registry.responder_public(await registry.set_availability(session, me, data, now))
 
