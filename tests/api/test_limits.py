@@ -8,17 +8,23 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
+import pytest
 import pytest_asyncio
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
 
 from responders.api import create_app
+from responders.api.clients import ClientAddresses
 from responders.api.limits import TokenBuckets
-from responders.settings import LimitSettings, RoutingSettings, Settings
+from responders.runner import server_config
+from responders.settings import ApiSettings, LimitSettings, RoutingSettings, Settings
 from routing import Point, Route, Router, Walks
 from tests.api.test_responders import register, volunteer
 from tests.dispatch.conftest import place_volunteer
+from tests.live import bound_socket
 
 HELSINKI = {"lat": 60.1699, "lon": 24.9384}
 
@@ -292,3 +298,69 @@ async def test_routes_are_drawn_on_their_own_few_threads(
     assert answers[-1].json()["route"]["type"] == "Feature"
     assert counting.calls == 9
     assert counting.most == 1
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+    settings: Settings,
+    helsinki_router,
+    clean_db,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 12 #13: under `ehbo serve`'s uvicorn, X-Forwarded-For from any loopback peer
+    chose the rate-limit key; three reports with three made-up addresses all went in."""
+    limited = create_app(
+        settings.model_copy(update={"limits": LimitSettings(reports_per_client_per_minute=2)}),
+        router=helsinki_router,
+    )
+    sock, url = bound_socket()
+    server = uvicorn.Server(server_config(limited, "127.0.0.1", 0))
+    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)
+    thread.start()
+    try:
+        await asyncio.to_thread(_wait_until_started, server)
+        async with httpx.AsyncClient(base_url=url) as http:
+            codes = []
+            for n in range(3):
+                spoofed = {"X-Forwarded-For": f"192.0.2.{n}"}
+                response = await http.post("/reports", json=_report(), headers=spoofed)
+                codes.append(response.status_code)
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 10)
+        sock.close()
+    assert codes == [201, 201, 429]
+
+
+def _wait_until_started(server: uvicorn.Server) -> None:
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+
+
+def _request(peer: str, forwarded: list[str]) -> Request:
+    headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+    return Request({"type": "http", "client": (peer, 1234), "headers": headers})
+
+
+def test_client_address_believes_only_trusted_proxies() -> None:
+    nobody = ClientAddresses(ApiSettings().trusted_proxies)
+    assert nobody.address(_request("127.0.0.1", ["203.0.113.9"])) == "127.0.0.1"
+
+    proxies = ClientAddresses(ApiSettings(trusted_proxies="10.0.0.0/8, ::1").trusted_proxies)
+    # Behind a proxy: the client is the hop the proxy appended.
+    assert proxies.address(_request("10.1.2.3", ["203.0.113.9"])) == "203.0.113.9"
+    # A client's own made-up hops left of it change nothing.
+    assert proxies.address(_request("10.1.2.3", ["1.1.1.1, 203.0.113.9"])) == "203.0.113.9"
+    assert proxies.address(_request("10.1.2.3", ["1.1.1.1", "10.9.9.9, 203.0.113.9"])) == (
+        "203.0.113.9"
+    )
+    # Chained proxies are walked through; garbage stops at the last proxy that vouched.
+    assert proxies.address(_request("::1", ["203.0.113.9, 10.0.0.7"])) == "203.0.113.9"
+    assert proxies.address(_request("10.1.2.3", ["not-an-ip"])) == "10.1.2.3"
+    # A peer outside the configured networks is believed about nothing.
+    assert proxies.address(_request("198.51.100.4", ["203.0.113.9"])) == "198.51.100.4"
+
+
+def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EHBO_API_TRUSTED_PROXIES", "10.0.0.0/8,192.168.1.1")
+    assert [str(n) for n in ApiSettings().trusted_proxies] == ["10.0.0.0/8", "192.168.1.1/32"]
