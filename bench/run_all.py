@@ -14,6 +14,7 @@ BENCHES = [
     "bench_dispatch.py",
     "bench_push.py",
     "bench_load.py",
+    "bench_route_loop.py",
 ]
 
 

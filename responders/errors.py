@@ -16,6 +16,7 @@ __all__ = [
     "IllegalTransition",
     "InvalidInput",
     "NotFound",
+    "OffNetworkUnconfirmed",
     "OutsideCoverage",
     "RateLimited",
     "Unauthorized",
@@ -48,6 +49,12 @@ class InvalidInput(EhboError):
 
 class OutsideCoverage(InvalidInput):
     code = "outside_coverage"
+
+
+class OffNetworkUnconfirmed(InvalidInput):
+    """An operator's incident off the walking network: accepted only once confirmed."""
+
+    code = "confirm_off_network"
 
 
 class Unauthorized(EhboError):

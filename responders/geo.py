@@ -24,4 +24,6 @@ def load_router(settings: RoutingSettings) -> Router:
     path = settings.osm_file or default_extract()
     log.info("loading walking graph from %s", path)
     options = BuildOptions(speed_mps=settings.walking_speed_mps)
-    return GraphRouter.from_file(path, options=options, cache_dir=settings.cache_dir)
+    return GraphRouter.from_file(
+        path, options=options, cache_dir=settings.cache_dir, snap_limit_m=settings.snap_limit_m
+    )

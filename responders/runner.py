@@ -20,7 +20,7 @@ from responders.geo import default_extract, load_router
 from responders.settings import Settings
 from routing import Router
 
-__all__ = ["demo", "serve"]
+__all__ = ["demo", "serve", "server_config"]
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,15 @@ def serve(settings: Settings, *, host: str | None, port: int | None, worker: boo
     return 0
 
 
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """uvicorn, minus its proxy headers: by default it believes X-Forwarded-For from any
+    loopback peer, which let a client choose its own rate-limit key. The app reads them,
+    from configured proxies only (EHBO_API_TRUSTED_PROXIES)."""
+    return uvicorn.Config(app, host=host, port=port, access_log=False, proxy_headers=False)
+
+
 async def _serve(app: FastAPI, settings: Settings, host: str, port: int, worker: bool) -> None:
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False))
+    server = uvicorn.Server(server_config(app, host, port))
     work = asyncio.create_task(delivery.work(settings)) if worker else None
     try:
         await server.serve()

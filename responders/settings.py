@@ -7,10 +7,10 @@ result is handed to `create_app(settings)`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
     "ApiSettings",
@@ -70,6 +70,16 @@ class ApiSettings(BaseSettings):
     # Leave what start-up loaded out of garbage collections (see `responders.heap`). Off
     # where many apps come and go in one process, as in the tests.
     freeze_heap: bool = True
+    # Peers (CIDRs, comma-separated) whose X-Forwarded-For names the client for the abuse
+    # limits. None by default: any peer could otherwise pick its own rate-limit key.
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 class RegionSettings(BaseSettings):
@@ -89,7 +99,12 @@ class RoutingSettings(BaseSettings):
     osm_file: Path | None = None
     cache_dir: Path | None = None
     walking_speed_mps: float = 2.0
-    snap_limit_m: float = 300.0
+    # A place, AED or report farther than this from any walkable street is not on land we
+    # can walk to (the harbour, the sea); every demo address is within 75 m of one.
+    snap_limit_m: float = 150.0
+    # Threads that draw routes (GET /route, a volunteer's alert): routes queue among
+    # themselves instead of taking the CPU and threads that dispatch needs.
+    route_threads: int = 1
     # Skip loading a graph (for tools that only touch the registries).
     enabled: bool = True
 
@@ -147,6 +162,8 @@ class LimitSettings(BaseSettings):
 
     enabled: bool = True
     reports_per_client_per_minute: float = 3
+    # More reports than this into one area are flagged as a suspected flood in the triage
+    # queue, never refused: a genuine report must not pay for what others sent.
     reports_per_area_per_minute: float = 20
     # An area is a grid cell of this many degrees of latitude (~1 km).
     area_cell_deg: float = 0.01
@@ -156,9 +173,14 @@ class LimitSettings(BaseSettings):
     # Changing to an address that is taken answers 409: without a limit, a way to find out
     # who volunteers, address by address. People change their address rarely.
     email_changes_per_volunteer_per_day: float = 3
-    # Anonymous requests (citizen reports, registrations) in flight at once: the rest of the
-    # database pool stays free for operators and alerted volunteers.
-    anonymous_concurrency: int = 4
+    # GET /route: a volunteer's app needs a few; a console draws a wave's routes at once.
+    routes_per_volunteer_per_minute: float = 20
+    routes_per_operator_per_minute: float = 240
+    # Anonymous requests in flight at once, each kind with its own slots: the rest of the
+    # database pool stays free for operators and alerted volunteers, and registrations can
+    # never take a report's slot. Reports wait for a slot; registrations are refused.
+    report_concurrency: int = 4
+    registration_concurrency: int = 2
     max_tracked_keys: int = 100_000
 
 

@@ -39,6 +39,11 @@ class Router(Protocol):
         """True when ``point`` snaps to the network within the snap limit."""
         ...
 
+    def landing(self, point: Point) -> tuple[Point, float]:
+        """The nearest point of the network to ``point`` however far, and its distance in
+        metres (for places the snap limit refuses: an incident on the water)."""
+        ...
+
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(min_lon, min_lat, max_lon, max_lat)`` of the network."""

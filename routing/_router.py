@@ -159,6 +159,10 @@ class GraphRouter:
         surely = self._snapper.surely_within(point.lat, point.lon, self.snap_limit_m)
         return bool(self._snap([point]).ok[0]) if surely is None else surely
 
+    def landing(self, point: Point) -> tuple[Point, float]:
+        s = self._snapper.snap(*_coords([point]), math.inf)
+        return Point(float(s.foot_lat[0]), float(s.foot_lon[0])), float(s.off_m[0])
+
     def snap(self, point: Point) -> Snapped:
         """Where ``point`` joins the network; raises PointNotOnNetwork past the limit."""
         return self._snap_all([point])[0]

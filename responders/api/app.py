@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from responders.api.access_log import AccessLog
+from responders.api.clients import ClientAddresses
 from responders.api.errors import install_error_handlers
 from responders.api.events import EventHub
 from responders.api.limits import Limits
@@ -25,6 +26,7 @@ from responders.geo import load_router
 from responders.heap import freeze_long_lived
 from responders.privacy import purge_loop
 from responders.registry.locations import LocationWriter
+from responders.routes import RouteDrawer
 from responders.settings import Settings
 from responders.web import router as web_router
 from routing import Router
@@ -72,6 +74,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.state.locations = LocationWriter(pool)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.router = graph
+        app.state.route_drawer = graph and RouteDrawer(graph, settings.routing.route_threads)
         app.state.dispatcher = graph and Dispatcher(
             graph, settings.dispatch, settings.region, dispatch_pool
         )
@@ -102,6 +105,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limits = Limits(settings.limits)
+    app.state.clients = ClientAddresses(settings.api.trusted_proxies)
     install_error_handlers(app)
     for module in _ROUTERS:
         app.include_router(module.router)

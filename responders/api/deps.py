@@ -21,6 +21,7 @@ from responders.auth import (
 )
 from responders.dispatch.waves import Dispatcher
 from responders.errors import Unauthorized, Unavailable
+from responders.routes import RouteDrawer
 from responders.settings import Settings
 from routing import Router
 
@@ -34,6 +35,7 @@ __all__ = [
     "EventHubDep",
     "LimitsDep",
     "PathId",
+    "RouteDrawerDep",
     "RouterDep",
     "SessionDep",
     "SettingsDep",
@@ -61,6 +63,12 @@ async def _router(request: Request) -> Router:
     if router is None:
         raise Unavailable("no walking graph is loaded in this service")
     return router
+
+
+async def _route_drawer(
+    request: Request, router: Annotated[Router, Depends(_router)]
+) -> RouteDrawer:
+    return request.app.state.route_drawer
 
 
 async def _dispatcher(request: Request, router: Annotated[Router, Depends(_router)]) -> Dispatcher:
@@ -92,8 +100,9 @@ async def _limits(request: Request) -> Limits:
 
 
 def client_address(request: Request) -> str:
-    """The peer address (behind a proxy, run uvicorn with --forwarded-allow-ips)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer's, or the one trusted proxies forwarded
+    (EHBO_API_TRUSTED_PROXIES, see `responders.api.clients`)."""
+    return request.app.state.clients.address(request)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -101,6 +110,7 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 RouterDep = Annotated[Router, Depends(_router)]
+RouteDrawerDep = Annotated[RouteDrawer, Depends(_route_drawer)]
 LimitsDep = Annotated[Limits, Depends(_limits)]
 DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
 EventHubDep = Annotated[EventHub, Depends(_event_hub)]

@@ -1,5 +1,9 @@
-"""Abuse limits: token buckets per client, per area and per volunteer, and a bulkhead for
-anonymous traffic, so a flood of citizen reports cannot push operator traffic out."""
+"""Abuse limits: token buckets per client and per caller, flood flags per area, and
+bulkheads for anonymous traffic, so a flood cannot push operator traffic out.
+
+A citizen report is refused only for what its own client sent: a busy area flags its
+reports as a suspected flood (operators triage them together) instead of refusing them, and
+reports wait for their own slots, which registrations can never take."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 
 from responders.errors import RateLimited
+from responders.floods import FloodArea
 from responders.settings import LimitSettings
 
 __all__ = ["Limits", "TokenBuckets"]
@@ -47,12 +52,23 @@ class Limits:
         self._registrations = TokenBuckets(settings.registrations_per_client_per_hour, 3600, keys)
         self._locations = TokenBuckets(settings.location_updates_per_volunteer_per_minute, 60, keys)
         self._emails = TokenBuckets(settings.email_changes_per_volunteer_per_day, 86_400, keys)
-        self._anonymous = asyncio.Semaphore(settings.anonymous_concurrency)
+        self._routes = {
+            "volunteer": TokenBuckets(settings.routes_per_volunteer_per_minute, 60, keys),
+            "operator": TokenBuckets(settings.routes_per_operator_per_minute, 60, keys),
+        }
+        # Two bulkheads, not one: ten registrations in flight must not refuse a report.
+        self._report_slots = asyncio.Semaphore(settings.report_concurrency)
+        self._registration_slots = asyncio.Semaphore(settings.registration_concurrency)
 
-    def citizen_report(self, client: str, lat: float, lon: float) -> None:
-        area = (math.floor(lat / self._cell), math.floor(lon / self._cell))
+    def citizen_report(self, client: str, lat: float, lon: float) -> FloodArea | None:
+        """Refuses only this client's own excess. Returns the report's area when more
+        reports than its limit reached that area in the last minute (from anyone): the
+        report is kept and flagged as a suspected flood, never refused for it."""
         self._check(self._reports, client, "too many reports from this client")
-        self._check(self._areas, area, "too many reports for this area right now")
+        if not self.enabled:
+            return None
+        area = FloodArea.of(lat, lon, self._cell)
+        return area if self._areas.take(area.key) else None
 
     def registration(self, client: str) -> None:
         self._check(self._registrations, client, "too many registrations from this client")
@@ -63,6 +79,14 @@ class Limits:
     def email_change(self, responder_id: int) -> None:
         self._check(self._emails, responder_id, "too many e-mail address changes; try tomorrow")
 
+    def route(self, kind: str, caller: int) -> None:
+        """GET /route, per operator or volunteer (`kind`) and id."""
+        self._check(
+            self._routes[kind],
+            (kind, caller),
+            "too many route requests from this caller; routes already drawn stay valid",
+        )
+
     def _check(self, buckets: TokenBuckets, key: Hashable, detail: str) -> None:
         if not self.enabled:
             return
@@ -71,9 +95,16 @@ class Limits:
             raise RateLimited(detail, retry_after_s=max(1, math.ceil(wait)))
 
     @contextlib.asynccontextmanager
-    async def anonymous(self) -> AsyncIterator[None]:
+    async def report_slot(self) -> AsyncIterator[None]:
+        """Waits for a slot of the reports' own: a citizen report is never refused because
+        others are reporting (each client's own rate is bounded before this)."""
+        async with self._report_slots:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def registration_slot(self) -> AsyncIterator[None]:
         """Refuse at once when full: waiting would only hold the flood's sockets open."""
-        if self.enabled and self._anonymous.locked():
+        if self.enabled and self._registration_slots.locked():
             raise RateLimited("the service is busy; try again", retry_after_s=1)
-        async with self._anonymous:
+        async with self._registration_slots:
             yield

@@ -188,6 +188,8 @@ class Incident(Base):
     created_at: Mapped[dt.datetime] = _db_default()
     updated_at: Mapped[dt.datetime] = _db_default()
     ended_at: Mapped[dt.datetime | None]
+    # A citizen report's area, when it came in a suspected flood (see responders.floods).
+    flood_group: Mapped[str | None] = mapped_column(Text)
 
 
 class Alert(Base):

@@ -6,12 +6,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import anyio
 from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.errors import NotFound
+from responders.routes import RouteDrawer
 from responders.schemas.common import GeoPoint
 from responders.schemas.incidents import (
     AlertAed,
@@ -21,7 +21,7 @@ from responders.schemas.incidents import (
     IncidentDetail,
     IncidentPublic,
 )
-from routing import Point, Router, RoutingError
+from routing import Point, RoutingError
 
 __all__ = [
     "alert_for_responder",
@@ -44,13 +44,14 @@ def _point(lon: float | None, lat: float | None) -> GeoPoint | None:
 _INCIDENT_COLUMNS = """
     i.id, i.kind, ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
     i.address, i.notes, i.source, i.status, i.callback_phone, i.wave, i.radius_m,
-    i.next_wave_at, i.created_at, i.updated_at, i.ended_at
+    i.next_wave_at, i.created_at, i.updated_at, i.ended_at, i.flood_group
 """
 
 
 def _incident(row: Mapping[Any, Any]) -> dict[str, Any]:
     data = dict(row)
     data["location"] = _point(data.pop("lon"), data.pop("lat"))
+    data["flood_suspected"] = data["flood_group"] is not None
     return data
 
 
@@ -158,14 +159,14 @@ async def alerts_for_responder(
 
 async def alert_for_responder(
     conn: AsyncConnection,
-    router: Router,
+    drawer: RouteDrawer,
     responder_id: int,
     alert_id: int,
     *,
     address_after_accept: bool,
 ) -> AlertPublic:
     """One alert of the caller's own (another's is "not found", never "forbidden")."""
-    await fill_routes(conn, router, [alert_id])
+    await fill_routes(conn, drawer, [alert_id])
     row = (await conn.execute(_MY_ALERTS, {"responder": responder_id, "alert": alert_id})).first()
     if row is None:
         raise NotFound("no such alert")
@@ -241,7 +242,7 @@ _MISSING_ROUTES = text(
 _SET_ROUTE = text("UPDATE alerts SET route = CAST(:route AS jsonb) WHERE id = :id")
 
 
-async def fill_routes(conn: AsyncConnection, router: Router, alert_ids: Sequence[int]) -> None:
+async def fill_routes(conn: AsyncConnection, drawer: RouteDrawer, alert_ids: Sequence[int]) -> None:
     """Draw and store the routes of these alerts that have none yet, where they are read:
     thirty routes cost more CPU than a whole dispatch, so no wave draws them up front.
 
@@ -252,10 +253,9 @@ async def fill_routes(conn: AsyncConnection, router: Router, alert_ids: Sequence
     for row in rows:
         via = None if row.v_lat is None else Point(row.v_lat, row.v_lon)
         try:
-            # CPU work: in a thread, so the event loop keeps serving meanwhile.
-            route = await anyio.to_thread.run_sync(
-                router.route, Point(row.lat, row.lon), Point(row.i_lat, row.i_lon), via
-            )
+            # CPU work: on the drawer's own threads, queued behind other routes, never
+            # in the way of a dispatch.
+            route = await drawer.route(Point(row.lat, row.lon), Point(row.i_lat, row.i_lon), via)
         except RoutingError:
             continue
         await conn.execute(_SET_ROUTE, {"id": row.id, "route": json.dumps(route.to_geojson())})

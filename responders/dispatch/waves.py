@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.availability import minute_of_week
+from responders.coverage import walk_target
 from responders.db.engine import write_one
 from responders.dispatch import views
 from responders.dispatch._concurrent import Reader, together
@@ -197,7 +198,8 @@ def _search_ahead(d: Dispatcher, incident: WaveIncident, sites: Sequence[AedSite
     """One bounded search to the incident (it times the AED sites now and the candidates
     later), then one from each of the nearest usable AEDs."""
     target_s = d.settings.target_seconds
-    to_incident = d.router.walks_to([Point(incident.lat, incident.lon)], d.settings.max_walk_s)
+    target = walk_target(d.router, incident.lat, incident.lon)  # a confirmed one may be afloat
+    to_incident = d.router.walks_to([target], d.settings.max_walk_s)
     (site_times,) = to_incident.times_from([Point(a.lat, a.lon) for a in sites])
     usable = sorted(
         (t, s.id, s)

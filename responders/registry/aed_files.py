@@ -90,7 +90,10 @@ _NEEDED = {"lat", "lon"}
 
 
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    delimiter = _delimiter(text)
+    try:
+        delimiter = _delimiter(text)
+    except csv.Error as exc:
+        raise InvalidInput(f"cannot read the CSV header ({exc})", field="file") from exc
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return _read_csv(reader, delimiter)

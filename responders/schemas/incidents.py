@@ -46,6 +46,9 @@ class IncidentCreate(Strict):
     location: LatLon
     address: Annotated[str | None, Field(max_length=300)] = None
     notes: Notes = None
+    # Off the walking network (water, ice, an island) an incident is refused until the
+    # operator confirms it; volunteers then walk to the nearest walkable point.
+    confirm_off_network: bool = False
 
 
 class ReportCreate(Strict):
@@ -100,6 +103,10 @@ class IncidentPublic(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     ended_at: dt.datetime | None
+    # A citizen report that came with many others into one area in a minute: triage them
+    # together. The group is the area's key (its south-west corner, "lat,lon").
+    flood_suspected: bool = False
+    flood_group: str | None = None
 
 
 class IncidentDetail(IncidentPublic):

@@ -30,7 +30,7 @@ async def test_create_and_list_near(
     assert created.status_code == 201, created.text
     far = {
         **AED,
-        "location": {"lat": 60.20, "lon": 24.95},
+        "location": {"lat": 60.1760, "lon": 24.9480},
         "access": "public",
         "opening_hours": [],
         "cabinet_code": None,
@@ -109,10 +109,10 @@ async def test_import_geojson(
     client: httpx.AsyncClient, coordinator_headers: dict[str, str], engine: AsyncEngine
 ) -> None:
     content = _geojson(
-        _feature(24.93, 60.17, external_ref="hel-1", access="public"),
+        _feature(24.937, 60.17, external_ref="hel-1", access="public"),
         _feature(
             24.94,
-            60.16,
+            60.165,
             external_ref="hel-2",
             access="restricted",
             opening_hours="mon-fri 08:00-18:00; sat 10:00-14:00",
@@ -139,8 +139,8 @@ async def test_import_geojson_bad_row_imports_nothing(
     client: httpx.AsyncClient, coordinator_headers: dict[str, str], engine: AsyncEngine
 ) -> None:
     content = _geojson(
-        _feature(24.93, 60.17, external_ref="a"),
-        _feature(24.94, 60.16, external_ref="b"),
+        _feature(24.937, 60.17, external_ref="a"),
+        _feature(24.94, 60.165, external_ref="b"),
         _feature(24.94, 160.0, external_ref="c"),
     )
     response = await client.post(

@@ -181,7 +181,7 @@ async def test_availability_replaces_places_windows(client: httpx.AsyncClient) -
             "places": [
                 {
                     "kind": "work",
-                    "location": {"lat": 60.16, "lon": 24.93},
+                    "location": {"lat": 60.165, "lon": 24.938},
                     "windows": [{"days": ["mon"], "start": "09:00", "end": "17:00"}],
                 },
             ]

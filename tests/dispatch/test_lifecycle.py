@@ -163,8 +163,9 @@ async def test_second_wave_after_timeout_never_realerts(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
     ids = [(await place_volunteer(client, *_offset(*INCIDENT, d, 0)))[0] for d in (50, 100, 150)]
-    # 1,300 m away: outside the first wave's 1,000 m, inside the second's 1,500 m.
-    far, _ = await place_volunteer(client, *_offset(*INCIDENT, -1300, 0))
+    # 1,080 m away: outside the first wave's 1,000 m, inside the second's 1,500 m (and on
+    # land: 1,300 m due south was 260 m from any street, past the snap limit).
+    far, _ = await place_volunteer(client, *_offset(*INCIDENT, -1000, -400))
     incident = await report(client, operator_headers, *INCIDENT)
     assert set(alerted(incident)) == set(ids[:2])
     assert incident["next_wave_at"] is not None

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
 
-from responders.api.deps import CurrentCoordinator, CurrentOperator, PathId, SessionDep
+from responders.api.deps import (
+    CurrentCoordinator,
+    CurrentOperator,
+    PathId,
+    RouterDep,
+    SessionDep,
+)
+from responders.coverage import require_walkable, require_walkable_all
 from responders.errors import InvalidInput
 from responders.registry import aeds as registry
 from responders.registry.aed_files import parse_aed_file
@@ -21,7 +28,10 @@ _MAX_IMPORT_BYTES = 20_000_000
 
 
 @router.post("", status_code=201)
-async def create(data: AedCreate, _: CurrentCoordinator, session: SessionDep) -> AedPublic:
+async def create(
+    data: AedCreate, _: CurrentCoordinator, session: SessionDep, graph: RouterDep
+) -> AedPublic:
+    require_walkable(graph, data.location, "body.location", "this AED")
     return registry.aed_public(await registry.create_aed(session, data), None, show_code=True)
 
 
@@ -45,8 +55,10 @@ async def list_near(
 
 @router.patch("/{aed_id}")
 async def update(
-    aed_id: PathId, data: AedUpdate, _: CurrentCoordinator, session: SessionDep
+    aed_id: PathId, data: AedUpdate, _: CurrentCoordinator, session: SessionDep, graph: RouterDep
 ) -> AedPublic:
+    if data.location is not None:
+        require_walkable(graph, data.location, "body.location", "this AED")
     return registry.aed_public(
         await registry.update_aed(session, aed_id, data), None, show_code=True
     )
@@ -54,10 +66,13 @@ async def update(
 
 @router.post("/import")
 async def import_file(
-    file: UploadFile, _: CurrentCoordinator, session: SessionDep
+    file: UploadFile, _: CurrentCoordinator, session: SessionDep, graph: RouterDep
 ) -> AedImportResult:
     content = await file.read(_MAX_IMPORT_BYTES + 1)
     if len(content) > _MAX_IMPORT_BYTES:
         raise InvalidInput("the file is larger than 20 MB", field="file")
     rows = parse_aed_file(content, file.filename, file.content_type)
+    # All or nothing, as for any bad row: the first AED off the network is named.
+    located = ((f"file.aeds.{n}.location", row.location) for n, row in enumerate(rows, start=1))
+    require_walkable_all(graph, located, "an AED of the file (numbered from 1)")
     return AedImportResult(imported=await registry.import_aeds(session, rows))

@@ -7,7 +7,13 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from responders.api.deps import CurrentResponder, DispatcherDep, PathId, RouterDep, SettingsDep
+from responders.api.deps import (
+    CurrentResponder,
+    DispatcherDep,
+    PathId,
+    RouteDrawerDep,
+    SettingsDep,
+)
 from responders.db.retry import in_transaction
 from responders.dispatch import lifecycle, views
 from responders.schemas.incidents import AlertPublic, AlertStatus
@@ -37,7 +43,7 @@ async def read_mine(
     alert_id: PathId,
     me: CurrentResponder,
     request: Request,
-    graph: RouterDep,
+    graph: RouteDrawerDep,
     settings: SettingsDep,
 ) -> AlertPublic:
     async with request.app.state.engine.connect() as conn:

@@ -11,17 +11,22 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from responders.api.deps import CurrentOperator, DispatcherDep, EventHubDep, PathId, RouterDep
+from responders.api.deps import (
+    CurrentOperator,
+    DispatcherDep,
+    EventHubDep,
+    PathId,
+    RouterDep,
+    SettingsDep,
+)
 from responders.api.streams import CredentialWatch, OperatorWatch
+from responders.coverage import require_dispatchable
 from responders.db.retry import in_transaction
 from responders.dispatch import lifecycle, views
 from responders.dispatch.waves import WaveOutcome
-from responders.errors import OutsideCoverage
-from responders.schemas.common import LatLon
 from responders.schemas.incidents import IncidentCreate, IncidentDetail, IncidentPublic
-from routing import Point, Router
 
-__all__ = ["check_coverage", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -32,14 +37,6 @@ _STATUSES = {
     "ended": ("closed", "cancelled"),
     "all": ("triage", "active", "closed", "cancelled"),
 }
-
-
-def check_coverage(router: Router, location: LatLon) -> None:
-    if not router.covers(Point(location.lat, location.lon)):
-        raise OutsideCoverage(
-            "this location is outside the area the walking graph covers",
-            field="body.location",
-        )
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -54,11 +51,14 @@ async def report(
     response: Response,
     dispatcher: DispatcherDep,
     graph: RouterDep,
+    settings: SettingsDep,
 ) -> IncidentDetail:
     """Dispatches at once: the incident and its first wave are committed together before
     the answer. Routes are drawn where they are read (the volunteer's alert, `GET /route`):
     30 of them cost more CPU than the whole dispatch."""
-    check_coverage(graph, data.location)
+    # Off the network only once confirmed, and never beyond the widest wave's reach.
+    reach_m = settings.dispatch.max_radius_m
+    require_dispatchable(graph, data.location, data.confirm_off_network, reach_m)
     new = lifecycle.NewIncident(
         kind=data.kind,
         lat=data.location.lat,

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from responders.api.deps import LimitsDep, RouterDep, client_address
-from responders.api.routers.incidents import check_coverage
+from responders.coverage import require_walkable
 from responders.dispatch import lifecycle
+from responders.floods import flag_flood
 from responders.schemas.incidents import ReportCreate
 
 __all__ = ["router"]
@@ -30,8 +31,9 @@ async def report(
     graph: RouterDep,
     limits: LimitsDep,
 ) -> ReportReceived:
-    limits.citizen_report(client_address(request), data.location.lat, data.location.lon)
-    check_coverage(graph, data.location)
+    # Refused only for this client's own excess; a busy area is flagged, not refused.
+    flood = limits.citizen_report(client_address(request), data.location.lat, data.location.lon)
+    require_walkable(graph, data.location, "body.location", "the place of the emergency")
     new = lifecycle.NewIncident(
         kind=data.kind,
         lat=data.location.lat,
@@ -41,8 +43,10 @@ async def report(
         source="citizen",
         callback_phone=data.callback_phone,
     )
-    async with limits.anonymous(), request.app.state.engine.begin() as conn:
+    async with limits.report_slot(), request.app.state.engine.begin() as conn:
         incident_id = await lifecycle.create_incident(conn, new)
+        if flood is not None:
+            await flag_flood(conn, incident_id, flood)
     return ReportReceived(
         id=incident_id,
         status="triage",

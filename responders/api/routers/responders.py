@@ -12,12 +12,14 @@ from responders.api.deps import (
     BearerToken,
     CurrentResponder,
     LimitsDep,
+    RouterDep,
     SessionDep,
     SettingsDep,
     bearer_token,
     client_address,
 )
 from responders.auth import refuse
+from responders.coverage import require_walkable_all
 from responders.dispatch import views
 from responders.errors import Unauthorized
 from responders.registry import responders as registry
@@ -26,6 +28,7 @@ from responders.schemas.responders import (
     DeviceCreate,
     DevicePublic,
     LocationUpdate,
+    PlaceIn,
     ResponderCreate,
     ResponderPublic,
     ResponderRegistered,
@@ -37,12 +40,23 @@ __all__ = ["router"]
 router = APIRouter(prefix="/responders", tags=["volunteers"])
 
 
+def _walkable(graph: RouterDep, places: list[PlaceIn] | None) -> None:
+    """A home in the harbour would never be alerted: refused, naming the place."""
+    located = ((f"body.places.{n}.location", p.location) for n, p in enumerate(places or []))
+    require_walkable_all(graph, located, "this place")
+
+
 @router.post("", status_code=201)
 async def register(
-    data: ResponderCreate, session: SessionDep, limits: LimitsDep, request: Request
+    data: ResponderCreate,
+    session: SessionDep,
+    limits: LimitsDep,
+    request: Request,
+    graph: RouterDep,
 ) -> ResponderRegistered:
     limits.registration(client_address(request))
-    async with limits.anonymous():
+    _walkable(graph, data.places)
+    async with limits.registration_slot():
         responder, token = await registry.register_responder(session, data)
     return ResponderRegistered(responder=registry.responder_public(responder), token=token)
 
@@ -54,10 +68,15 @@ async def read_me(me: CurrentResponder, session: SessionDep) -> ResponderPublic:
 
 @router.patch("/me")
 async def update_me(
-    data: ResponderUpdate, me: CurrentResponder, session: SessionDep, limits: LimitsDep
+    data: ResponderUpdate,
+    me: CurrentResponder,
+    session: SessionDep,
+    limits: LimitsDep,
+    graph: RouterDep,
 ) -> ResponderPublic:
     """Changes of e-mail address are limited per volunteer: a 409 tells whether an address
     is registered, so unlimited tries would list who volunteers."""
+    _walkable(graph, data.places)
     responder = await registry.update_responder(
         session, me, data, on_email_change=lambda: limits.email_change(me)
     )
@@ -115,8 +134,9 @@ async def update_location(request: Request, limits: LimitsDep) -> Response:
 
 @router.put("/me/availability")
 async def update_availability(
-    data: AvailabilityUpdate, me: CurrentResponder, session: SessionDep
+    data: AvailabilityUpdate, me: CurrentResponder, session: SessionDep, graph: RouterDep
 ) -> ResponderPublic:
+    _walkable(graph, data.places)
     now = dt.datetime.now(dt.UTC)
     return registry.responder_public(await registry.set_availability(session, me, data, now))
 

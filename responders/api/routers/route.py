@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Query
 
-from responders.api.deps import AnyCaller, RouterDep
+from responders.api.deps import AnyCaller, LimitsDep, RouteDrawerDep
 from responders.errors import InvalidInput
 from routing import Point, RoutingError
 
@@ -29,18 +28,24 @@ def _point(value: str, field: str) -> Point:
 
 @router.get("/route")
 async def walking_route(
-    _: AnyCaller,
-    graph: RouterDep,
+    caller: AnyCaller,
+    drawer: RouteDrawerDep,
+    limits: LimitsDep,
     from_: Annotated[str, Query(alias="from", pattern=_LAT_LON, examples=["60.1699,24.9384"])],
     to: Annotated[str, Query(pattern=_LAT_LON, examples=["60.1720,24.9410"])],
     via: Annotated[str | None, Query(pattern=_LAT_LON)] = None,
 ) -> dict[str, Any]:
     """A GeoJSON Feature: LineString along the streets, with distance, duration and steps."""
+    if isinstance(caller, int):
+        limits.route("volunteer", caller)
+    else:
+        limits.route("operator", caller.id)
     start, end = _point(from_, "from"), _point(to, "to")
     middle = _point(via, "via") if via else None
     try:
-        # CPU work: in a thread, so the event loop keeps serving meanwhile.
-        route = await anyio.to_thread.run_sync(graph.route, start, end, middle)
+        # CPU work: on the drawer's threads, queued behind other routes so that a caller
+        # asking in a loop never takes the CPU dispatch needs.
+        route = await drawer.route(start, end, middle)
     except RoutingError as exc:
         raise InvalidInput(str(exc), field="query") from exc
     return route.to_geojson()

@@ -7,14 +7,14 @@ their volunteer's credential where there is exactly one valid one to give; the o
 none and may move only when their volunteer holds no valid credential at all.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-29
 """
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

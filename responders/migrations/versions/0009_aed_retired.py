@@ -3,14 +3,14 @@
 Dispatch reads only `in_service` AEDs, so a retired one is never offered to a volunteer.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-29
 """
 
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

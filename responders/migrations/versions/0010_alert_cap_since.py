@@ -5,14 +5,14 @@ day at every start by setting this column (alerts before it no longer count) rat
 deleting or back-dating alerts: the incidents' timelines stay as they happened.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009
 Create Date: 2026-11-29
 """
 
 from alembic import op
 
 revision = "0010"
-down_revision = "0004"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -182,7 +182,7 @@ async function onReport(event) {
   button.disabled = true;
   say(message, "Reporting…", "warn");
   try {
-    const detail = await api("/incidents", { method: "POST", body });
+    const detail = await postIncident(body);
     say(message, `Incident #${detail.id} reported: ${detail.alerts.length} volunteers alerted.`, "ok");
     clearReportForm();
     await select(detail.id, detail);
@@ -202,6 +202,17 @@ function clearReportForm() {
   if (draftMarker) {
     draftMarker.remove();
     draftMarker = null;
+  }
+}
+
+// Off the walking network (water, ice, an island) the API wants the operator's word first.
+async function postIncident(body) {
+  try {
+    return await api("/incidents", { method: "POST", body });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === "confirm_off_network")) throw error;
+    if (!window.confirm(`${error.message}\n\nDispatch volunteers to the nearest street anyway?`)) throw error;
+    return api("/incidents", { method: "POST", body: { ...body, confirm_off_network: true } });
   }
 }
 
@@ -233,6 +244,7 @@ function renderList(list, incidents, emptyText) {
     },
     h("strong", {}, `#${incident.id} ${KINDS[incident.kind]}`), " ",
     badge(INCIDENT_STATUS[incident.status], `i-${incident.status}`),
+    incident.flood_suspected ? [" ", badge(`Suspected flood · area ${incident.flood_group}`, "i-flood")] : "",
     h("div", { class: "meta" },
       `${incident.source === "citizen" ? "Citizen report" : "Dispatch"} · ${fmtTime(incident.created_at)}`,
       incident.address ? ` · ${incident.address}` : ""))));

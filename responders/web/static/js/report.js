@@ -95,7 +95,7 @@ async function send(event) {
     if (error instanceof ApiError && error.status === 429) {
       text = "Too many reports were sent from here just now. Call 112.";
     } else if (error instanceof ApiError && error.code === "outside_coverage") {
-      text = "That place is outside the area this service covers. Call 112.";
+      text = "That place is not on a street or path we can send volunteers to (in the water, or outside the area this service covers). Check the spot on the map, and call 112.";
     } else if (markProblems(error, (field) => (INPUTS[field] ? $(INPUTS[field]) : null))) {
       text = "Please check the marked fields, then send again.";
     }
