@@ -180,7 +180,7 @@ async def world(
 ) -> World:
     owner_id, owner = await place_volunteer(client, 60.1744, 24.9445)
     _, other = await place_volunteer(client, 60.1700, 24.9400, live=False)
-    _, signed_out = await place_volunteer(client, 60.1600, 24.9300, live=False)
+    _, signed_out = await place_volunteer(client, 60.1710, 24.9420, live=False)
     assert (await client.post("/responders/me/logout", headers=signed_out)).status_code == 204
     incident = await report(client, operator_headers, *INCIDENT)
     triage = (

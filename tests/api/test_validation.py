@@ -178,13 +178,23 @@ async def test_phone_stored_in_e164_read_in_the_configured_region(
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as nl:
             registered = await nl.post(
-                "/responders", json=volunteer(phone="06 12345678", email="nl@example.org")
+                "/responders",
+                json=volunteer(
+                    phone="06 12345678",
+                    email="nl@example.org",
+                    device={"fcm_token": "tok-nl-1", "platform": "android"},
+                ),
             )
             assert registered.status_code == 201, registered.text
             assert registered.json()["responder"]["phone"] == "+31612345678"
             # What is a Helsinki mobile in FI is an Eindhoven number in NL.
             eindhoven = await nl.post(
-                "/responders", json=volunteer(phone="040 123 4567", email="fi@example.org")
+                "/responders",
+                json=volunteer(
+                    phone="040 123 4567",
+                    email="fi@example.org",
+                    device={"fcm_token": "tok-nl-2", "platform": "android"},
+                ),
             )
             assert eindhoven.json()["responder"]["phone"] == "+31401234567"
 
