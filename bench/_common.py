@@ -56,8 +56,9 @@ def bench_database(name: str) -> Iterator[str]:
 
 
 def _durable(url: str, name: str) -> None:
-    """Commits wait for their WAL flush, as on a production server: the embedded cluster
-    turns that off for the tests' sake, and a bench must not measure that shortcut."""
+    """Commits wait for their WAL flush, as on a production server. The embedded cluster
+    commits durably already (a 201 means on disk); a server named by DATABASE_URL may not,
+    and a bench must not measure that shortcut."""
     with psycopg.connect(libpq_dsn(url, "postgres"), autocommit=True) as c:
         c.execute(
             sql.SQL("ALTER DATABASE {} SET synchronous_commit = on").format(sql.Identifier(name))
