@@ -3,7 +3,7 @@
     python bench/bench_push.py [--incidents 60] [--backlog 200]
 
 Everything runs as in production, each part in its own process on loopback: the local FCM
-server (`python -m responders.push.fcm_server`, the FCM HTTP v1 wire protocol), one or two
+server (`python -m responders.emulators.fcm`, the FCM HTTP v1 wire protocol), one or two
 outbox workers (`OutboxWorker`, each its own engine and `PushClient` on firebase-admin,
 woken by LISTEN/NOTIFY), PostgreSQL, and this script, which plays the dispatcher: it writes
 an incident's 30 alerts and their outbox rows in one transaction, as a dispatch wave does,
@@ -119,7 +119,7 @@ class Fcm:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "responders.push.fcm_server", "--port", str(self.port)]
+        argv = [sys.executable, "-m", "responders.emulators.fcm", "--port", str(self.port)]
         self._proc = subprocess.Popen([*argv, "--project-id", PROJECT], stdin=subprocess.DEVNULL)
         self.admin = httpx.Client(base_url=self.url, timeout=30)
         wait_up(self.url, self._proc, "/_admin/stats", timeout_s=30)

@@ -61,7 +61,7 @@ async def _serve(app: FastAPI, settings: Settings, host: str, port: int, worker:
 
 
 def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
-    from responders.push import create_fcm_app
+    from responders.emulators.fcm import create_fcm_app
 
     host, port = host or settings.api.host, port or settings.api.port
     url = f"http://{host}:{port}"

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.delivery import OutboxWorker
-from responders.push import FcmConfig, FcmServerState, FcmServerThread, PushClient
+from responders.emulators.fcm import FcmServerState, FcmServerThread
+from responders.push import FcmConfig, PushClient
 from responders.settings import PushSettings
 
 PROJECT = "ehbo-worker-test"

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.delivery import OutboxWorker
-from responders.push import FcmServerState
+from responders.emulators.fcm import FcmServerState
 from responders.settings import Settings
 from tests.dispatch.conftest import place_volunteer, report
 from tests.dispatch.test_dispatch import INCIDENT, _offset

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.delivery import OutboxWorker
 from responders.delivery.worker import MAX_UNCONFIRMED
-from responders.push import FcmServerState, FcmServerThread
+from responders.emulators.fcm import FcmServerState, FcmServerThread
 from tests.delivery.conftest import PROJECT, alert_rows, outbox_count, seed_alerts
 
 # A worker has rows in hand: leased (today), or locked for the send (before issue 12, #9).

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.delivery import OutboxWorker
-from responders.push import FaultKind, FcmServerState
+from responders.emulators.fcm import FaultKind, FcmServerState
 from tests.delivery.conftest import alert_rows, outbox_count, seed_alerts
 
 

@@ -18,7 +18,8 @@ from responders.api import create_app
 from responders.db.cluster import Cluster, StopMode
 from responders.db.engine import create_engine, create_pool
 from responders.delivery import OutboxWorker
-from responders.push import FcmConfig, FcmServerThread, PushClient
+from responders.emulators.fcm import FcmServerThread
+from responders.push import FcmConfig, PushClient
 from responders.settings import DatabaseSettings, PushSettings, Settings
 from routing import Point, Router
 from tests.conftest import embedded_cluster

@@ -1,20 +1,14 @@
-"""Fixtures for the push tests: one local FCM server per session, reset around each test."""
+"""Fixtures for the push client's tests: one local FCM emulator per session, reset around each."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from responders.push import (
-    FcmConfig,
-    FcmServerState,
-    FcmServerThread,
-    PushClient,
-    PushMessage,
-)
+from responders.emulators.fcm import FcmServerState, FcmServerThread
+from responders.push import FcmConfig, PushClient, PushMessage
 
 PROJECT = "ehbo-test"
 
@@ -40,18 +34,6 @@ def push_client(fcm_server: FcmServerThread) -> Iterator[PushClient]:
     client = PushClient(FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, timeout_s=2.0))
     yield client
     client.close()
-
-
-@pytest.fixture
-def http(fcm_server: FcmServerThread) -> Iterator[httpx.Client]:
-    """A raw HTTP client for wire-level checks firebase-admin would hide."""
-    with httpx.Client(base_url=fcm_server.url, timeout=5.0) as client:
-        yield client
-
-
-@pytest.fixture
-def send_path() -> str:
-    return f"/v1/projects/{PROJECT}/messages:send"
 
 
 @pytest.fixture

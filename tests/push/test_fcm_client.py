@@ -16,15 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from firebase_admin import messaging
 
-from responders.push import (
-    FaultKind,
-    FcmConfig,
-    FcmServerState,
-    FcmServerThread,
-    PushClient,
-    PushMessage,
-    SendOutcome,
-)
+from responders.emulators.fcm import FaultKind, FcmServerState, FcmServerThread
+from responders.push import FcmConfig, PushClient, PushMessage, SendOutcome
 from responders.push.fcm import result_from_exception
 from responders.push.payload import ALERT_CHANNEL_ID, UPDATE_CHANNEL_ID, build_message
 

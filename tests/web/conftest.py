@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.db.engine import create_sessionmaker
-from responders.push import FcmServerState, create_fcm_app
+from responders.emulators.fcm import FcmServerState, create_fcm_app
 from responders.registry.operators import create_operator
 from responders.settings import DispatchSettings, PushSettings, Settings
 from tests.conftest import ARTIFACTS

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from responders.push._fcm_server_errors import FaultKind
+from responders.emulators.fcm._errors import FaultKind
 
 __all__ = ["FaultRule", "FcmServerState", "ReceivedMessage"]
 

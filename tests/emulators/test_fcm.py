@@ -1,15 +1,20 @@
-"""The local FCM server: wire format, validation, fault injection, admin API, storage."""
+"""The local FCM emulator: wire format, validation, fault injection, admin API, storage, package."""
 
 from __future__ import annotations
 
 import json
+import pkgutil
+import subprocess
+import sys
 from typing import Any
 
 import httpx
 import pytest
 from firebase_admin import exceptions, messaging
 
-from responders.push import FaultKind, FcmServerState, FcmServerThread, PushClient
+import responders.push
+from responders.emulators.fcm import FaultKind, FcmServerState, FcmServerThread
+from responders.push import PushClient
 
 BEARER = {"Authorization": "Bearer test-token"}
 FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
@@ -431,3 +436,35 @@ def test_server_threads_get_their_own_free_ports() -> None:
         assert httpx.get(f"{two.url}/_admin/stats").status_code == 200
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{one.url}/_admin/stats")
+
+
+# --- package -------------------------------------------------------------------------------
+
+
+def test_the_push_package_holds_the_client_and_payloads_only() -> None:
+    """Issue 13 #5: the emulator lives in `responders.emulators.fcm`, not beside the client."""
+    assert {m.name for m in pkgutil.iter_modules(responders.push.__path__)} == {"fcm", "payload"}
+    assert not hasattr(responders.push, "FcmServerThread")
+    # A worker importing the client must not pull in the emulator or its web server.
+    code = (
+        "import sys, responders.push, responders.delivery; "
+        "print(sorted(m for m in ('uvicorn', 'starlette', 'responders.emulators') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_the_emulator_runs_as_a_module_without_warnings() -> None:
+    """`python -m responders.emulators.fcm` is what bench_push.py starts."""
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "responders.emulators.fcm", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "--unregistered-prefix" in run.stdout
+    assert run.stderr == ""

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from responders.push._fcm_server_state import FcmServerState
+from responders.emulators.fcm._state import FcmServerState
 
 __all__ = ["admin_routes"]
 

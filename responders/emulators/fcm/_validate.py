@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from responders.push._fcm_server_errors import Reply, invalid_argument_reply, parse_error_reply
+from responders.emulators.fcm._errors import Reply, invalid_argument_reply, parse_error_reply
 
 __all__ = ["MAX_PAYLOAD_BYTES", "MAX_TTL_S", "SendRequest", "Violation", "parse_send_request"]
 

@@ -3,9 +3,9 @@
 firebase-admin's real messaging client is pointed at it (see `responders.push.fcm`), so the
 whole dispatch path runs unmocked: `POST /v1/projects/{project}/messages:send` validates like
 FCM and answers Google's error bodies, and `/_admin/...` injects faults and shows what each
-"phone" received (see `_fcm_server_admin` for the table of admin routes).
+"phone" received (see `_admin` for the table of admin routes).
 
-Run it with `run_fcm_server(host, port)` or `python -m responders.push.fcm_server`; in tests
+Run it with `run_fcm_server(host, port)` or `python -m responders.emulators.fcm`; in tests
 and the demo process, `with FcmServerThread() as server: server.url, server.state`.
 """
 
@@ -26,11 +26,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from responders.push._fcm_server_admin import admin_routes
-from responders.push._fcm_server_errors import FaultKind
-from responders.push._fcm_server_send import handle_send
-from responders.push._fcm_server_state import FaultRule, FcmServerState, ReceivedMessage
-from responders.push._fcm_server_validate import MAX_PAYLOAD_BYTES, MAX_TTL_S
+from responders.emulators.fcm._admin import admin_routes
+from responders.emulators.fcm._errors import FaultKind
+from responders.emulators.fcm._send import handle_send
+from responders.emulators.fcm._state import FaultRule, FcmServerState, ReceivedMessage
+from responders.emulators.fcm._validate import MAX_PAYLOAD_BYTES, MAX_TTL_S
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -157,7 +157,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     state = FcmServerState(project_id=args.project_id, unregistered_prefix=args.unregistered_prefix)
     run_fcm_server(args.host, args.port, state)
-
-
-if __name__ == "__main__":
-    main()

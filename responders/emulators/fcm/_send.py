@@ -7,15 +7,15 @@ that FCM would otherwise have accepted.
 
 from __future__ import annotations
 
-from responders.push._fcm_server_errors import (
+from responders.emulators.fcm._errors import (
     FaultKind,
     Reply,
     fault_reply,
     permission_denied_reply,
     unauthenticated_reply,
 )
-from responders.push._fcm_server_state import FcmServerState
-from responders.push._fcm_server_validate import Violation, parse_send_request
+from responders.emulators.fcm._state import FcmServerState
+from responders.emulators.fcm._validate import Violation, parse_send_request
 
 __all__ = ["handle_send"]
 
