@@ -7,7 +7,7 @@ enums and the pages (`GET /states`) are served from them. The one copy that cann
 is a migration: `alerts_busy_idx`'s predicate is history, and a test pins it to `BUSY`, so
 changing `BUSY` needs a new migration for that index.
 
-Deliberately free of imports from the rest of the package: schemas, domain code and the web
+It imports nothing of the package but the exception tree: schemas, domain code and the web
 layer all read it.
 """
 
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
+
+from responders.errors import IllegalTransition
 
 __all__ = [
     "ALERT_ACTIONS",
@@ -37,6 +39,7 @@ __all__ = [
     "IncidentFilter",
     "IncidentStatus",
     "Transition",
+    "answer",
     "as_json",
     "sql_list",
 ]
@@ -93,7 +96,7 @@ _UNANSWERED = frozenset({_A.QUEUED, _A.SENT, _A.DELIVERED})
 COMMITTED = frozenset({_A.ACCEPTED, _A.ARRIVED})
 # Busy: alerted and still in play, so not to be alerted for another open incident. Must
 # equal the predicate of the partial index `alerts_busy_idx` (migration 0005; pinned by
-# tests/db/test_states_index.py), or the candidate query's busy probe cannot read it.
+# tests/dispatch/test_states.py), or the candidate query's busy probe cannot read it.
 BUSY = _UNANSWERED | COMMITTED
 # No answer before the alert's deadline.
 EXPIRABLE = _UNANSWERED
@@ -124,6 +127,8 @@ class Transition:
 
     sources: frozenset[AlertStatus]
     target: AlertStatus
+    # For the refusal: "cannot <verb> an alert that is declined".
+    verb: str
     # Late or repeated receipts in these states change nothing (and are not an error).
     ignored: frozenset[AlertStatus] = frozenset()
     # Refused unless the incident is active (one cannot go to an ended incident).
@@ -136,15 +141,33 @@ ALERT_ACTIONS: Mapping[AlertAction, Transition] = MappingProxyType(
         AlertAction.DELIVERED: Transition(
             frozenset({_A.QUEUED, _A.SENT}),
             _A.DELIVERED,
+            "confirm delivery of",
             ignored=frozenset({_A.ACCEPTED, _A.DECLINED, _A.ARRIVED, _A.EXPIRED}),
         ),
-        AlertAction.ACCEPT: Transition(ANSWERABLE, _A.ACCEPTED, needs_active_incident=True),
-        AlertAction.DECLINE: Transition(ANSWERABLE | {_A.ACCEPTED}, _A.DECLINED),
+        AlertAction.ACCEPT: Transition(
+            ANSWERABLE, _A.ACCEPTED, "accept", needs_active_incident=True
+        ),
+        AlertAction.DECLINE: Transition(ANSWERABLE | {_A.ACCEPTED}, _A.DECLINED, "decline"),
         AlertAction.ARRIVED: Transition(
-            frozenset({_A.ACCEPTED}), _A.ARRIVED, needs_active_incident=True
+            frozenset({_A.ACCEPTED}), _A.ARRIVED, "report arrival on", needs_active_incident=True
         ),
     }
 )
+
+
+def answer(action: AlertAction, alert: str, incident: str) -> AlertStatus | None:
+    """The alert's next state after a volunteer's `action`, or None when it changes nothing
+    (repeated, or a receipt arriving after the answer). Raises `IllegalTransition` when the
+    alert's or the incident's state does not allow it. Whether help is still wanted for a
+    `failed` alert needs the database: the caller checks that (`lifecycle`)."""
+    rule = ALERT_ACTIONS[action]
+    if alert == rule.target or alert in rule.ignored:
+        return None
+    if rule.needs_active_incident and incident != _I.ACTIVE:
+        raise IllegalTransition(f"the incident is {incident}", state=alert, incident_state=incident)
+    if alert not in rule.sources:
+        raise IllegalTransition(f"cannot {rule.verb} an alert that is {alert}", state=alert)
+    return rule.target
 
 
 def sql_list(states: Iterable[StrEnum]) -> str:

@@ -30,6 +30,7 @@ from responders.states import (
     AlertAction,
     AlertStatus,
     IncidentStatus,
+    answer,
     sql_list,
 )
 
@@ -138,12 +139,6 @@ async def close_incident(
 # (`enough_accepted`). Once enough have, a failed alert is stood down with the unanswered
 # ones (`_after`), so the app stops offering it.
 _UNDELIVERED = AlertStatus.FAILED
-_VERBS = {
-    "delivered": "confirm delivery of",
-    "accept": "accept",
-    "decline": "decline",
-    "arrived": "report arrival on",
-}
 
 _ALERT = text(
     """
@@ -163,20 +158,9 @@ async def alert_action(
     row = (await conn.execute(_ALERT, {"id": alert_id, "responder": responder_id})).one_or_none()
     if row is None:
         raise NotFound("no such alert")
-    rule = ALERT_ACTIONS[AlertAction(action)]
-    target = rule.target
-    if row.status == target or row.status in rule.ignored:
+    target = answer(AlertAction(action), row.status, row.incident_status)
+    if target is None:
         return str(row.status)
-    if rule.needs_active_incident and row.incident_status != IncidentStatus.ACTIVE:
-        raise IllegalTransition(
-            f"the incident is {row.incident_status}",
-            state=row.status,
-            incident_state=row.incident_status,
-        )
-    if row.status not in rule.sources:
-        raise IllegalTransition(
-            f"cannot {_VERBS[action]} an alert that is {row.status}", state=row.status
-        )
     if row.status == _UNDELIVERED:
         await _check_help_wanted(conn, d, row.incident_id, row.incident_status, action)
     await conn.execute(_SET_ALERT, {"status": target.value, "id": alert_id})
@@ -198,7 +182,8 @@ async def _check_help_wanted(
         )
     if await enough_accepted(conn, d, incident_id):
         raise IllegalTransition(
-            f"cannot {_VERBS[action]} this alert: enough volunteers have accepted",
+            f"cannot {ALERT_ACTIONS[AlertAction(action)].verb} this alert: "
+            "enough volunteers have accepted",
             state=_UNDELIVERED.value,
         )
 
