@@ -182,7 +182,7 @@ def _names(states: Iterable[StrEnum]) -> list[str]:
     return [s.value for s in sorted(set(states), key=order.index)]
 
 
-def as_json() -> dict[str, object]:
+def as_json() -> dict[str, dict[str, list[str]]]:
     """The states and the sets the pages decide by (`GET /states`)."""
     return {
         "incident": {

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -120,7 +122,6 @@ def test_the_pages_are_served_the_same_sets() -> None:
         "ended": ["closed", "cancelled"],
     }
     alert = served["alert"]
-    assert isinstance(alert, dict)
     assert alert["busy"] == ["queued", "sent", "delivered", "accepted", "arrived"]
     assert alert["answerable"] == ["queued", "sent", "delivered", "expired", "failed"]
     assert alert["settled"] == ["declined", "expired", "failed", "stood_down"]
@@ -171,3 +172,19 @@ def test_expiry_takes_the_expirable_alerts() -> None:
     listed = re.search(r"status IN \(([^)]*)\)", str(timers._EXPIRE))
     assert listed is not None
     assert _quoted(listed.group(1)) == set(EXPIRABLE)
+
+
+# --- what the pages and the API's clients are told -------------------------------------------
+async def test_the_pages_read_the_states_from_the_server(client: httpx.AsyncClient) -> None:
+    response = await client.get("/states")
+    assert response.status_code == 200
+    assert response.json() == states.as_json()
+
+
+async def test_the_openapi_enums_are_the_same_strings(app: FastAPI) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+    assert schemas["AlertStatus"]["enum"] == [
+        "queued", "sent", "delivered", "accepted", "declined",
+        "expired", "arrived", "failed", "stood_down",
+    ]  # fmt: skip
+    assert schemas["IncidentStatus"]["enum"] == ["triage", "active", "closed", "cancelled"]
