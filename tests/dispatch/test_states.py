@@ -149,6 +149,7 @@ _PREDICATE = text(
         ("alerts_busy_idx", BUSY),
         ("alerts_pending_idx", EXPIRABLE),
         ("incidents_open_idx", OPEN),
+        ("incidents_unpurged_idx", states.ENDED),
     ],
 )
 async def test_a_partial_index_predicate_is_its_set(
