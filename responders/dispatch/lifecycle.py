@@ -122,6 +122,7 @@ async def close_incident(
     conn: AsyncConnection, d: Dispatcher, incident_id: int, ending: str
 ) -> list[int]:
     """`ending` is `closed` or `cancelled`; everyone alerted who has not declined stands down."""
+    ending = IncidentStatus(ending).value  # a plain name for the driver and the timeline
     status = await _incident_status(conn, incident_id)
     if status == ending:
         return []
