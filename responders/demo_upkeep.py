@@ -21,6 +21,7 @@ from responders.dispatch import timeline
 from responders.dispatch.lifecycle import close_incident
 from responders.dispatch.waves import Dispatcher
 from responders.errors import IllegalTransition, Unavailable
+from responders.states import OPEN, IncidentStatus, sql_list
 
 __all__ = ["DEMO_DOMAIN", "close_old_incidents", "fresh_day", "upkeep_loop"]
 
@@ -30,11 +31,11 @@ log = logging.getLogger(__name__)
 DEMO_DOMAIN = "demo.ehbo.example"
 
 _OLD_OPEN = text(
-    """
+    f"""
     SELECT id, status FROM incidents
-    WHERE status IN ('triage', 'active') AND created_at <= now() - make_interval(secs => :age)
+    WHERE status IN ({sql_list(OPEN)}) AND created_at <= now() - make_interval(secs => :age)
     ORDER BY id
-    """
+    """  # noqa: S608 - the list is made from the state names, never from input
 )
 _RESTART_CAP = text(
     """
@@ -55,7 +56,8 @@ async def close_old_incidents(
         rows = (await conn.execute(_OLD_OPEN, {"age": max_age_s})).all()
     ended = []
     for incident_id, status in rows:
-        ending = "closed" if status == "active" else "cancelled"
+        active = status == IncidentStatus.ACTIVE
+        ending = IncidentStatus.CLOSED if active else IncidentStatus.CANCELLED
         try:
             async with engine.begin() as conn:
                 await timeline.record(

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from responders.settings import PrivacySettings
+from responders.states import ENDED, sql_list
 
 __all__ = ["Purged", "purge", "purge_loop", "scrub_responder"]
 
@@ -17,11 +18,13 @@ log = logging.getLogger(__name__)
 
 _LIVE = text("DELETE FROM live_locations WHERE updated_at < now() - make_interval(secs => :keep)")
 # One statement: pick the due incidents once, then strip each table of what it holds.
+# The ended states are a literal list so that every plan can read `incidents_unpurged_idx`,
+# whose predicate they are (migration 0003).
 _PURGE_INCIDENTS = text(
-    """
+    f"""
     WITH due AS (
         SELECT id FROM incidents
-        WHERE purged_at IS NULL AND status IN ('closed', 'cancelled')
+        WHERE purged_at IS NULL AND status IN ({sql_list(ENDED)})
           AND ended_at < now() - make_interval(secs => :keep)
         FOR UPDATE
     ), alerts_done AS (
@@ -38,7 +41,7 @@ _PURGE_INCIDENTS = text(
     )
     SELECT (SELECT count(*) FROM incidents_done) AS incidents,
            (SELECT count(*) FROM alerts_done) AS alerts
-    """
+    """  # noqa: S608 - the list is made from the state names, never from input
 )
 
 

@@ -17,7 +17,16 @@ from responders.api.errors import install_error_handlers
 from responders.api.events import EventHub
 from responders.api.limits import Limits
 from responders.api.middleware import BodySizeLimit, PhoneRegion
-from responders.api.routers import aeds, alerts, health, incidents, reports, responders, route
+from responders.api.routers import (
+    aeds,
+    alerts,
+    health,
+    incidents,
+    reports,
+    responders,
+    route,
+    states,
+)
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.demo_upkeep import upkeep_loop
 from responders.dispatch.timers import timer_loop
@@ -33,7 +42,7 @@ from routing import Router
 
 __all__ = ["create_app"]
 
-_ROUTERS = (health, responders, aeds, incidents, reports, alerts, route)
+_ROUTERS = (health, states, responders, aeds, incidents, reports, alerts, route)
 
 
 async def _load_router(settings: Settings) -> Router | None:

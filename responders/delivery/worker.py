@@ -28,6 +28,7 @@ from responders.delivery import outbox
 from responders.delivery.messages import Claimed, Device, push_for
 from responders.push import PushClient, PushMessage, SendOutcome, SendResult
 from responders.settings import PushSettings
+from responders.states import AlertStatus
 
 __all__ = ["MAX_UNCONFIRMED", "OutboxWorker", "backoff_s"]
 
@@ -164,7 +165,9 @@ class OutboxWorker:
         return sends
 
     async def _still_wanted(self, conn: AsyncConnection, item: Claimed) -> bool:
-        if item.responder_id is None or (item.kind == "alert" and item.alert_status != "queued"):
+        if item.responder_id is None or (
+            item.kind == "alert" and item.alert_status != AlertStatus.QUEUED
+        ):
             await outbox.withdraw(conn, item)
             return False
         if item.seconds_left <= 0:

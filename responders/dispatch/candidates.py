@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from responders.db.engine import fetch_all
 from responders.dispatch._concurrent import Reader, together
 from responders.dispatch.rules import QUALIFIED_FOR, Candidate
+from responders.states import BUSY, OPEN, sql_list
 
 __all__ = [
     "AedSite",
@@ -49,13 +50,15 @@ class CandidateQuery:
 # Each half filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
 # "Busy" is its own probe so it reads the partial index of alerts still in play
 # (`alerts_busy_idx`), never a volunteer's whole history: its statuses must stay those of
-# the index's predicate (migration 0005), or the planner can no longer use it. A volunteer
+# the index's predicate (migration 0005; `states.BUSY`, pinned by a test), or the planner
+# can no longer use it. They are literals made from the sets, not bound arrays, so that the
+# statement and its generic plan stay exactly what they were. A volunteer
 # who has arrived is on scene, and busy as much as one on the way.
 # The statements are in the driver's own parameter style: a first wave runs them straight
 # on psycopg (`Reader`), later waves through SQLAlchemy's `exec_driver_sql`.
-_ELIGIBLE = """
-    JOIN responders r ON r.id = {src}.responder_id
-    WHERE ST_DWithin({src}.location, (SELECT g FROM here), %(radius)s, false)
+_ELIGIBLE = f"""
+    JOIN responders r ON r.id = {{src}}.responder_id
+    WHERE ST_DWithin({{src}}.location, (SELECT g FROM here), %(radius)s, false)
       AND (r.status = 'active' OR (r.paused_until IS NOT NULL AND r.paused_until <= now()))
       AND EXISTS (SELECT 1 FROM qualifications q WHERE q.responder_id = r.id
                   AND q.kind = ANY(%(kinds)s) AND q.expires_on >= current_date)
@@ -63,11 +66,11 @@ _ELIGIBLE = """
                       WHERE a.incident_id = %(incident)s AND a.responder_id = r.id)
       AND NOT EXISTS (SELECT 1 FROM alerts a JOIN incidents i ON i.id = a.incident_id
                       WHERE a.responder_id = r.id
-                        AND a.status IN ('queued', 'sent', 'delivered', 'accepted', 'arrived')
-                        AND i.status IN ('triage', 'active'))
+                        AND a.status IN ({sql_list(BUSY)})
+                        AND i.status IN ({sql_list(OPEN)}))
       AND (SELECT count(*) FROM alerts a WHERE a.responder_id = r.id
            AND a.created_at > greatest(now() - interval '1 day', r.alert_cap_since)) < %(cap)s
-"""
+"""  # noqa: S608 - the lists are made from the state names, never from input
 
 _HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"
 # A live location is fresh while younger than the region's setting.

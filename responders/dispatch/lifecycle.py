@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.dispatch import timeline
-from responders.dispatch.standdown import ENDED, NO_LONGER_NEEDED, stand_down
+from responders.dispatch.standdown import stand_down
 from responders.dispatch.waves import (
     INSERT_INCIDENT,
     Dispatcher,
@@ -20,9 +20,21 @@ from responders.dispatch.waves import (
 )
 from responders.errors import IllegalTransition, NotFound
 from responders.schemas.incidents import IncidentDetail
+from responders.states import (
+    ALERT_ACTIONS,
+    COMMITTED,
+    ENDED,
+    INCIDENT_ENDINGS,
+    NEEDS_STAND_DOWN,
+    NO_LONGER_NEEDED,
+    AlertAction,
+    AlertStatus,
+    IncidentStatus,
+    answer,
+    sql_list,
+)
 
 __all__ = [
-    "ALERT_ACTIONS",
     "NewIncident",
     "alert_action",
     "close_incident",
@@ -60,31 +72,31 @@ _TRIAGE = {"wave": 0, "radius": 0.0, "more": False, "timeout": 0}
 async def create_incident(conn: AsyncConnection, new: NewIncident) -> int:
     """Store a citizen's report in triage (in `conn`'s transaction): it alerts nobody until
     an operator confirms it."""
-    params = {**_columns(new, "triage"), **_TRIAGE}
+    params = {**_columns(new, IncidentStatus.TRIAGE), **_TRIAGE}
     return int((await conn.exec_driver_sql(_CREATE, params)).scalar_one())
 
 
 async def dispatch_incident(d: Dispatcher, new: NewIncident) -> tuple[WaveOutcome, IncidentDetail]:
     """Store an operator's incident and alert its first wave, committed together (see
     `run_first_wave`); the operator view as committed."""
-    draft = WaveIncident(0, new.kind, "active", 0, 0.0, new.lat, new.lon)
-    return await run_first_wave(d, draft, _columns(new, "active"))
+    draft = WaveIncident(0, new.kind, IncidentStatus.ACTIVE, 0, 0.0, new.lat, new.lon)
+    return await run_first_wave(d, draft, _columns(new, IncidentStatus.ACTIVE))
 
 
 def _columns(new: NewIncident, status: str) -> dict[str, object]:
     """The incident's own columns (`INSERT_INCIDENT` but its wave), and its "reported"
     event's detail."""
-    reported = orjson.dumps({"source": new.source, "status": status}).decode()
-    return {**new.__dict__, "status": status, "reported": reported}
+    reported = orjson.dumps({"source": new.source, "status": str(status)}).decode()
+    return {**new.__dict__, "status": str(status), "reported": reported}
 
 
 _STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")
 _SET_STATUS = text(
-    """
+    f"""
     UPDATE incidents SET status = :status, updated_at = now(), next_wave_at = NULL,
-           ended_at = CASE WHEN :status IN ('closed', 'cancelled') THEN now() END
+           ended_at = CASE WHEN :status IN ({sql_list(ENDED)}) THEN now() END
     WHERE id = :id
-    """
+    """  # noqa: S608 - the list is made from the state names, never from input
 )
 
 
@@ -97,11 +109,11 @@ async def _incident_status(conn: AsyncConnection, incident_id: int) -> str:
 
 async def confirm_incident(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> WaveOutcome:
     status = await _incident_status(conn, incident_id)
-    if status == "active":
+    if status == IncidentStatus.ACTIVE:
         return WaveOutcome()
-    if status != "triage":
+    if status != IncidentStatus.TRIAGE:
         raise IllegalTransition(f"a {status} incident cannot be confirmed", state=status)
-    await conn.execute(_SET_STATUS, {"status": "active", "id": incident_id})
+    await conn.execute(_SET_STATUS, {"status": IncidentStatus.ACTIVE.value, "id": incident_id})
     await timeline.record(conn, incident_id, "confirmed")
     return await run_wave(conn, d, incident_id)
 
@@ -110,43 +122,24 @@ async def close_incident(
     conn: AsyncConnection, d: Dispatcher, incident_id: int, ending: str
 ) -> list[int]:
     """`ending` is `closed` or `cancelled`; everyone alerted who has not declined stands down."""
+    ending = IncidentStatus(ending).value  # a plain name for the driver and the timeline
     status = await _incident_status(conn, incident_id)
     if status == ending:
         return []
-    allowed = ("active",) if ending == "closed" else ("triage", "active")
-    if status not in allowed:
+    if status not in INCIDENT_ENDINGS[IncidentStatus(ending)]:
         raise IllegalTransition(f"a {status} incident cannot be {ending}", state=status)
     await conn.execute(_SET_STATUS, {"status": ending, "id": incident_id})
     await timeline.record(conn, incident_id, ending)
-    return await stand_down(conn, incident_id, ending, ENDED, d.settings.alert_ttl_s)
+    return await stand_down(conn, incident_id, ending, NEEDS_STAND_DOWN, d.settings.alert_ttl_s)
 
 
-# action → (states it may start from, resulting state); repeating an action is harmless.
-# A `failed` alert (its push never arrived: e.g. a volunteer registered in /app has no
-# device) can still be answered by a volunteer who sees it in the app, but only while
-# help is still wanted (`_check_help_wanted`).
-ALERT_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
-    "delivered": (frozenset({"queued", "sent"}), "delivered"),
-    "accept": (frozenset({"queued", "sent", "delivered", "expired", "failed"}), "accepted"),
-    "decline": (
-        frozenset({"queued", "sent", "delivered", "expired", "accepted", "failed"}),
-        "declined",
-    ),
-    "arrived": (frozenset({"accepted"}), "arrived"),
-}
-# Late receipts after an answer change nothing.
-_IGNORED = {"delivered": frozenset({"accepted", "declined", "arrived", "expired"})}
-_NEEDS_OPEN_INCIDENT = frozenset({"accept", "arrived"})
-# "Help still wanted", for an answer to a failed alert: the incident is active and fewer
-# than the wanted number have accepted (`enough_accepted`). Once enough have, a failed
-# alert is stood down with the unanswered ones (`_after`), so the app stops offering it.
-_UNDELIVERED = "failed"
-_VERBS = {
-    "delivered": "confirm delivery of",
-    "accept": "accept",
-    "decline": "decline",
-    "arrived": "report arrival on",
-}
+# The actions' allowed states are data (`states.ALERT_ACTIONS`). A `failed` alert (its
+# push never arrived: e.g. a volunteer registered in /app has no device) can still be
+# answered by a volunteer who sees it in the app, but only while help is still wanted:
+# the incident is active and fewer than the wanted number have accepted
+# (`enough_accepted`). Once enough have, a failed alert is stood down with the unanswered
+# ones (`_after`), so the app stops offering it.
+_UNDELIVERED = AlertStatus.FAILED
 
 _ALERT = text(
     """
@@ -166,25 +159,15 @@ async def alert_action(
     row = (await conn.execute(_ALERT, {"id": alert_id, "responder": responder_id})).one_or_none()
     if row is None:
         raise NotFound("no such alert")
-    sources, target = ALERT_ACTIONS[action]
-    if row.status == target or row.status in _IGNORED.get(action, ()):
+    target = answer(AlertAction(action), row.status, row.incident_status)
+    if target is None:
         return str(row.status)
-    if action in _NEEDS_OPEN_INCIDENT and row.incident_status != "active":
-        raise IllegalTransition(
-            f"the incident is {row.incident_status}",
-            state=row.status,
-            incident_state=row.incident_status,
-        )
-    if row.status not in sources:
-        raise IllegalTransition(
-            f"cannot {_VERBS[action]} an alert that is {row.status}", state=row.status
-        )
     if row.status == _UNDELIVERED:
         await _check_help_wanted(conn, d, row.incident_id, row.incident_status, action)
-    await conn.execute(_SET_ALERT, {"status": target, "id": alert_id})
-    await timeline.record(conn, row.incident_id, f"alert_{target}", alert_id)
+    await conn.execute(_SET_ALERT, {"status": target.value, "id": alert_id})
+    await timeline.record(conn, row.incident_id, f"alert_{target.value}", alert_id)
     await _after(conn, d, row.incident_id, action, row.status)
-    return target
+    return target.value
 
 
 async def _check_help_wanted(
@@ -192,16 +175,17 @@ async def _check_help_wanted(
 ) -> None:
     """An answer to a failed alert is taken only while help is still wanted: the incident
     is active and fewer than the wanted number have accepted."""
-    if incident_status != "active":
+    if incident_status != IncidentStatus.ACTIVE:
         raise IllegalTransition(
             f"the incident is {incident_status}",
-            state=_UNDELIVERED,
+            state=_UNDELIVERED.value,
             incident_state=incident_status,
         )
     if await enough_accepted(conn, d, incident_id):
         raise IllegalTransition(
-            f"cannot {_VERBS[action]} this alert: enough volunteers have accepted",
-            state=_UNDELIVERED,
+            f"cannot {ALERT_ACTIONS[AlertAction(action)].verb} this alert: "
+            "enough volunteers have accepted",
+            state=_UNDELIVERED.value,
         )
 
 
@@ -227,16 +211,21 @@ async def _after(
 # app open sees "no longer needed" there instead of an answer that would be refused.
 _STAND_DOWN_FAILED = text(
     """
-    UPDATE alerts SET status = 'stood_down', stand_down_reason = 'no_longer_needed',
+    UPDATE alerts SET status = :stood_down, stand_down_reason = 'no_longer_needed',
            updated_at = now()
-    WHERE incident_id = :id AND status = 'failed'
+    WHERE incident_id = :id AND status = :failed
     RETURNING id
     """
 )
 
 
 async def _stand_down_failed(conn: AsyncConnection, incident_id: int) -> None:
-    ids = list((await conn.execute(_STAND_DOWN_FAILED, {"id": incident_id})).scalars())
+    params = {
+        "id": incident_id,
+        "stood_down": AlertStatus.STOOD_DOWN.value,
+        "failed": _UNDELIVERED.value,
+    }
+    ids = list((await conn.execute(_STAND_DOWN_FAILED, params)).scalars())
     await timeline.record_alerts(conn, ids, "alert_stood_down:no_longer_needed")
 
 
@@ -247,8 +236,8 @@ async def replace(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> Non
 
 _ACCEPTED = text(
     """
-    SELECT count(*) FILTER (WHERE status IN ('accepted', 'arrived')) AS accepted,
-           count(*) FILTER (WHERE status IN ('accepted', 'arrived') AND role = 'via_aed') AS via,
+    SELECT count(*) FILTER (WHERE status = ANY(:committed)) AS accepted,
+           count(*) FILTER (WHERE status = ANY(:committed) AND role = 'via_aed') AS via,
            count(*) FILTER (WHERE role = 'via_aed') AS via_alerted
     FROM alerts WHERE incident_id = :id
     """
@@ -257,6 +246,7 @@ _ACCEPTED = text(
 
 async def enough_accepted(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> bool:
     """Enough: the wanted number accepted and, when any AED was in play, one is fetching."""
-    row = (await conn.execute(_ACCEPTED, {"id": incident_id})).one()
+    params = {"id": incident_id, "committed": [s.value for s in COMMITTED]}
+    row = (await conn.execute(_ACCEPTED, params)).one()
     aed_covered = row.via_alerted == 0 or row.via > 0
     return bool(row.accepted >= d.settings.wanted_accepts and aed_covered)

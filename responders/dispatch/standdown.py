@@ -6,14 +6,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from responders.dispatch import timeline
+from responders.states import AlertStatus
 
-__all__ = ["ENDED", "NO_LONGER_NEEDED", "stand_down"]
+__all__ = ["stand_down"]
 
-# Closing or cancelling reaches everyone still on their way or not yet answered (DESIGN.md
-# §4); an arrival is a fact of the incident and stays `arrived` (a decline stays a decline) ...
-ENDED = ("queued", "sent", "delivered", "accepted", "expired")
-# ... while "enough have accepted" leaves those on their way alone.
-NO_LONGER_NEEDED = ("queued", "sent", "delivered", "expired")
+# Who stands down is the caller's set: `states.NEEDS_STAND_DOWN` when an incident ends,
+# `states.NO_LONGER_NEEDED` when enough have accepted.
 
 _MARK = text(
     """
@@ -21,7 +19,7 @@ _MARK = text(
         SELECT id, status FROM alerts
         WHERE incident_id = :incident AND status = ANY(:states) FOR UPDATE
     )
-    UPDATE alerts a SET status = 'stood_down', stand_down_reason = :reason, updated_at = now()
+    UPDATE alerts a SET status = :stood_down, stand_down_reason = :reason, updated_at = now()
     FROM target t WHERE a.id = t.id
     RETURNING a.id, t.status AS before
     """
@@ -45,15 +43,21 @@ _ENQUEUE = text(
 
 
 async def stand_down(
-    conn: AsyncConnection, incident_id: int, reason: str, states: tuple[str, ...], ttl_s: int
+    conn: AsyncConnection,
+    incident_id: int,
+    reason: str,
+    states: frozenset[AlertStatus],
+    ttl_s: int,
 ) -> list[int]:
-    rows = (
-        await conn.execute(
-            _MARK, {"incident": incident_id, "states": list(states), "reason": reason}
-        )
-    ).all()
+    params = {
+        "incident": incident_id,
+        "states": sorted(s.value for s in states),
+        "reason": reason,
+        "stood_down": AlertStatus.STOOD_DOWN.value,
+    }
+    rows = (await conn.execute(_MARK, params)).all()
     ids = [r.id for r in rows]
-    queued = [r.id for r in rows if r.before == "queued"]
+    queued = [r.id for r in rows if r.before == AlertStatus.QUEUED]
     withdrawn = (
         {r.alert_id for r in await conn.execute(_WITHDRAW, {"ids": queued}) if r.never_left}
         if queued

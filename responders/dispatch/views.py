@@ -21,6 +21,7 @@ from responders.schemas.incidents import (
     IncidentDetail,
     IncidentPublic,
 )
+from responders.states import COMMITTED, OPEN
 from routing import Point, RoutingError
 
 __all__ = [
@@ -173,23 +174,18 @@ async def alert_for_responder(
     return _my_alert(row, address_after_accept)
 
 
-# A volunteer who said yes and is on the way or there.
-_COMMITTED = frozenset({"accepted", "arrived"})
-_OPEN_INCIDENT = frozenset({"triage", "active"})
-
-
 def shows_cabinet_code(*, role: str, alert_status: str, incident_status: str) -> bool:
     """The one rule for a cabinet code: only to a fetcher of that AED (the alert's own, the
     only one joined) who has accepted, only while the incident is open. Before the answer
     it would reach everyone sent via the AED (often a dozen people), after a decline or
     the end it would reach people with no business at the cabinet."""
-    return role == "via_aed" and alert_status in _COMMITTED and incident_status in _OPEN_INCIDENT
+    return role == "via_aed" and alert_status in COMMITTED and incident_status in OPEN
 
 
 def shows_location(*, alert_status: str, address_after_accept: bool) -> bool:
     """Where the incident is (location, address, route): to every alerted volunteer, or,
     where the network shows the address only after the answer, to those who accepted."""
-    return not address_after_accept or alert_status in _COMMITTED
+    return not address_after_accept or alert_status in COMMITTED
 
 
 def _my_alert(row: Row[Any], address_after_accept: bool) -> AlertPublic:

@@ -47,6 +47,7 @@ from responders.dispatch.rules import (
 )
 from responders.schemas.incidents import IncidentDetail
 from responders.settings import DispatchSettings, RegionSettings
+from responders.states import IncidentStatus
 from routing import Point, Router, Walks
 
 __all__ = [
@@ -117,7 +118,7 @@ async def run_wave(
     """Alert the next volunteers; `widen` starts a new wave, otherwise it tops up the current."""
     row = (await conn.execute(_LOCK, {"id": incident_id})).one()
     incident = WaveIncident(**row._mapping)
-    if incident.status != "active":
+    if incident.status != IncidentStatus.ACTIVE:
         return WaveOutcome()
     return await _wave(conn, d, incident, widen, size)
 

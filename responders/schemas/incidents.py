@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from responders.schemas.common import GeoPoint, LatLon, Strict
 from responders.schemas.contact import Phone
+from responders.states import AlertStatus, IncidentStatus
 
 __all__ = [
     "AlertAed",
@@ -25,18 +26,6 @@ __all__ = [
 ]
 
 IncidentKind = Literal["cardiac_arrest", "unconscious", "breathing", "bleeding", "other"]
-IncidentStatus = Literal["triage", "active", "closed", "cancelled"]
-AlertStatus = Literal[
-    "queued",
-    "sent",
-    "delivered",
-    "accepted",
-    "declined",
-    "expired",
-    "arrived",
-    "failed",
-    "stood_down",
-]
 Role = Literal["direct", "via_aed"]
 Notes = Annotated[str | None, Field(max_length=2000)]
 

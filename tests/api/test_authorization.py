@@ -111,6 +111,7 @@ CSV = b"lat,lon,access,external_ref\n60.1741,24.9441,public,matrix-1\n"
 # (method, path template, request kwargs, expectations)
 MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("GET", "/health", {}, ANYONE),
+    ("GET", "/states", {}, ANYONE),
     ("POST", "/responders", {"json": _volunteer_body}, {"default": 201}),
     ("GET", "/responders/me", {}, OWN),
     ("PATCH", "/responders/me", {"json": {"name": "Renamed"}}, OWN),

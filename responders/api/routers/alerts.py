@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
@@ -16,7 +14,8 @@ from responders.api.deps import (
 )
 from responders.db.retry import in_transaction
 from responders.dispatch import lifecycle, views
-from responders.schemas.incidents import AlertPublic, AlertStatus
+from responders.schemas.incidents import AlertPublic
+from responders.states import AlertAction, AlertStatus
 
 __all__ = ["router"]
 
@@ -57,7 +56,7 @@ async def _answer(
     dispatcher: DispatcherDep,
     me: int,
     alert_id: PathId,
-    action: Literal["delivered", "accept", "decline", "arrived"],
+    action: AlertAction,
 ) -> AlertAnswered:
     # An answer may meet a cancel or the push worker in a lock cycle: retried whole (db.retry).
     status = await in_transaction(
@@ -71,25 +70,25 @@ async def _answer(
 async def delivered(
     alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, "delivered")
+    return await _answer(request, dispatcher, me, alert_id, AlertAction.DELIVERED)
 
 
 @router.post("/{alert_id}/accept")
 async def accept(
     alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, "accept")
+    return await _answer(request, dispatcher, me, alert_id, AlertAction.ACCEPT)
 
 
 @router.post("/{alert_id}/decline")
 async def decline(
     alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, "decline")
+    return await _answer(request, dispatcher, me, alert_id, AlertAction.DECLINE)
 
 
 @router.post("/{alert_id}/arrived")
 async def arrived(
     alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, "arrived")
+    return await _answer(request, dispatcher, me, alert_id, AlertAction.ARRIVED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -25,18 +25,11 @@ from responders.db.retry import in_transaction
 from responders.dispatch import lifecycle, views
 from responders.dispatch.waves import WaveOutcome
 from responders.schemas.incidents import IncidentCreate, IncidentDetail, IncidentPublic
+from responders.states import INCIDENT_FILTERS, IncidentFilter, IncidentStatus
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-
-_STATUSES = {
-    "open": ("triage", "active"),
-    "triage": ("triage",),
-    "active": ("active",),
-    "ended": ("closed", "cancelled"),
-    "all": ("triage", "active", "closed", "cancelled"),
-}
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -92,11 +85,11 @@ def _server_timing(outcome: WaveOutcome, began: float) -> str:
 async def list_incidents(
     _: CurrentOperator,
     request: Request,
-    status: Literal["open", "triage", "active", "ended", "all"] = "open",
+    status: IncidentFilter = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentPublic]:
     async with _engine(request).connect() as conn:
-        return await views.list_incidents(conn, _STATUSES[status], limit)
+        return await views.list_incidents(conn, [s.value for s in INCIDENT_FILTERS[status]], limit)
 
 
 @router.get("/{incident_id}")
@@ -138,7 +131,7 @@ async def cancel(
     request: Request,
     dispatcher: DispatcherDep,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, incident_id, "cancelled")
+    return await _transition(request, dispatcher, incident_id, IncidentStatus.CANCELLED)
 
 
 @router.post("/{incident_id}/close")
@@ -148,7 +141,7 @@ async def close(
     request: Request,
     dispatcher: DispatcherDep,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, incident_id, "closed")
+    return await _transition(request, dispatcher, incident_id, IncidentStatus.CLOSED)
 
 
 _KEEPALIVE_S = 15.0

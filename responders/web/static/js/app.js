@@ -8,6 +8,7 @@ import {
 } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
+import { ALERT, INCIDENT } from "./states.js";
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
@@ -197,8 +198,7 @@ function roleBox(a) {
     const where = a.aed.address || "the marked spot";
     // The service sends a cabinet code only to a fetcher who has accepted, while the
     // incident is open; until then, say when it will come.
-    const undecided = ["queued", "sent", "delivered", "failed", "expired"].includes(a.status)
-      && ["triage", "active"].includes(a.incident.status);
+    const undecided = ALERT.answerable.has(a.status) && INCIDENT.open.has(a.incident.status);
     const code = a.aed.cabinet_code
       ? [", code ", h("span", { class: "code" }, a.aed.cabinet_code)]
       : undecided ? [" (a locked cabinet's code shows once you accept)"] : [];
@@ -275,7 +275,7 @@ function renderButtons(a) {
   const incidentOpen = a.incident.status === "active";
   const buttons = [];
   // A failed push does not stop a volunteer who is looking at the alert from answering it.
-  if (["queued", "sent", "delivered", "expired", "failed"].includes(a.status) && incidentOpen) {
+  if (ALERT.answerable.has(a.status) && incidentOpen) {
     buttons.push(h("button", { type: "button", class: "big ok", onclick: () => answer(a.id, "accept") }, "Accept: I'm going"));
     buttons.push(h("button", { type: "button", class: "big secondary", onclick: () => answer(a.id, "decline") }, "Decline: I can't go"));
   } else if (a.status === "accepted" && incidentOpen) {

@@ -5,10 +5,10 @@ import {
   fmtDistance, fmtTime, h, makeApi, parseCoordinate, remainingWalk, say, show, tokenStore,
 } from "./common.js";
 import { aedIcon, createMap, incidentIcon } from "./map.js";
+import { ALERT, INCIDENT } from "./states.js";
 
 const store = tokenStore("console");
 const api = makeApi(() => store.get());
-const ENDED_ALERTS = new Set(["declined", "expired", "failed", "stood_down"]);
 const LIST_POLL_MS = 3000;
 // "open" is triage and active together: the triage list is filtered from it.
 const OPEN_INCIDENTS = "/incidents?status=open&limit=100";
@@ -327,7 +327,7 @@ function render() {
   status.textContent = INCIDENT_STATUS[d.status];
   status.className = `badge i-${d.status}`;
   renderFacts(d);
-  const open = d.status === "triage" || d.status === "active";
+  const open = INCIDENT.open.has(d.status);
   show($("#act-confirm"), d.status === "triage");
   show($("#act-close"), open);
   show($("#act-cancel"), open);
@@ -410,7 +410,7 @@ function renderAlerts(d) {
   empty.textContent = d.status === "triage"
     ? "Citizen report in triage: nobody is alerted until you confirm it."
     : "No volunteers alerted.";
-  const accepted = d.alerts.filter((a) => a.status === "accepted" || a.status === "arrived").length;
+  const accepted = d.alerts.filter((a) => ALERT.committed.has(a.status)).length;
   const arrived = d.alerts.filter((a) => a.status === "arrived").length;
   $("#accepted-count").textContent = d.alerts.length
     ? `${accepted} accepted · ${arrived} arrived · ${d.alerts.length} alerted`
@@ -419,7 +419,7 @@ function renderAlerts(d) {
 
 function etaText(a) {
   if (a.status === "arrived") return "on scene";
-  if (ENDED_ALERTS.has(a.status)) return "—";
+  if (ALERT.settled.has(a.status)) return "—";
   const left = remainingWalk(a);
   return left > 0 ? fmtClock(left) : `due +${fmtClock(-left)}`;
 }
@@ -453,7 +453,7 @@ function renderMap(d) {
   for (const a of d.alerts) {
     const route = a.route || state.drawnRoutes.get(a.id);
     if (!route) continue;
-    const faded = ENDED_ALERTS.has(a.status);
+    const faded = ALERT.settled.has(a.status);
     L.geoJSON(route, {
       interactive: false,
       style: {
