@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from responders.db.bootstrap import create_database, drop_database
 from responders.db.cluster import Cluster
 from responders.db.migrate import upgrade
+from responders.emulators.fcm import FcmServerState, FcmServerThread
+from responders.push import FcmConfig, PushClient
 from responders.settings import (
     ApiSettings,
     DatabaseSettings,
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
 ARTIFACTS = ROOT / "artifacts"
 _TABLES_KEPT = ("spatial_ref_sys", "alembic_version")
+# The FCM project the tests' local FCM emulator and push clients agree on.
+FCM_PROJECT = "ehbo-test"
 
 
 def embedded_cluster() -> Cluster:
@@ -143,3 +147,26 @@ async def operator_headers(settings: Settings, app: FastAPI) -> dict[str, str]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def coordinator_headers(settings: Settings, app: FastAPI) -> dict[str, str]:
     return {"Authorization": f"Bearer {await _operator_token(settings, app, 'coordinator')}"}
+
+
+@pytest.fixture(scope="session")
+def fcm_server() -> Iterator[FcmServerThread]:
+    """One local FCM emulator for the session (push client, emulator and worker tests)."""
+    with FcmServerThread() as server:
+        yield server
+
+
+@pytest.fixture
+def fcm_state(fcm_server: FcmServerThread) -> Iterator[FcmServerState]:
+    """The emulator's state, clean before and after the test."""
+    fcm_server.state.reset()
+    yield fcm_server.state
+    fcm_server.state.reset()
+
+
+@pytest.fixture(scope="session")
+def push_client(fcm_server: FcmServerThread) -> Iterator[PushClient]:
+    """firebase-admin's real client pointed at the emulator."""
+    client = PushClient(FcmConfig(project_id=FCM_PROJECT, endpoint=fcm_server.url, timeout_s=2.0))
+    yield client
+    client.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -17,17 +17,10 @@ from responders.settings import PushSettings
 PROJECT = "ehbo-worker-test"
 
 
-@pytest.fixture(scope="session")
-def fcm_server() -> Iterator[FcmServerThread]:
-    with FcmServerThread() as server:
-        yield server
-
-
 @pytest.fixture
-def fcm(fcm_server: FcmServerThread) -> Iterator[FcmServerState]:
-    fcm_server.state.reset()
-    yield fcm_server.state
-    fcm_server.state.reset()
+def fcm(fcm_state: FcmServerState) -> FcmServerState:
+    """The session's emulator (tests/conftest.py), clean around the test."""
+    return fcm_state
 
 
 def push_settings(endpoint: str, **overrides: object) -> PushSettings:

@@ -7,32 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from responders.emulators.fcm import FcmServerState, FcmServerThread
-from responders.push import FcmConfig, PushClient
-
-PROJECT = "ehbo-test"
-
-
-@pytest.fixture(scope="session")
-def fcm_server() -> Iterator[FcmServerThread]:
-    with FcmServerThread() as server:
-        yield server
-
-
-@pytest.fixture
-def fcm_state(fcm_server: FcmServerThread) -> Iterator[FcmServerState]:
-    """The server's state, clean before and after the test."""
-    fcm_server.state.reset()
-    yield fcm_server.state
-    fcm_server.state.reset()
-
-
-@pytest.fixture(scope="session")
-def push_client(fcm_server: FcmServerThread) -> Iterator[PushClient]:
-    """firebase-admin's real client, for the errors it raises from the emulator's replies."""
-    client = PushClient(FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, timeout_s=2.0))
-    yield client
-    client.close()
+from responders.emulators.fcm import FcmServerThread
+from tests.conftest import FCM_PROJECT
 
 
 @pytest.fixture
@@ -44,4 +20,4 @@ def http(fcm_server: FcmServerThread) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def send_path() -> str:
-    return f"/v1/projects/{PROJECT}/messages:send"
+    return f"/v1/projects/{FCM_PROJECT}/messages:send"

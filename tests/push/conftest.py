@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from responders.emulators.fcm import FcmServerState, FcmServerThread
-from responders.push import FcmConfig, PushClient, PushMessage
-
-PROJECT = "ehbo-test"
+from responders.push import PushMessage
 
 MakePush = Callable[..., PushMessage]
-
-
-@pytest.fixture(scope="session")
-def fcm_server() -> Iterator[FcmServerThread]:
-    with FcmServerThread() as server:
-        yield server
-
-
-@pytest.fixture
-def fcm_state(fcm_server: FcmServerThread) -> Iterator[FcmServerState]:
-    """The server's state, clean before and after the test."""
-    fcm_server.state.reset()
-    yield fcm_server.state
-    fcm_server.state.reset()
-
-
-@pytest.fixture(scope="session")
-def push_client(fcm_server: FcmServerThread) -> Iterator[PushClient]:
-    client = PushClient(FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, timeout_s=2.0))
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -27,23 +27,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from responders.emulators.fcm._admin import admin_routes
-from responders.emulators.fcm._errors import FaultKind
 from responders.emulators.fcm._send import handle_send
-from responders.emulators.fcm._state import FaultRule, FcmServerState, ReceivedMessage
-from responders.emulators.fcm._validate import MAX_PAYLOAD_BYTES, MAX_TTL_S
+from responders.emulators.fcm._state import FcmServerState
 
-__all__ = [
-    "MAX_PAYLOAD_BYTES",
-    "MAX_TTL_S",
-    "FaultKind",
-    "FaultRule",
-    "FcmServerState",
-    "FcmServerThread",
-    "ReceivedMessage",
-    "create_fcm_app",
-    "main",
-    "run_fcm_server",
-]
+# The package (`responders.emulators.fcm`) exports these with the state and fault types.
+__all__ = ["FcmServerThread", "create_fcm_app", "main", "run_fcm_server"]
 
 
 def create_fcm_app(state: FcmServerState | None = None) -> Starlette:
