@@ -9,10 +9,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Iterator
 
 from responders.db.listen import libpq_dsn, listen_forever
 
-__all__ = ["EventHub"]
+__all__ = ["EventHub", "Subscription"]
+
+
+class Subscription:
+    """One subscriber's news flag: set by notifications, cleared by `wait`."""
+
+    def __init__(self, event: asyncio.Event) -> None:
+        self._event = event
+
+    async def wait(self, within_s: float) -> bool:
+        """True at once if news came since the last call, else when it comes; False after
+        `within_s` seconds without news."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), within_s)
+        news = self._event.is_set()
+        self._event.clear()
+        return news
 
 
 class EventHub:
@@ -33,18 +50,24 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def wait(self, incident_id: int, within_s: float) -> bool:
-        """Returns when the incident has news (True), or after `within_s` seconds (False)."""
+    @contextlib.contextmanager
+    def subscribe(self, incident_id: int) -> Iterator[Subscription]:
+        """News of one incident for as long as the block runs: a notification that comes
+        while the subscriber is busy (reading the timeline, re-checking its credential) is
+        kept for its next `wait`, never lost in between."""
         event = asyncio.Event()
         self._waiters[incident_id].add(event)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), within_s)
-            return event.is_set()
+            yield Subscription(event)
         finally:
             self._waiters[incident_id].discard(event)
             if not self._waiters[incident_id]:
                 del self._waiters[incident_id]
+
+    async def wait(self, incident_id: int, within_s: float) -> bool:
+        """Returns when the incident has news (True), or after `within_s` seconds (False)."""
+        with self.subscribe(incident_id) as news:
+            return await news.wait(within_s)
 
     def _on_connect(self) -> None:
         # Notifications sent while the connection was down are lost: every subscriber

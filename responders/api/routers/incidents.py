@@ -19,6 +19,7 @@ from responders.api.deps import (
     RouterDep,
     SettingsDep,
 )
+from responders.api.events import Subscription
 from responders.api.streams import CredentialWatch, OperatorWatch
 from responders.coverage import require_dispatchable
 from responders.db.retry import in_transaction
@@ -181,6 +182,19 @@ async def _stream(
     """Reads the timeline on news, and at every keepalive too (a lost notification costs
     latency, never an event); wakes every `watch.every_s` to re-check the credential."""
     yield b"retry: 2000\n\n"
+    with hub.subscribe(incident_id) as feed:
+        async for chunk in _events(request, engine, feed, watch, incident_id, last):
+            yield chunk
+
+
+async def _events(
+    request: Request,
+    engine: AsyncEngine,
+    feed: Subscription,
+    watch: CredentialWatch,
+    incident_id: int,
+    last: int,
+) -> AsyncIterator[bytes]:
     news, quiet_since = True, time.monotonic()
     while not await request.is_disconnected() and await watch.still_valid():
         keepalive_due = time.monotonic() - quiet_since >= _KEEPALIVE_S
@@ -195,4 +209,4 @@ async def _stream(
                 if not fresh:
                     yield b": keepalive\n\n"
                 quiet_since = time.monotonic()
-        news = await hub.wait(incident_id, min(watch.every_s, _KEEPALIVE_S))
+        news = await feed.wait(min(watch.every_s, _KEEPALIVE_S))
