@@ -40,6 +40,9 @@ class DatabaseSettings(BaseSettings):
     database_name: str = "ehbo"
     pool_size: int = 10
     max_overflow: int = 20
+    # The most connections one process opens (API, worker, CLI), besides one LISTEN
+    # connection: `db.gateway.Database`'s pool. PostgreSQL's max_connections bounds the sum.
+    connections: int = Field(default=20, ge=2)
     connect_timeout_s: float = 3.0
     # A request must never hang on a sick database: fail fast, answer 503.
     statement_timeout_ms: int = 10_000

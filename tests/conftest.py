@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from responders.db.bootstrap import create_database, drop_database
 from responders.db.cluster import Cluster
+from responders.db.gateway import Database
 from responders.db.migrate import upgrade
 from responders.emulators.fcm import FcmServerState, FcmServerThread
 from responders.push import FcmConfig, PushClient
@@ -97,6 +98,14 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     yield engine
     await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """The gateway on the tests' database, as the app opens it (`responders.db.gateway`)."""
+    database = await Database.open(settings.db)
+    yield database
+    await database.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

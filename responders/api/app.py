@@ -28,6 +28,7 @@ from responders.api.routers import (
     states,
 )
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
+from responders.db.gateway import Database
 from responders.demo_upkeep import upkeep_loop
 from responders.dispatch.timers import timer_loop
 from responders.dispatch.waves import Dispatcher
@@ -73,11 +74,13 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.db)
+        db = await Database.open(settings.db)
         pool = await create_pool(settings.db)
         # Dispatch's own; two warm connections, as a first wave reads two halves at once.
         dispatch_pool = await create_pool(settings.db, min_size=2)
         graph = router or await _load_router(settings)
         hub = EventHub(settings.db.url or "")
+        app.state.db = db
         app.state.engine = engine
         app.state.pool = pool
         app.state.locations = LocationWriter(pool)
@@ -100,6 +103,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
             await hub.stop()
             await dispatch_pool.close()
             await pool.close()
+            await db.close()
             await engine.dispose()
 
     # The docs pages' scripts come from a PyPI package, not a CDN: no request leaves.

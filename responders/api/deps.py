@@ -19,6 +19,7 @@ from responders.auth import (
     authenticate_responder,
     require_role,
 )
+from responders.db.gateway import Database
 from responders.dispatch.waves import Dispatcher
 from responders.errors import Unauthorized, Unavailable
 from responders.routes import RouteDrawer
@@ -31,6 +32,7 @@ __all__ = [
     "CurrentCoordinator",
     "CurrentOperator",
     "CurrentResponder",
+    "DbDep",
     "DispatcherDep",
     "EventHubDep",
     "LimitsDep",
@@ -51,6 +53,10 @@ _bearer = HTTPBearer(auto_error=False, description="operator or volunteer token"
 
 async def _settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+async def _db(request: Request) -> Database:
+    return request.app.state.db
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -109,6 +115,9 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 # Ids are PostgreSQL bigints: anything outside is "not found" territory, refused up front.
 PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+# The one way to the database (`responders.db.gateway`); stores open their own transactions,
+# so nothing commits after the answer is sent.
+DbDep = Annotated[Database, Depends(_db)]
 RouterDep = Annotated[Router, Depends(_router)]
 RouteDrawerDep = Annotated[RouteDrawer, Depends(_route_drawer)]
 LimitsDep = Annotated[Limits, Depends(_limits)]

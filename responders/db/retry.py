@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from responders.db.faults import is_collision
 from responders.errors import Collided
 
-__all__ = ["ATTEMPTS", "in_transaction", "is_retryable"]
+__all__ = ["ATTEMPTS", "in_transaction", "is_retryable", "retrying"]
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,12 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-async def in_transaction(
-    engine: AsyncEngine,
-    work: Callable[[AsyncConnection], Awaitable[T]],
-    *,
-    attempts: int = ATTEMPTS,
-) -> T:
-    """`work(conn)` inside one transaction on a fresh connection, committed on return;
-    re-run whole when PostgreSQL aborts it for a deadlock or a serialization failure."""
+async def retrying(once: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
+    """`once()` (a whole transaction), run again when PostgreSQL aborted it for a deadlock or
+    a serialization failure; "retry" (`Collided`) when every try lost."""
     for attempt in range(1, attempts + 1):
         try:
-            async with engine.begin() as conn:
-                return await work(conn)
+            return await once()
         except Exception as exc:
             if not is_retryable(exc):
                 raise
@@ -65,3 +59,19 @@ async def in_transaction(
                 raise Collided(_BUSY) from exc
             await asyncio.sleep(random.uniform(*_PAUSE_S) * attempt)
     raise AssertionError("unreachable")
+
+
+async def in_transaction(
+    engine: AsyncEngine,
+    work: Callable[[AsyncConnection], Awaitable[T]],
+    *,
+    attempts: int = ATTEMPTS,
+) -> T:
+    """`work(conn)` inside one transaction on a fresh connection, committed on return;
+    re-run whole when PostgreSQL aborts it for a deadlock or a serialization failure."""
+
+    async def once() -> T:
+        async with engine.begin() as conn:
+            return await work(conn)
+
+    return await retrying(once, attempts=attempts)
