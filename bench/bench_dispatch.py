@@ -65,7 +65,7 @@ from responders.db.engine import create_engine, create_pool
 from responders.db.listen import libpq_dsn
 from responders.dispatch.candidates import CandidateQuery, find_candidates
 from responders.dispatch.lifecycle import NewIncident, dispatch_incident
-from responders.dispatch.waves import Dispatcher, WaveOutcome
+from responders.dispatch.waves import DispatchContext, WaveOutcome
 from responders.geo import load_router
 from responders.heap import freeze_long_lived
 from responders.settings import DatabaseSettings, DispatchSettings, RegionSettings, RoutingSettings
@@ -286,7 +286,7 @@ class Run:
     incident_id: int
 
 
-async def dispatch_once(d: Dispatcher, spot: Spot) -> Run:
+async def dispatch_once(d: DispatchContext, spot: Spot) -> Run:
     new = NewIncident(spot.kind, spot.lat, spot.lon, "Benchkatu 1", None, "dispatch")
     began = time.perf_counter()
     outcome, view = await dispatch_incident(d, new)
@@ -328,8 +328,8 @@ async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot])
     pool = await create_pool(db_settings, min_size=2)
     settings = DispatchSettings(run_timers=False)
     region = RegionSettings()
-    ours = Dispatcher(router, settings, region, pool)
-    straight = Dispatcher(
+    ours = DispatchContext(router, settings, region, pool)
+    straight = DispatchContext(
         StraightLine(router.bounds, router.speed_mps),
         settings.model_copy(update={"candidate_factor": 1}),
         region,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.dispatch import timeline
 from responders.dispatch.lifecycle import close_incident
-from responders.dispatch.waves import Dispatcher
+from responders.dispatch.waves import DispatchContext
 from responders.errors import IllegalTransition, Unavailable
 from responders.states import OPEN, IncidentStatus, sql_list
 
@@ -46,7 +46,7 @@ _RESTART_CAP = text(
 
 
 async def close_old_incidents(
-    engine: AsyncEngine, d: Dispatcher, max_age_s: float, *, reason: str = "age"
+    engine: AsyncEngine, context: DispatchContext, max_age_s: float, *, reason: str = "age"
 ) -> list[int]:
     """Ends every open incident reported at least `max_age_s` ago, as an operator would: an
     active one is closed, a citizen report still in triage is cancelled; everyone alerted
@@ -63,7 +63,7 @@ async def close_old_incidents(
                 await timeline.record(
                     conn, incident_id, "demo_ended", reason=reason, after_s=max_age_s
                 )
-                await close_incident(conn, d, incident_id, ending)
+                await close_incident(conn, context, incident_id, ending)
         except IllegalTransition:
             continue  # an operator ended it (or confirmed it) meanwhile: theirs to decide
         except Unavailable:
@@ -75,22 +75,22 @@ async def close_old_incidents(
     return ended
 
 
-async def fresh_day(engine: AsyncEngine, d: Dispatcher) -> list[int]:
+async def fresh_day(engine: AsyncEngine, context: DispatchContext) -> list[int]:
     """Nobody busy, nobody capped: ends the incidents a previous run left open and restarts
     the demo volunteers' daily alert cap. Returns the incidents ended."""
-    ended = await close_old_incidents(engine, d, 0, reason="restart")
+    ended = await close_old_incidents(engine, context, 0, reason="restart")
     async with engine.begin() as conn:
         await conn.execute(_RESTART_CAP, {"domain": DEMO_DOMAIN})
     return ended
 
 
-async def upkeep_loop(engine: AsyncEngine, d: Dispatcher, max_age_s: float) -> None:
+async def upkeep_loop(engine: AsyncEngine, context: DispatchContext, max_age_s: float) -> None:
     """Runs until cancelled; ends demo incidents once they are `max_age_s` old (checked a
     few times per that age, at least every 30 s). A failing round is logged and retried."""
     interval_s = min(30.0, max(1.0, max_age_s / 4))
     while True:
         try:
-            ended = await close_old_incidents(engine, d, max_age_s)
+            ended = await close_old_incidents(engine, context, max_age_s)
             if ended:
                 log.info("demo: ended incidents %s after %.0f s", ended, max_age_s)
         except Exception:

@@ -15,7 +15,7 @@ from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.delivery import process as delivery
 from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
 from responders.demo_upkeep import fresh_day
-from responders.dispatch.waves import Dispatcher
+from responders.dispatch.waves import DispatchContext
 from responders.geo import default_extract, load_router
 from responders.settings import Settings
 from routing import Router
@@ -91,8 +91,8 @@ async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
     try:
         # A fresh day for a demo restarted on the database of an earlier run: what it left
         # open is ended (stand-downs go out once the worker runs), nobody stays capped.
-        dispatcher = Dispatcher(router, settings.dispatch, settings.region, pool)
-        ended = await fresh_day(engine, dispatcher)
+        context = DispatchContext(router, settings.dispatch, settings.region, pool)
+        ended = await fresh_day(engine, context)
         if ended:
             log.info("demo: ended %d incidents left open by the last run", len(ended))
         return await load_demo(create_sessionmaker(engine), pool, addresses)

@@ -31,7 +31,7 @@ from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.db.gateway import Database
 from responders.demo_upkeep import upkeep_loop
 from responders.dispatch.timers import timer_loop
-from responders.dispatch.waves import Dispatcher
+from responders.dispatch.waves import DispatchContext
 from responders.geo import load_router
 from responders.heap import freeze_long_lived
 from responders.privacy import purge_loop
@@ -56,15 +56,15 @@ def _background_loops(app: FastAPI, settings: Settings) -> list[Coroutine[Any, A
     """Timers and purges run in every API process; the database decides who does what.
     In the demo (only it has demo credentials) its incidents also end themselves."""
     loops = []
-    if app.state.dispatcher is not None and settings.dispatch.run_timers:
+    if app.state.dispatch_context is not None and settings.dispatch.run_timers:
         loops.append(
-            timer_loop(app.state.engine, app.state.dispatcher, settings.dispatch.timer_poll_s)
+            timer_loop(app.state.engine, app.state.dispatch_context, settings.dispatch.timer_poll_s)
         )
     if settings.privacy.run_purge:
         loops.append(purge_loop(app.state.engine, settings.privacy))
     demo_age = settings.api.demo_incident_max_age_s
-    if settings.api.demo_credentials is not None and app.state.dispatcher and demo_age > 0:
-        loops.append(upkeep_loop(app.state.engine, app.state.dispatcher, demo_age))
+    if settings.api.demo_credentials is not None and app.state.dispatch_context and demo_age > 0:
+        loops.append(upkeep_loop(app.state.engine, app.state.dispatch_context, demo_age))
     return loops
 
 
@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.router = graph
         app.state.route_drawer = graph and RouteDrawer(graph, settings.routing.route_threads)
-        app.state.dispatcher = graph and Dispatcher(
+        app.state.dispatch_context = graph and DispatchContext(
             graph, settings.dispatch, settings.region, dispatch_pool
         )
         app.state.event_hub = hub

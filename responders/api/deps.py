@@ -20,7 +20,7 @@ from responders.auth import (
     require_role,
 )
 from responders.db.gateway import Database
-from responders.dispatch.waves import Dispatcher
+from responders.dispatch.waves import DispatchContext
 from responders.errors import Unauthorized, Unavailable
 from responders.routes import RouteDrawer
 from responders.settings import Settings
@@ -33,7 +33,7 @@ __all__ = [
     "CurrentOperator",
     "CurrentResponder",
     "DbDep",
-    "DispatcherDep",
+    "DispatchContextDep",
     "EventHubDep",
     "LimitsDep",
     "PathId",
@@ -77,8 +77,10 @@ async def _route_drawer(
     return request.app.state.route_drawer
 
 
-async def _dispatcher(request: Request, router: Annotated[Router, Depends(_router)]) -> Dispatcher:
-    return request.app.state.dispatcher
+async def _dispatch_context(
+    request: Request, router: Annotated[Router, Depends(_router)]
+) -> DispatchContext:
+    return request.app.state.dispatch_context
 
 
 async def _event_hub(request: Request) -> EventHub:
@@ -121,7 +123,7 @@ DbDep = Annotated[Database, Depends(_db)]
 RouterDep = Annotated[Router, Depends(_router)]
 RouteDrawerDep = Annotated[RouteDrawer, Depends(_route_drawer)]
 LimitsDep = Annotated[Limits, Depends(_limits)]
-DispatcherDep = Annotated[Dispatcher, Depends(_dispatcher)]
+DispatchContextDep = Annotated[DispatchContext, Depends(_dispatch_context)]
 EventHubDep = Annotated[EventHub, Depends(_event_hub)]
 BearerToken = Annotated[str, Depends(_token)]
 

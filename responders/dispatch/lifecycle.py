@@ -12,7 +12,7 @@ from responders.dispatch import timeline
 from responders.dispatch.standdown import stand_down
 from responders.dispatch.waves import (
     INSERT_INCIDENT,
-    Dispatcher,
+    DispatchContext,
     WaveIncident,
     WaveOutcome,
     run_first_wave,
@@ -76,11 +76,13 @@ async def create_incident(conn: AsyncConnection, new: NewIncident) -> int:
     return int((await conn.exec_driver_sql(_CREATE, params)).scalar_one())
 
 
-async def dispatch_incident(d: Dispatcher, new: NewIncident) -> tuple[WaveOutcome, IncidentDetail]:
+async def dispatch_incident(
+    context: DispatchContext, new: NewIncident
+) -> tuple[WaveOutcome, IncidentDetail]:
     """Store an operator's incident and alert its first wave, committed together (see
     `run_first_wave`); the operator view as committed."""
     draft = WaveIncident(0, new.kind, IncidentStatus.ACTIVE, 0, 0.0, new.lat, new.lon)
-    return await run_first_wave(d, draft, _columns(new, IncidentStatus.ACTIVE))
+    return await run_first_wave(context, draft, _columns(new, IncidentStatus.ACTIVE))
 
 
 def _columns(new: NewIncident, status: str) -> dict[str, object]:
@@ -107,7 +109,9 @@ async def _incident_status(conn: AsyncConnection, incident_id: int) -> str:
     return str(status)
 
 
-async def confirm_incident(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> WaveOutcome:
+async def confirm_incident(
+    conn: AsyncConnection, context: DispatchContext, incident_id: int
+) -> WaveOutcome:
     status = await _incident_status(conn, incident_id)
     if status == IncidentStatus.ACTIVE:
         return WaveOutcome()
@@ -115,11 +119,11 @@ async def confirm_incident(conn: AsyncConnection, d: Dispatcher, incident_id: in
         raise IllegalTransition(f"a {status} incident cannot be confirmed", state=status)
     await conn.execute(_SET_STATUS, {"status": IncidentStatus.ACTIVE.value, "id": incident_id})
     await timeline.record(conn, incident_id, "confirmed")
-    return await run_wave(conn, d, incident_id)
+    return await run_wave(conn, context, incident_id)
 
 
 async def close_incident(
-    conn: AsyncConnection, d: Dispatcher, incident_id: int, ending: str
+    conn: AsyncConnection, context: DispatchContext, incident_id: int, ending: str
 ) -> list[int]:
     """`ending` is `closed` or `cancelled`; everyone alerted who has not declined stands down."""
     ending = IncidentStatus(ending).value  # a plain name for the driver and the timeline
@@ -130,7 +134,9 @@ async def close_incident(
         raise IllegalTransition(f"a {status} incident cannot be {ending}", state=status)
     await conn.execute(_SET_STATUS, {"status": ending, "id": incident_id})
     await timeline.record(conn, incident_id, ending)
-    return await stand_down(conn, incident_id, ending, NEEDS_STAND_DOWN, d.settings.alert_ttl_s)
+    return await stand_down(
+        conn, incident_id, ending, NEEDS_STAND_DOWN, context.settings.alert_ttl_s
+    )
 
 
 # The actions' allowed states are data (`states.ALERT_ACTIONS`). A `failed` alert (its
@@ -153,7 +159,7 @@ _SET_ALERT = text("UPDATE alerts SET status = :status, updated_at = now() WHERE 
 
 
 async def alert_action(
-    conn: AsyncConnection, d: Dispatcher, responder_id: int, alert_id: int, action: str
+    conn: AsyncConnection, context: DispatchContext, responder_id: int, alert_id: int, action: str
 ) -> str:
     """Apply a volunteer's answer to their own alert; returns the alert's new status."""
     row = (await conn.execute(_ALERT, {"id": alert_id, "responder": responder_id})).one_or_none()
@@ -163,15 +169,19 @@ async def alert_action(
     if target is None:
         return str(row.status)
     if row.status == _UNDELIVERED:
-        await _check_help_wanted(conn, d, row.incident_id, row.incident_status, action)
+        await _check_help_wanted(conn, context, row.incident_id, row.incident_status, action)
     await conn.execute(_SET_ALERT, {"status": target.value, "id": alert_id})
     await timeline.record(conn, row.incident_id, f"alert_{target.value}", alert_id)
-    await _after(conn, d, row.incident_id, action, row.status)
+    await _after(conn, context, row.incident_id, action, row.status)
     return target.value
 
 
 async def _check_help_wanted(
-    conn: AsyncConnection, d: Dispatcher, incident_id: int, incident_status: str, action: str
+    conn: AsyncConnection,
+    context: DispatchContext,
+    incident_id: int,
+    incident_status: str,
+    action: str,
 ) -> None:
     """An answer to a failed alert is taken only while help is still wanted: the incident
     is active and fewer than the wanted number have accepted."""
@@ -181,7 +191,7 @@ async def _check_help_wanted(
             state=_UNDELIVERED.value,
             incident_state=incident_status,
         )
-    if await enough_accepted(conn, d, incident_id):
+    if await enough_accepted(conn, context, incident_id):
         raise IllegalTransition(
             f"cannot {ALERT_ACTIONS[AlertAction(action)].verb} this alert: "
             "enough volunteers have accepted",
@@ -190,21 +200,21 @@ async def _check_help_wanted(
 
 
 async def _after(
-    conn: AsyncConnection, d: Dispatcher, incident_id: int, action: str, before: str
+    conn: AsyncConnection, context: DispatchContext, incident_id: int, action: str, before: str
 ) -> None:
-    if action == "accept" and await enough_accepted(conn, d, incident_id):
+    if action == "accept" and await enough_accepted(conn, context, incident_id):
         await conn.execute(
             text("UPDATE incidents SET next_wave_at = NULL WHERE id = :id"), {"id": incident_id}
         )
         await timeline.record(conn, incident_id, "enough_accepted")
         await stand_down(
-            conn, incident_id, "no_longer_needed", NO_LONGER_NEEDED, d.settings.alert_ttl_s
+            conn, incident_id, "no_longer_needed", NO_LONGER_NEEDED, context.settings.alert_ttl_s
         )
         await _stand_down_failed(conn, incident_id)
     elif action == "decline" and before != _UNDELIVERED:
         # A failed alert was counted as a decline when its push failed (its incident's
         # `replacements_due`): declining it now must not replace that volunteer twice.
-        await replace(conn, d, incident_id)
+        await replace(conn, context, incident_id)
 
 
 # Failed alerts are stood down without a push: theirs never arrived. A volunteer with the
@@ -229,9 +239,9 @@ async def _stand_down_failed(conn: AsyncConnection, incident_id: int) -> None:
     await timeline.record_alerts(conn, ids, "alert_stood_down:no_longer_needed")
 
 
-async def replace(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> None:
-    if not await enough_accepted(conn, d, incident_id):
-        await run_wave(conn, d, incident_id, widen=False, size=1)
+async def replace(conn: AsyncConnection, context: DispatchContext, incident_id: int) -> None:
+    if not await enough_accepted(conn, context, incident_id):
+        await run_wave(conn, context, incident_id, widen=False, size=1)
 
 
 _ACCEPTED = text(
@@ -244,9 +254,11 @@ _ACCEPTED = text(
 )
 
 
-async def enough_accepted(conn: AsyncConnection, d: Dispatcher, incident_id: int) -> bool:
+async def enough_accepted(
+    conn: AsyncConnection, context: DispatchContext, incident_id: int
+) -> bool:
     """Enough: the wanted number accepted and, when any AED was in play, one is fetching."""
     params = {"id": incident_id, "committed": [s.value for s in COMMITTED]}
     row = (await conn.execute(_ACCEPTED, params)).one()
     aed_covered = row.via_alerted == 0 or row.via > 0
-    return bool(row.accepted >= d.settings.wanted_accepts and aed_covered)
+    return bool(row.accepted >= context.settings.wanted_accepts and aed_covered)

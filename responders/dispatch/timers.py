@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from responders.db.retry import in_transaction
 from responders.dispatch import timeline
 from responders.dispatch.lifecycle import enough_accepted
-from responders.dispatch.waves import Dispatcher, run_wave
+from responders.dispatch.waves import DispatchContext, run_wave
 from responders.states import EXPIRABLE, AlertStatus, sql_list
 
 __all__ = ["run_due_timers", "timer_loop"]
@@ -50,13 +50,13 @@ _REPLACEMENTS = text(
 _REPLACED = text("UPDATE incidents SET replacements_due = 0 WHERE id = :id")
 
 
-async def run_due_timers(engine: AsyncEngine, d: Dispatcher) -> int:
+async def run_due_timers(engine: AsyncEngine, context: DispatchContext) -> int:
     """Expire unanswered alerts, then fire every due wave; returns the waves fired."""
     await in_transaction(engine, _expire)
     fired = 0
-    while await _fire_one(engine, d):
+    while await _fire_one(engine, context):
         fired += 1
-    while await _replace_one(engine, d):
+    while await _replace_one(engine, context):
         fired += 1
     return fired
 
@@ -71,21 +71,21 @@ async def _expire(conn: AsyncConnection) -> None:
     await timeline.record_alerts(conn, expired, "alert_expired")
 
 
-async def _fire_one(engine: AsyncEngine, d: Dispatcher) -> bool:
+async def _fire_one(engine: AsyncEngine, context: DispatchContext) -> bool:
     async def fire(conn: AsyncConnection) -> bool:
         incident_id = (await conn.execute(_DUE)).scalar_one_or_none()
         if incident_id is None:
             return False
-        if await enough_accepted(conn, d, incident_id):
+        if await enough_accepted(conn, context, incident_id):
             await conn.execute(_CLEAR, {"id": incident_id})
         else:
-            await run_wave(conn, d, incident_id)
+            await run_wave(conn, context, incident_id)
         return True
 
     return await in_transaction(engine, fire)
 
 
-async def _replace_one(engine: AsyncEngine, d: Dispatcher) -> bool:
+async def _replace_one(engine: AsyncEngine, context: DispatchContext) -> bool:
     """Alerts whose push failed (marked by the worker) are replaced like declines."""
 
     async def replace(conn: AsyncConnection) -> bool:
@@ -93,18 +93,18 @@ async def _replace_one(engine: AsyncEngine, d: Dispatcher) -> bool:
         if row is None:
             return False
         await conn.execute(_REPLACED, {"id": row.id})
-        if not await enough_accepted(conn, d, row.id):
-            await run_wave(conn, d, row.id, widen=False, size=row.replacements_due)
+        if not await enough_accepted(conn, context, row.id):
+            await run_wave(conn, context, row.id, widen=False, size=row.replacements_due)
         return True
 
     return await in_transaction(engine, replace)
 
 
-async def timer_loop(engine: AsyncEngine, d: Dispatcher, interval_s: float) -> None:
+async def timer_loop(engine: AsyncEngine, context: DispatchContext, interval_s: float) -> None:
     """Runs until cancelled; a failing round (database down) is logged and retried."""
     while True:
         try:
-            await run_due_timers(engine, d)
+            await run_due_timers(engine, context)
         except Exception:
             log.warning("timer round failed; retrying", exc_info=True)
         await asyncio.sleep(interval_s)

@@ -52,7 +52,7 @@ from routing import Point, Router, Walks
 
 __all__ = [
     "INSERT_INCIDENT",
-    "Dispatcher",
+    "DispatchContext",
     "WaveIncident",
     "WaveOutcome",
     "run_first_wave",
@@ -61,7 +61,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Dispatcher:
+class DispatchContext:
     """What a wave needs besides its transaction: the graph, the rules, and autocommit
     connections for first waves, which read and write on them (a pool of their own, so
     that location updates never keep a dispatch waiting for a connection)."""
@@ -109,7 +109,7 @@ _LOCK = text(
 
 async def run_wave(
     conn: AsyncConnection,
-    d: Dispatcher,
+    context: DispatchContext,
     incident_id: int,
     *,
     widen: bool = True,
@@ -120,11 +120,11 @@ async def run_wave(
     incident = WaveIncident(**row._mapping)
     if incident.status != IncidentStatus.ACTIVE:
         return WaveOutcome()
-    return await _wave(conn, d, incident, widen, size)
+    return await _wave(conn, context, incident, widen, size)
 
 
 async def run_first_wave(
-    d: Dispatcher, draft: WaveIncident, columns: Mapping[str, object]
+    context: DispatchContext, draft: WaveIncident, columns: Mapping[str, object]
 ) -> tuple[WaveOutcome, IncidentDetail]:
     """A new incident and its first wave, written by one statement on an autocommit
     connection: both are committed, or neither, in one round trip with no BEGIN/COMMIT.
@@ -134,17 +134,21 @@ async def run_first_wave(
     and the walking searches from the incident and the AEDs run while the candidates are
     still being read. `draft` is the incident as it will be (its id still 0), `columns`
     the incident's own columns (`INSERT_INCIDENT`). Returns the operator view as committed."""
-    plan = await _plan(d.pool, d, draft, widen=True, size=None)
+    plan = await _plan(context.pool, context, draft, widen=True, size=None)
     # Only a race can fail it: a volunteer or an AED removed while the wave was planned.
-    row = await write_one(d.pool, _FIRST_WAVE, {**plan.params, **columns}, _RACED)
+    row = await write_one(context.pool, _FIRST_WAVE, {**plan.params, **columns}, _RACED)
     view = views.detail_of(row)
     return plan.outcome([a.id for a in view.alerts]), view
 
 
 async def _wave(
-    conn: AsyncConnection, d: Dispatcher, incident: WaveIncident, widen: bool, size: int | None
+    conn: AsyncConnection,
+    context: DispatchContext,
+    incident: WaveIncident,
+    widen: bool,
+    size: int | None,
 ) -> WaveOutcome:
-    plan = await _plan(conn, d, incident, widen, size)
+    plan = await _plan(conn, context, incident, widen, size)
     params = {**plan.params, "incident": incident.id, "widen": widen}
     return plan.outcome(list((await conn.exec_driver_sql(_WRITE, params)).scalars()))
 
@@ -166,23 +170,23 @@ class _Plan:
 
 
 async def _plan(
-    reader: Reader, d: Dispatcher, incident: WaveIncident, widen: bool, size: int | None
+    reader: Reader, context: DispatchContext, incident: WaveIncident, widen: bool, size: int | None
 ) -> _Plan:
     """Candidates and AED sites read (at once from a pool), walking times, roles."""
-    wave, radius = _next_wave(incident, d.settings, widen)
+    wave, radius = _next_wave(incident, context.settings, widen)
     clock = _Clock()
-    minute = minute_of_week(dt.datetime.now(dt.UTC), d.region.timezone)
+    minute = minute_of_week(dt.datetime.now(dt.UTC), context.region.timezone)
 
     async def ahead() -> _Ahead:
-        return _search_ahead(d, incident, await _aed_sites(reader, d, incident, minute))
+        return _search_ahead(context, incident, await _aed_sites(reader, context, incident, minute))
 
     searched, candidates = await together(
-        reader, ahead(), find_candidates(reader, _query(incident, d, radius, size, minute))
+        reader, ahead(), find_candidates(reader, _query(incident, context, radius, size, minute))
     )
     clock.lap("sql_candidates")
-    assignments, dropped = _assign(d, candidates, searched, size)
+    assignments, dropped = _assign(context, candidates, searched, size)
     clock.lap("routing")
-    params = _write_params(d, wave, radius, assignments, dropped, widen)
+    params = _write_params(context, wave, radius, assignments, dropped, widen)
     return _Plan(wave, radius, params, len(dropped), clock)
 
 
@@ -195,25 +199,29 @@ class _Ahead:
     from_aeds: Walks
 
 
-def _search_ahead(d: Dispatcher, incident: WaveIncident, sites: Sequence[AedSite]) -> _Ahead:
+def _search_ahead(
+    context: DispatchContext, incident: WaveIncident, sites: Sequence[AedSite]
+) -> _Ahead:
     """One bounded search to the incident (it times the AED sites now and the candidates
     later), then one from each of the nearest usable AEDs."""
-    target_s = d.settings.target_seconds
-    target = walk_target(d.router, incident.lat, incident.lon)  # a confirmed one may be afloat
-    to_incident = d.router.walks_to([target], d.settings.max_walk_s)
+    target_s = context.settings.target_seconds
+    target = walk_target(
+        context.router, incident.lat, incident.lon
+    )  # a confirmed one may be afloat
+    to_incident = context.router.walks_to([target], context.settings.max_walk_s)
     (site_times,) = to_incident.times_from([Point(a.lat, a.lon) for a in sites])
     usable = sorted(
         (t, s.id, s)
         for s, t in zip(sites, site_times, strict=True)
         if t is not None and t <= target_s
     )
-    aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: d.settings.aed_count]]
-    from_aeds = d.router.walks_to([Point(a.lat, a.lon) for a in aeds], target_s)
+    aeds = [UsableAed(s.id, s.lat, s.lon, t) for t, _, s in usable[: context.settings.aed_count]]
+    from_aeds = context.router.walks_to([Point(a.lat, a.lon) for a in aeds], target_s)
     return _Ahead(to_incident, aeds, from_aeds)
 
 
 def _assign(
-    d: Dispatcher,
+    context: DispatchContext,
     candidates: Sequence[Candidate],
     ahead: _Ahead,
     size: int | None,
@@ -222,9 +230,9 @@ def _assign(
     dropped as unreachable."""
     (times,) = ahead.to_incident.times_from([Point(c.lat, c.lon) for c in candidates])
     ranked, dropped = _rank(candidates, times)
-    ranked = ranked[: size or d.settings.wave_size]
+    ranked = ranked[: size or context.settings.wave_size]
     aeds, to_aed = _to_aeds(ahead, ranked)
-    return assign_roles(ranked, aeds, to_aed, d.rules), dropped
+    return assign_roles(ranked, aeds, to_aed, context.rules), dropped
 
 
 def _next_wave(
@@ -238,19 +246,19 @@ def _next_wave(
 
 
 def _query(
-    incident: WaveIncident, d: Dispatcher, radius: float, size: int | None, minute: int
+    incident: WaveIncident, context: DispatchContext, radius: float, size: int | None, minute: int
 ) -> CandidateQuery:
-    wanted = size or d.settings.wave_size
+    wanted = size or context.settings.wave_size
     return CandidateQuery(
         incident_id=incident.id,
         kind=incident.kind,
         lat=incident.lat,
         lon=incident.lon,
         radius_m=radius,
-        limit=wanted * d.settings.candidate_factor,
+        limit=wanted * context.settings.candidate_factor,
         minute_of_week=minute,
-        live_max_age_s=d.region.live_location_max_age_s,
-        daily_cap=d.settings.daily_alert_cap,
+        live_max_age_s=context.region.live_location_max_age_s,
+        daily_cap=context.settings.daily_alert_cap,
     )
 
 
@@ -267,7 +275,7 @@ def _rank(
 
 
 async def _aed_sites(
-    reader: Reader, d: Dispatcher, incident: WaveIncident, minute: int
+    reader: Reader, context: DispatchContext, incident: WaveIncident, minute: int
 ) -> Sequence[AedSite]:
     """AEDs usable now near the incident, for the kinds that gain from one."""
     if incident.kind not in NEEDS_AED:
@@ -276,9 +284,9 @@ async def _aed_sites(
         reader,
         incident.lat,
         incident.lon,
-        d.settings.aed_search_radius_m,
+        context.settings.aed_search_radius_m,
         minute,
-        d.settings.aed_count * 3,
+        context.settings.aed_count * 3,
     )
 
 
@@ -412,7 +420,7 @@ _FIRST_WAVE = f"""WITH {_LOCKED}, {_insert_incident(_LOST)},
 
 
 def _write_params(
-    d: Dispatcher,
+    context: DispatchContext,
     wave: int,
     radius: float,
     assignments: Sequence[Assignment],
@@ -429,11 +437,11 @@ def _write_params(
         **_alert_columns(assignments),
         "wave": wave,
         "radius": radius,
-        "ttl": d.settings.alert_ttl_s,
+        "ttl": context.settings.alert_ttl_s,
         "event": "wave_started" if widen else "replacement",
         "detail": orjson.dumps(detail).decode(),
-        "more": wave < d.settings.max_waves,
-        "timeout": d.settings.wave_timeout_s,
+        "more": wave < context.settings.max_waves,
+        "timeout": context.settings.wave_timeout_s,
     }
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from responders.api.deps import (
     CurrentResponder,
-    DispatcherDep,
+    DispatchContextDep,
     PathId,
     RouteDrawerDep,
     SettingsDep,
@@ -53,7 +53,7 @@ async def read_mine(
 
 async def _answer(
     request: Request,
-    dispatcher: DispatcherDep,
+    context: DispatchContextDep,
     me: int,
     alert_id: PathId,
     action: AlertAction,
@@ -61,34 +61,34 @@ async def _answer(
     # An answer may meet a cancel or the push worker in a lock cycle: retried whole (db.retry).
     status = await in_transaction(
         request.app.state.engine,
-        lambda conn: lifecycle.alert_action(conn, dispatcher, me, alert_id, action),
+        lambda conn: lifecycle.alert_action(conn, context, me, alert_id, action),
     )
     return AlertAnswered(id=alert_id, status=status)
 
 
 @router.post("/{alert_id}/delivered")
 async def delivered(
-    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, context: DispatchContextDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, AlertAction.DELIVERED)
+    return await _answer(request, context, me, alert_id, AlertAction.DELIVERED)
 
 
 @router.post("/{alert_id}/accept")
 async def accept(
-    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, context: DispatchContextDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, AlertAction.ACCEPT)
+    return await _answer(request, context, me, alert_id, AlertAction.ACCEPT)
 
 
 @router.post("/{alert_id}/decline")
 async def decline(
-    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, context: DispatchContextDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, AlertAction.DECLINE)
+    return await _answer(request, context, me, alert_id, AlertAction.DECLINE)
 
 
 @router.post("/{alert_id}/arrived")
 async def arrived(
-    alert_id: PathId, me: CurrentResponder, request: Request, dispatcher: DispatcherDep
+    alert_id: PathId, me: CurrentResponder, request: Request, context: DispatchContextDep
 ) -> AlertAnswered:
-    return await _answer(request, dispatcher, me, alert_id, AlertAction.ARRIVED)
+    return await _answer(request, context, me, alert_id, AlertAction.ARRIVED)

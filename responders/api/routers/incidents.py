@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from responders.api.deps import (
     CurrentOperator,
-    DispatcherDep,
+    DispatchContextDep,
     EventHubDep,
     PathId,
     RouterDep,
@@ -43,7 +43,7 @@ async def report(
     operator: CurrentOperator,
     request: Request,
     response: Response,
-    dispatcher: DispatcherDep,
+    context: DispatchContextDep,
     graph: RouterDep,
     settings: SettingsDep,
 ) -> IncidentDetail:
@@ -63,7 +63,7 @@ async def report(
         reported_by=operator.id,
     )
     began = time.perf_counter()
-    outcome, detail = await lifecycle.dispatch_incident(dispatcher, new)
+    outcome, detail = await lifecycle.dispatch_incident(context, new)
     response.headers["Server-Timing"] = _server_timing(outcome, began)
     return detail
 
@@ -100,13 +100,13 @@ async def read(incident_id: PathId, _: CurrentOperator, request: Request) -> Inc
 
 
 async def _transition(
-    request: Request, dispatcher: DispatcherDep, incident_id: int, action: str
+    request: Request, context: DispatchContextDep, incident_id: int, action: str
 ) -> IncidentDetail:
     async def change(conn: AsyncConnection) -> None:
         if action == "confirm":
-            await lifecycle.confirm_incident(conn, dispatcher, incident_id)
+            await lifecycle.confirm_incident(conn, context, incident_id)
         else:
-            await lifecycle.close_incident(conn, dispatcher, incident_id, action)
+            await lifecycle.close_incident(conn, context, incident_id, action)
 
     # A deadlock with the push worker or a volunteer's answer is retried whole (db.retry).
     engine = _engine(request)
@@ -120,9 +120,9 @@ async def confirm(
     incident_id: PathId,
     _: CurrentOperator,
     request: Request,
-    dispatcher: DispatcherDep,
+    context: DispatchContextDep,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, incident_id, "confirm")
+    return await _transition(request, context, incident_id, "confirm")
 
 
 @router.post("/{incident_id}/cancel")
@@ -130,9 +130,9 @@ async def cancel(
     incident_id: PathId,
     _: CurrentOperator,
     request: Request,
-    dispatcher: DispatcherDep,
+    context: DispatchContextDep,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, incident_id, IncidentStatus.CANCELLED)
+    return await _transition(request, context, incident_id, IncidentStatus.CANCELLED)
 
 
 @router.post("/{incident_id}/close")
@@ -140,9 +140,9 @@ async def close(
     incident_id: PathId,
     _: CurrentOperator,
     request: Request,
-    dispatcher: DispatcherDep,
+    context: DispatchContextDep,
 ) -> IncidentDetail:
-    return await _transition(request, dispatcher, incident_id, IncidentStatus.CLOSED)
+    return await _transition(request, context, incident_id, IncidentStatus.CLOSED)
 
 
 _KEEPALIVE_S = 15.0
