@@ -16,7 +16,7 @@ from responders.api import create_app
 from responders.registry.operators import create_operator, revoke_operator
 from responders.settings import Settings
 from tests.api.test_responders import register
-from tests.dispatch.conftest import report
+from tests.helpers import report
 from tests.live import bound_socket, serving
 
 VOLUNTEER_ROUTES = [

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from responders.registry.operators import create_operator, revoke_operator
-from tests.dispatch.conftest import alerted, place_volunteer, report
+from tests.helpers import alerted, place_volunteer, report
 
 CALLERS = (
     "nobody",

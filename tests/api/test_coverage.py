@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.test_aeds import AED
 from tests.api.test_responders import register, volunteer
-from tests.dispatch.conftest import place_volunteer
+from tests.helpers import place_volunteer
 
 HOME_AT_SEA = {"lat": 60.145, "lon": 24.96}  # 2 km off the shore
 AED_AT_SEA = {"lat": 60.10, "lon": 24.95}  # 7 km out

@@ -23,7 +23,7 @@ from responders.runner import server_config
 from responders.settings import ApiSettings, LimitSettings, RoutingSettings, Settings
 from routing import Point, Route, Router, Walks
 from tests.api.test_responders import register, volunteer
-from tests.dispatch.conftest import place_volunteer
+from tests.helpers import place_volunteer
 from tests.live import bound_socket
 
 HELSINKI = {"lat": 60.1699, "lon": 24.9384}

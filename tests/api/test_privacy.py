@@ -15,8 +15,7 @@ from responders.privacy import purge
 from responders.registry.operators import create_operator
 from responders.settings import PrivacySettings, Settings
 from tests.api.test_responders import register
-from tests.dispatch.conftest import alerted, place_volunteer, report
-from tests.dispatch.test_dispatch import _offset
+from tests.helpers import alerted, offset, place_volunteer, report
 
 INCIDENT = (60.1735, 24.9445)
 NEARBY = (60.1744, 24.9445)
@@ -155,7 +154,7 @@ async def _fetchers(
     client: httpx.AsyncClient, operator_headers: dict[str, str], coordinator_headers: dict[str, str]
 ) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
     """An incident with one AED and several volunteers sent to fetch it."""
-    lat, lon = _offset(*INCIDENT, 150, -60)
+    lat, lon = offset(*INCIDENT, 150, -60)
     aed = await client.post(
         "/aeds",
         headers=coordinator_headers,
@@ -164,7 +163,7 @@ async def _fetchers(
     assert aed.status_code == 201, aed.text
     volunteers = {}
     for north, east in [(40, 0), (-200, 0), (200, 0), (0, 200), (0, -200), (250, 100), (180, -150)]:
-        rid, headers = await place_volunteer(client, *_offset(*INCIDENT, north, east))
+        rid, headers = await place_volunteer(client, *offset(*INCIDENT, north, east))
         volunteers[rid] = headers
     incident = await report(client, operator_headers, *INCIDENT)
     via = [a for a in incident["alerts"] if a["role"] == "via_aed"]

@@ -22,8 +22,7 @@ from responders.api import create_app
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerState
 from responders.settings import Settings
-from tests.dispatch.conftest import place_volunteer, report
-from tests.dispatch.test_dispatch import INCIDENT, _offset
+from tests.helpers import INCIDENT, offset, place_volunteer, report
 
 _VOLUNTEERS = 24
 _ROUNDS = 10
@@ -62,7 +61,7 @@ async def test_cancels_at_random_moments_after_dispatch_all_succeed(
     fcm: FcmServerState,
 ) -> None:
     for n in range(_VOLUNTEERS):
-        await place_volunteer(client, *_offset(*INCIDENT, 40 + 25 * n, 10 * (n % 5)))
+        await place_volunteer(client, *offset(*INCIDENT, 40 + 25 * n, 10 * (n % 5)))
     fcm.latency_s = 0.3  # a send is on the wire for a while: cancels land during sends
     run = asyncio.create_task(worker.run())
     try:

@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from responders.api import create_app
 from responders.dispatch.timers import run_due_timers
 from responders.settings import Settings
-from tests.dispatch.conftest import dispatch_settings, place_volunteer
-from tests.dispatch.test_dispatch import INCIDENT, _offset
+from tests.helpers import INCIDENT, dispatch_settings, offset, place_volunteer
 
 WAVE = 10
 ROUNDS = 3
 # Two reports 200 m apart, and three waves' worth of volunteers around the point between
 # them: each incident's nearest volunteers are largely the other's too.
-SPOTS = (INCIDENT, _offset(*INCIDENT, 0, 200))
+SPOTS = (INCIDENT, offset(*INCIDENT, 0, 200))
 AROUND = [(north, east) for north in (-120, -40, 40, 120) for east in range(-60, 300, 48)]
 
 _DOUBLE_BOOKED = text(
@@ -67,7 +66,7 @@ async def test_simultaneous_dispatches_never_share_a_volunteer(
         _serving(configured, helsinki_router, operator_headers) as (_, two),
     ):
         for north, east in AROUND:
-            await place_volunteer(one, *_offset(*INCIDENT, north, east))
+            await place_volunteer(one, *offset(*INCIDENT, north, east))
         assert len(AROUND) >= 3 * WAVE
         for _ in range(ROUNDS):
             ids = await _dispatch_at_once(clean_db, one, two, how)

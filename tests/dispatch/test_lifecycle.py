@@ -13,20 +13,21 @@ from sqlalchemy import text
 from responders.api import create_app
 from responders.dispatch.timers import run_due_timers
 from responders.settings import Settings
-from tests.dispatch.conftest import (
+from tests.helpers import (
+    INCIDENT,
     alerted,
     dispatch_settings,
     fire_timers_now,
+    offset,
     place_volunteer,
     report,
 )
-from tests.dispatch.test_dispatch import INCIDENT, _offset
 
 
 async def _aed(
     client: httpx.AsyncClient, headers: dict[str, str], north: float, east: float, **fields: object
 ) -> int:
-    lat, lon = _offset(*INCIDENT, north, east)
+    lat, lon = offset(*INCIDENT, north, east)
     body = {
         "location": {"lat": lat, "lon": lon},
         "access": "public",
@@ -63,7 +64,7 @@ async def test_roles_fastest_direct_aeds_fetched_code_only_to_fetcher(
         (-220, 150),
         (180, -150),
     ]:
-        rid, headers = await place_volunteer(client, *_offset(*INCIDENT, north, east))
+        rid, headers = await place_volunteer(client, *offset(*INCIDENT, north, east))
         volunteers[rid] = headers
     incident = await report(client, operator_headers, *INCIDENT)
     alerts = sorted(incident["alerts"], key=lambda a: a["walk_seconds"])
@@ -105,7 +106,7 @@ async def test_the_dispatch_answer_is_the_incident_as_stored(
     answer must be exactly what reading the incident gives."""
     aed = await _aed(client, coordinator_headers, 150, -60)
     for north, east in [(40, 0), (-200, 0), (200, 0), (0, 200), (0, -200), (250, 100)]:
-        await place_volunteer(client, *_offset(*INCIDENT, north, east))
+        await place_volunteer(client, *offset(*INCIDENT, north, east))
     answered = await report(client, operator_headers, *INCIDENT)
     read = await client.get(f"/incidents/{answered['id']}", headers=operator_headers)
     assert read.status_code == 200
@@ -151,7 +152,7 @@ async def test_aed_opening_hours_decide_usability(
     )
     out = await _aed(client, coordinator_headers, 0, 60, status="out")
     for north in (100, -200, 200, 250):
-        await place_volunteer(client, *_offset(*INCIDENT, north, 30))
+        await place_volunteer(client, *offset(*INCIDENT, north, 30))
     incident = await report(client, operator_headers, *INCIDENT)
     used = {a["aed_id"] for a in incident["alerts"] if a["role"] == "via_aed"}
     assert used == {open_now}
@@ -162,10 +163,10 @@ async def test_aed_opening_hours_decide_usability(
 async def test_second_wave_after_timeout_never_realerts(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    ids = [(await place_volunteer(client, *_offset(*INCIDENT, d, 0)))[0] for d in (50, 100, 150)]
+    ids = [(await place_volunteer(client, *offset(*INCIDENT, d, 0)))[0] for d in (50, 100, 150)]
     # 1,080 m away: outside the first wave's 1,000 m, inside the second's 1,500 m (and on
     # land: 1,300 m due south was 260 m from any street, past the snap limit).
-    far, _ = await place_volunteer(client, *_offset(*INCIDENT, -1000, -400))
+    far, _ = await place_volunteer(client, *offset(*INCIDENT, -1000, -400))
     incident = await report(client, operator_headers, *INCIDENT)
     assert set(alerted(incident)) == set(ids[:2])
     assert incident["next_wave_at"] is not None
@@ -184,8 +185,8 @@ async def test_second_wave_after_timeout_never_realerts(
 async def test_decline_brings_a_replacement(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    first, first_headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
-    second, _ = await place_volunteer(client, *_offset(*INCIDENT, 200, 0))
+    first, first_headers = await place_volunteer(client, *offset(*INCIDENT, 60, 0))
+    second, _ = await place_volunteer(client, *offset(*INCIDENT, 200, 0))
     incident = await report(client, operator_headers, *INCIDENT)
     assert set(alerted(incident)) == {first}
     alert_id = alerted(incident)[first]["id"]
@@ -200,7 +201,7 @@ async def test_decline_brings_a_replacement(
 async def test_enough_accepts_stand_the_rest_down(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    people = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100, 150, 200)]
+    people = [await place_volunteer(client, *offset(*INCIDENT, d, 0)) for d in (50, 100, 150, 200)]
     incident = await report(client, operator_headers, *INCIDENT)
     alerts = alerted(incident)
     for rid, headers in people[:2]:
@@ -225,7 +226,7 @@ async def test_enough_accepts_stand_the_rest_down(
 async def test_cancel_and_close_stand_everyone_down_but_decliners(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI, ending: str
 ) -> None:
-    people = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100, 150)]
+    people = [await place_volunteer(client, *offset(*INCIDENT, d, 0)) for d in (50, 100, 150)]
     incident = await report(client, operator_headers, *INCIDENT)
     alerts = alerted(incident)
     (a, ha), (b, hb), (c, _) = people
@@ -248,7 +249,7 @@ async def test_cancel_and_close_stand_everyone_down_but_decliners(
 async def test_illegal_transitions_are_409_with_state(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    rid, headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    rid, headers = await place_volunteer(client, *offset(*INCIDENT, 60, 0))
     incident = await report(client, operator_headers, *INCIDENT)
     alert_id = alerted(incident)[rid]["id"]
     early = await client.post(f"/alerts/{alert_id}/arrived", headers=headers)
@@ -283,8 +284,8 @@ async def test_wave_timer_survives_an_app_restart(
             transport=httpx.ASGITransport(app=first_app), base_url="http://t"
         ) as http,
     ):
-        near, _ = await place_volunteer(http, *_offset(*INCIDENT, 50, 0))
-        later, _ = await place_volunteer(http, *_offset(*INCIDENT, 120, 0))
+        near, _ = await place_volunteer(http, *offset(*INCIDENT, 50, 0))
+        later, _ = await place_volunteer(http, *offset(*INCIDENT, 120, 0))
         incident = await report(http, operator_headers, *INCIDENT)
     # The first process is gone; a new one finds the due timer in the database.
     second_app = create_app(configured, router=helsinki_router)
@@ -300,7 +301,7 @@ async def test_wave_timer_survives_an_app_restart(
 async def test_alert_list_and_expiry(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    _, headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    _, headers = await place_volunteer(client, *offset(*INCIDENT, 60, 0))
     incident = await report(client, operator_headers, *INCIDENT)
     mine = (await client.get("/alerts", headers=headers)).json()
     assert [a["incident"]["id"] for a in mine] == [incident["id"]]
@@ -318,7 +319,7 @@ async def test_alert_list_and_expiry(
 async def test_address_shown_only_after_accept_when_configured(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
-    rid, headers = await place_volunteer(client, *_offset(*INCIDENT, 60, 0))
+    rid, headers = await place_volunteer(client, *offset(*INCIDENT, 60, 0))
     incident = await report(client, operator_headers, *INCIDENT)
     alert_id = alerted(incident)[rid]["id"]
     before = (await client.get(f"/alerts/{alert_id}", headers=headers)).json()
@@ -356,7 +357,7 @@ async def _push_failed(app: FastAPI, alert_id: int) -> None:
 async def test_a_failed_alert_can_be_answered_while_help_is_wanted(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    people = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100, 150, 200)]
+    people = [await place_volunteer(client, *offset(*INCIDENT, d, 0)) for d in (50, 100, 150, 200)]
     incident = await report(client, operator_headers, *INCIDENT)
     alerts = alerted(incident)
     (a, ha), (b, hb), (c, hc), (e, he) = people
@@ -393,7 +394,7 @@ async def test_a_failed_alert_can_be_answered_while_help_is_wanted(
 async def test_a_failed_alert_cannot_be_answered_once_help_is_not_wanted(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    (a, ha), (b, hb) = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100)]
+    (a, ha), (b, hb) = [await place_volunteer(client, *offset(*INCIDENT, d, 0)) for d in (50, 100)]
     incident = await report(client, operator_headers, *INCIDENT)
     alerts = alerted(incident)
     await client.post(f"/alerts/{alerts[a]['id']}/accept", headers=ha)
@@ -414,7 +415,7 @@ async def test_a_failed_alert_cannot_be_answered_once_help_is_not_wanted(
 async def test_close_after_arrival_keeps_the_arrival_and_sends_it_no_stand_down(
     client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
 ) -> None:
-    people = [await place_volunteer(client, *_offset(*INCIDENT, d, 0)) for d in (50, 100)]
+    people = [await place_volunteer(client, *offset(*INCIDENT, d, 0)) for d in (50, 100)]
     incident = await report(client, operator_headers, *INCIDENT)
     alerts = alerted(incident)
     (there, there_headers), (coming, _) = people

@@ -23,7 +23,7 @@ from responders.push import FcmConfig, PushClient
 from responders.settings import DatabaseSettings, PushSettings, Settings
 from routing import Point, Router
 from tests.conftest import embedded_cluster
-from tests.dispatch.conftest import alerted, place_volunteer, report
+from tests.helpers import alerted, place_volunteer, report
 
 INCIDENT = (60.1735, 24.9445)
 # The incident as an operator posts it, for the posts that are meant to fail or stall.
