@@ -145,14 +145,20 @@ def run_wrk(
 def parse_wrk(out: str) -> dict[str, float]:
     """wrk's summary: requests/s, p50 and p99 in ms, requests, non-2xx/3xx answers."""
 
+    def found(pattern: str, text: str) -> re.Match[str]:
+        match = re.search(pattern, text)
+        if match is None:
+            raise ValueError(f"wrk's summary has no {pattern!r}: {out}")
+        return match
+
     def wrk_ms(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        value, unit = found(r"^([\d.]+)(us|ms|s)", text).groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = wrk_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = wrk_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    requests = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rate = float(found(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = wrk_ms(found(r"50%\s+(\S+)", out).group(1))
+    p99 = wrk_ms(found(r"99%\s+(\S+)", out).group(1))
+    requests = float(found(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rate": rate,

@@ -229,8 +229,8 @@ def seed_country(url: str, router: GraphRouter, seed: int = 20261122) -> Seeded:
                 for i in range(n)
             ),
         )
-        first, last = cur.execute("SELECT min(id), max(id) FROM responders").fetchone()  # type: ignore[misc]
-        assert (first, last) == (1, n), "the bench database must be fresh"
+        ids = cur.execute("SELECT min(id), max(id) FROM responders").fetchone()
+        assert ids == (1, n), "the bench database must be fresh"
         first_kind = rng.choice(len(_KINDS), n, p=_KIND_P)
         second_kind = rng.choice(len(_KINDS), n, p=_KIND_P)
         quals: list[str] = []

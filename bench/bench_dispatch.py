@@ -121,6 +121,9 @@ class StraightLine:
     def covers(self, point: Point) -> bool:
         return True
 
+    def landing(self, point: Point) -> tuple[Point, float]:
+        return point, 0.0  # every point is "on the network": it covers them all
+
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         return self._bounds

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -143,9 +144,9 @@ def main() -> None:
     report(figures, seeded.volunteers)
 
 
-def report(f: dict, volunteers: int) -> None:  # type: ignore[type-arg]
+def report(f: dict[str, Any], volunteers: int) -> None:
     idle, dispatches, answers, loc = f["idle"], f["dispatches"], f["answers"], f["locations"]
-    rows = []
+    rows: list[tuple[object, ...]] = []
     if loc:
         rows.append(
             (

@@ -89,7 +89,9 @@ async def _drive(url: str, tokens: list[str], duration_s: float) -> tuple[list[f
         return latencies, errors, time.perf_counter() - started
 
 
-def _load_process(url: str, tokens: list[str], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _load_process(
+    url: str, tokens: list[str], queue: multiprocessing.Queue[tuple[list[float], int, float]]
+) -> None:
     asyncio.run(_drive(url, tokens, WARMUP_S))
     queue.put(asyncio.run(_drive(url, tokens, DURATION_S)))
 
@@ -102,18 +104,19 @@ def wrk_load(url: str, tokens: list[str]) -> dict[str, float] | None:
 
 
 def http_load(url: str, tokens: list[str]) -> tuple[list[float], int, float]:
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    queue: multiprocessing.Queue[tuple[list[float], int, float]] = multiprocessing.Queue()
     process = multiprocessing.Process(target=_load_process, args=(url, tokens, queue))
     process.start()
     result = queue.get()
     process.join()
-    return result  # type: ignore[no-any-return]
+    return result
 
 
-async def _naive(sessions: async_sessionmaker, token: str, lat: float, lon: float) -> None:  # type: ignore[type-arg]
+async def _naive(
+    sessions: async_sessionmaker[AsyncSession], token: str, lat: float, lon: float
+) -> None:
     """The obvious ORM way: find the token, load the row, change or add it, commit."""
     async with sessions() as session:
-        session: AsyncSession
         rid = await session.scalar(
             select(ResponderToken.responder_id).where(
                 ResponderToken.token_hash == hash_token(token)

@@ -81,6 +81,7 @@ def child_build(kind: str, path: str, xml: str | None, trace: bool) -> dict[str,
         import osmnx
 
         def build() -> str:
+            assert xml, "the osmnx build reads the extract as OSM XML"
             g = osmnx.graph_from_xml(xml, retain_all=True)
             return f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
 
@@ -149,7 +150,7 @@ def address_points(path: Path) -> np.ndarray:
     for obj in objects:
         if isinstance(obj, osmium.osm.Node):
             pts.append((obj.location.lat, obj.location.lon))
-        else:
+        elif isinstance(obj, osmium.osm.Way):
             locs = [(n.lat, n.lon) for n in obj.nodes if n.location.valid()]
             if locs:
                 pts.append(

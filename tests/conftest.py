@@ -28,6 +28,7 @@ from responders.settings import (
     RoutingSettings,
     Settings,
 )
+from routing import Router
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
@@ -87,7 +88,7 @@ def settings(database_url: str, graph_cache: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def helsinki_router(settings: Settings):  # type: ignore[no-untyped-def]
+def helsinki_router(settings: Settings) -> Router:
     from responders.geo import load_router
 
     return load_router(settings.routing)
@@ -126,7 +127,9 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def app(settings: Settings, helsinki_router, clean_db: AsyncEngine) -> AsyncIterator[FastAPI]:  # type: ignore[no-untyped-def]
+async def app(
+    settings: Settings, helsinki_router: Router, clean_db: AsyncEngine
+) -> AsyncIterator[FastAPI]:
     from responders.api import create_app
 
     application = create_app(settings, router=helsinki_router)

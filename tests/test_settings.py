@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders import settings as settings_module
 from responders.settings import RoutingSettings, Settings
@@ -56,8 +57,8 @@ HARBOUR = {"lat": 60.163, "lon": 24.956}  # water, 215 m from the nearest street
 @pytest_asyncio.fixture(loop_scope="session")
 async def app_with_snap_limit(
     settings: Settings,
-    clean_db,
-    request: pytest.FixtureRequest,  # type: ignore[no-untyped-def]
+    clean_db: AsyncEngine,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[FastAPI]:
     from responders.api import create_app
 

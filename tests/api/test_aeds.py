@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -89,11 +90,11 @@ async def test_operator_cannot_write_registry(
     assert response.json()["code"] == "forbidden"
 
 
-def _geojson(*features: dict) -> bytes:  # type: ignore[type-arg]
+def _geojson(*features: dict[str, Any]) -> bytes:
     return json.dumps({"type": "FeatureCollection", "features": list(features)}).encode()
 
 
-def _feature(lon: float, lat: float, **props: object) -> dict:  # type: ignore[type-arg]
+def _feature(lon: float, lat: float, **props: object) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [lon, lat]},

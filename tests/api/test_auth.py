@@ -27,13 +27,16 @@ VOLUNTEER_ROUTES = [
     ("PUT", "/responders/me/availability", {"status": "active"}),
     ("POST", "/responders/me/devices", {"fcm_token": "t", "platform": "android"}),
 ]
-OPERATOR_ROUTES = [("GET", "/aeds", None), ("POST", "/aeds", {})]
+OPERATOR_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/aeds", None),
+    ("POST", "/aeds", {}),
+]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), VOLUNTEER_ROUTES + OPERATOR_ROUTES)
 async def test_no_token_is_401(
-    client: httpx.AsyncClient, method: str, path: str, body: dict | None
-) -> None:  # type: ignore[type-arg]
+    client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None
+) -> None:
     response = await client.request(method, path, json=body)
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
@@ -172,7 +175,7 @@ async def test_a_stream_s_credential_watch_sees_logout_and_erasure(
     from responders.api.streams import CredentialWatch
 
     pool = app.state.pool
-    watches = []
+    watches: list[tuple[CredentialWatch, dict[str, str]]] = []
     for _ in range(2):
         _, headers = await register(client, email=f"w{len(watches)}@example.org", device=None)
         token = headers["Authorization"].split()[1]

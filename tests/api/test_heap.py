@@ -6,11 +6,12 @@ import gc
 
 from responders.api import create_app
 from responders.settings import Settings
+from routing import Router
 
 
 async def test_start_up_freezes_the_long_lived_heap(
     settings: Settings,
-    helsinki_router,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
 ) -> None:
     api = settings.api.model_copy(update={"freeze_heap": True})
     serving = settings.model_copy(update={"api": api})

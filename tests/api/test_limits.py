@@ -32,8 +32,8 @@ HELSINKI = {"lat": 60.1699, "lon": 24.9384}
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(
     settings: Settings,
-    helsinki_router,
-    clean_db,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
+    clean_db: AsyncEngine,
 ) -> AsyncIterator[FastAPI]:
     """The limited app under the shared fixture's name, so `operator_headers` comes from it
     instead of starting an unlimited app beside it."""
@@ -270,8 +270,8 @@ class _CountingRouter:
 
 async def test_routes_are_drawn_on_their_own_few_threads(
     settings: Settings,
-    helsinki_router,
-    clean_db,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
+    clean_db: AsyncEngine,
 ) -> None:
     """Issue 12 #8: routes (GET /route and a volunteer's alert, `views.fill_routes`) queue
     for the drawer's threads instead of taking the shared pool that dispatch competes with."""
@@ -303,8 +303,8 @@ async def test_routes_are_drawn_on_their_own_few_threads(
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     settings: Settings,
-    helsinki_router,
-    clean_db,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
+    clean_db: AsyncEngine,
 ) -> None:
     """Issue 12 #13: under `ehbo serve`'s uvicorn, X-Forwarded-For from any loopback peer
     chose the rate-limit key; three reports with three made-up addresses all went in."""

@@ -35,7 +35,7 @@ async def test_concurrent_updates_share_a_group_but_not_an_answer(
     answers = await asyncio.gather(*calls)
     assert [r.status_code for r in answers] == [204] * 8 + [401]
     async with engine.connect() as conn:
-        rows = dict(
+        rows: dict[int, float] = dict(
             (
                 await conn.execute(
                     text(
@@ -43,7 +43,9 @@ async def test_concurrent_updates_share_a_group_but_not_an_answer(
                         "FROM live_locations"
                     )
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     assert {rows[p["id"]] for p, _ in people} == {round(60.17 + n / 1000, 3) for n in range(8)}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import psycopg
 import pytest
@@ -118,7 +119,7 @@ async def test_run_retries_a_deadlocked_transaction_whole(probe: Database) -> No
     tries: list[str] = []
     barrier = asyncio.Barrier(2)
 
-    def work(first: int, second: int):  # type: ignore[no-untyped-def]
+    def work(first: int, second: int) -> Callable[[Conn], Awaitable[None]]:
         async def run(conn: Conn) -> None:
             name = f"{first}->{second}"
             tries.append(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
@@ -37,7 +38,7 @@ async def test_a_real_deadlock_is_retried_and_both_transactions_commit(
     tries: list[str] = []
     barrier = asyncio.Barrier(2)
 
-    def work(first: int, second: int):  # type: ignore[no-untyped-def]
+    def work(first: int, second: int) -> Callable[[AsyncConnection], Awaitable[None]]:
         async def run(conn: AsyncConnection) -> None:
             tries.append(f"{first}->{second}")
             # Only the first try of each meets at the barrier; a retry runs alone.
@@ -55,7 +56,9 @@ async def test_a_real_deadlock_is_retried_and_both_transactions_commit(
     )
     assert len(tries) == 3, f"one of the two was aborted and run again: {tries}"
     async with clean_db.connect() as conn:
-        counts = dict((await conn.execute(text("SELECT id, n FROM retry_probe"))).all())
+        counts: dict[int, int] = dict(
+            (await conn.execute(text("SELECT id, n FROM retry_probe"))).tuples().all()
+        )
         await conn.execute(text("DROP TABLE retry_probe"))
         await conn.commit()
     assert counts == {1: 2, 2: 2}, "both transactions committed exactly once"

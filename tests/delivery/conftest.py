@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -23,15 +24,15 @@ def fcm(fcm_state: FcmServerState) -> FcmServerState:
     return fcm_state
 
 
-def push_settings(endpoint: str, **overrides: object) -> PushSettings:
-    values: dict[str, object] = {
+def push_settings(endpoint: str, **overrides: Any) -> PushSettings:
+    values: dict[str, Any] = {
         "project_id": PROJECT,
         "endpoint": endpoint,
         "timeout_s": 2.0,
         "backoff_base_s": 0.05,
         "backoff_max_s": 0.5,
     }
-    return PushSettings(**{**values, **overrides})  # type: ignore[arg-type]
+    return PushSettings(**{**values, **overrides})
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -22,6 +22,7 @@ from responders.api import create_app
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerState
 from responders.settings import Settings
+from routing import Router
 from tests.helpers import INCIDENT, offset, place_volunteer, report
 
 _VOLUNTEERS = 24
@@ -43,7 +44,9 @@ async def _rounds(client: httpx.AsyncClient, headers: dict[str, str]) -> list[tu
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def app(settings: Settings, helsinki_router, clean_db: AsyncEngine) -> AsyncIterator[FastAPI]:  # type: ignore[no-untyped-def]
+async def app(
+    settings: Settings, helsinki_router: Router, clean_db: AsyncEngine
+) -> AsyncIterator[FastAPI]:
     """The suite's app, with a daily cap that ten alerts in a row do not reach."""
     dispatch = settings.dispatch.model_copy(update={"daily_alert_cap": 100})
     application = create_app(

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,7 +53,7 @@ def _worker_process(database_url: str, endpoint: str, **settings: str) -> subpro
     )
 
 
-async def _wait_for(predicate, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+async def _wait_for(predicate: Callable[[], Awaitable[bool]], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not await predicate():
         assert time.monotonic() < deadline, "timed out"

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.delivery import OutboxWorker
-from responders.emulators.fcm import FaultKind, FcmServerState
+from responders.emulators.fcm import FaultKind, FcmServerState, FcmServerThread
 from tests.delivery.conftest import alert_rows, outbox_count, seed_alerts
 
 
@@ -128,8 +128,8 @@ async def test_retries_stop_at_expiry(
 
 
 async def test_two_workers_send_each_alert_exactly_once(
-    worker: OutboxWorker, fcm: FcmServerState, clean_db: AsyncEngine, fcm_server
-) -> None:  # type: ignore[no-untyped-def]
+    worker: OutboxWorker, fcm: FcmServerState, clean_db: AsyncEngine, fcm_server: FcmServerThread
+) -> None:
     from responders.db.engine import create_engine
     from responders.push import FcmConfig, PushClient
     from responders.settings import DatabaseSettings
@@ -157,8 +157,8 @@ async def test_two_workers_send_each_alert_exactly_once(
 
 
 async def test_claim_lease_setting_is_the_lease_of_claimed_rows(
-    fcm: FcmServerState, clean_db: AsyncEngine, fcm_server
-) -> None:  # type: ignore[no-untyped-def]
+    fcm: FcmServerState, clean_db: AsyncEngine, fcm_server: FcmServerThread
+) -> None:
     """EHBO_FCM_CLAIM_LEASE_S: how long a claimed row stays out of other workers' reach (and
     a dead worker's row waits); never shorter than twice the FCM timeout."""
     from responders.push import FcmConfig, PushClient
@@ -190,6 +190,7 @@ async def test_claim_lease_setting_is_the_lease_of_claimed_rows(
                     break
                 await asyncio.sleep(0.02)
             assert await sending == 1
+            assert left is not None, "no row was ever leased"
             leases.append((float(left), expected))
     finally:
         client.close()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.settings import Settings
+from routing import Router
 from tests.helpers import dispatch_settings
 
 
@@ -23,8 +24,8 @@ def _overrides(request: pytest.FixtureRequest, name: str) -> Mapping[str, Any]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(
     settings: Settings,
-    helsinki_router,
-    clean_db: AsyncEngine,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
+    clean_db: AsyncEngine,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[FastAPI]:
     configured = settings.model_copy(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from responders.api import create_app
 from responders.dispatch.timers import run_due_timers
 from responders.settings import Settings
+from routing import Router
 from tests.helpers import INCIDENT, dispatch_settings, offset, place_volunteer
 
 WAVE = 10
@@ -54,7 +55,7 @@ _WAITING_WRITES = text(
 async def test_simultaneous_dispatches_never_share_a_volunteer(
     how: str,
     settings: Settings,
-    helsinki_router,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
     clean_db: AsyncEngine,
     operator_headers: dict[str, str],
 ) -> None:
@@ -143,7 +144,7 @@ async def _until_writes_wait(engine: AsyncEngine, writes: int) -> None:
 @contextlib.asynccontextmanager
 async def _serving(
     settings: Settings,
-    router,  # type: ignore[no-untyped-def]
+    router: Router,
     headers: dict[str, str],
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """An app of its own, as a second process would be: its own pools, its own dispatcher;

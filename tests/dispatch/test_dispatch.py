@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from responders.dispatch import candidates
 from responders.dispatch.candidates import CandidateQuery
-from routing import Point
+from routing import GraphRouter, Point, Router
 from tests.helpers import INCIDENT, alerted, offset, place_volunteer, report
 
 # A barrier on the real street network. The extract holds no water within its bounds, but the
@@ -39,13 +39,16 @@ async def test_a_dispatch_alerts_nearby_volunteers(
 
 
 async def test_walking_time_not_straight_line_decides(
-    client: httpx.AsyncClient, operator_headers: dict[str, str], helsinki_router
-) -> None:  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, operator_headers: dict[str, str], helsinki_router: Router
+) -> None:
     across, same_side, incident = BARRIER_CASE
     straight_across, straight_same = _metres(incident, across), _metres(incident, same_side)
     assert straight_across < straight_same  # the premise: nearer as the crow flies
+    assert isinstance(helsinki_router, GraphRouter)  # the real street network
     walk = helsinki_router.times_to(Point(*incident), [Point(*across), Point(*same_side)], 3000)
-    assert walk[0] > walk[1]
+    walk_across, walk_same = walk
+    assert walk_across is not None and walk_same is not None
+    assert walk_across > walk_same
     a, _ = await place_volunteer(client, *across)
     b, _ = await place_volunteer(client, *same_side)
     alerts = alerted(await report(client, operator_headers, *incident))

@@ -9,10 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.dispatch.timers import run_due_timers
 from responders.settings import Settings
+from routing import Router
 from tests.helpers import (
     INCIDENT,
     alerted,
@@ -271,9 +273,9 @@ async def test_illegal_transitions_are_409_with_state(
 
 async def test_wave_timer_survives_an_app_restart(
     settings: Settings,
-    helsinki_router,
-    clean_db,
-    operator_headers: dict[str, str],  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
+    clean_db: AsyncEngine,
+    operator_headers: dict[str, str],
     client: httpx.AsyncClient,
 ) -> None:
     configured = settings.model_copy(update={"dispatch": dispatch_settings(wave_size=1)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 
 import httpx
 import pytest
@@ -21,7 +21,7 @@ from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerThread
 from responders.push import FcmConfig, PushClient
 from responders.settings import DatabaseSettings, PushSettings, Settings
-from routing import Point, Router
+from routing import Point, Route, Router
 from tests.conftest import embedded_cluster
 from tests.helpers import alerted, place_volunteer, report
 
@@ -143,7 +143,7 @@ async def _wait_for_setting(engine: AsyncEngine, name: str, value: str) -> None:
         await asyncio.sleep(0.1)
 
 
-async def _timed(call) -> tuple[httpx.Response, float]:  # type: ignore[no-untyped-def]
+async def _timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
     began = time.perf_counter()
     response = await call
     return response, time.perf_counter() - began
@@ -313,6 +313,12 @@ class _FailingRouter:
     def covers(self, point: Point) -> bool:
         return self._real.covers(point)
 
+    def landing(self, point: Point) -> tuple[Point, float]:
+        return self._real.landing(point)
+
+    def route(self, a: Point, b: Point, via: Point | None = None) -> Route:
+        return self._real.route(a, b, via)
+
     def walks_to(self, targets: Sequence[Point], max_seconds: float) -> _FailingWalks:
         return _FailingWalks()
 
@@ -324,13 +330,13 @@ class _FailingWalks:
 
 async def test_a_dispatch_failing_half_way_leaves_nothing(
     settings: Settings,
-    helsinki_router,
-    clean_db: AsyncEngine,  # type: ignore[no-untyped-def]
+    helsinki_router: Router,
+    clean_db: AsyncEngine,
     operator_headers: dict[str, str],
     client: httpx.AsyncClient,
 ) -> None:
     await place_volunteer(client, *NEARBY[0])
-    broken = create_app(settings, router=_FailingRouter(helsinki_router))  # type: ignore[arg-type]
+    broken = create_app(settings, router=_FailingRouter(helsinki_router))
     async with (
         broken.router.lifespan_context(broken),
         httpx.AsyncClient(

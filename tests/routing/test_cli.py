@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -23,7 +24,7 @@ def test_build_command_reports_and_caches(
     assert load_graph(helsinki_pbf, cache_dir=tmp_path, builder=_fail).n_nodes > 0
 
 
-def _fail(*_: object) -> None:
+def _fail(path: Path, options: BuildOptions) -> NoReturn:
     raise AssertionError("should have been a cache hit")
 
 

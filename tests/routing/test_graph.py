@@ -57,7 +57,7 @@ def test_kept_network_is_strongly_connected(helsinki_graph: WalkGraph) -> None:
     assert n == 1
 
 
-def test_smaller_components_kept_on_request(helsinki_pbf) -> None:  # type: ignore[no-untyped-def]
+def test_smaller_components_kept_on_request(helsinki_pbf: Path) -> None:
     largest = graph_from_osm_file(helsinki_pbf)
     more = graph_from_osm_file(helsinki_pbf, BuildOptions(min_component_nodes=2))
     assert more.n_nodes > largest.n_nodes

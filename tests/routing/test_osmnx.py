@@ -19,7 +19,7 @@ osmnx = pytest.importorskip("osmnx")
 LAT0, LON0, STEP = 60.17, 24.94, 0.001
 
 
-def grid_osm(write_osm: WriteOsm):  # type: ignore[no-untyped-def]
+def grid_osm(write_osm: WriteOsm) -> Path:
     """A 4 x 4 street grid, a curved footpath with shape points, a one-way street
     (walkable both ways) and a motorway (not walkable)."""
     nodes = [

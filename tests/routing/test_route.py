@@ -34,7 +34,7 @@ def geometry_length(coords: list[list[float]]) -> float:
 def random_points(router: GraphRouter, seed: int, n: int) -> list[Point]:
     rng = np.random.default_rng(seed)
     g = router.graph
-    out = []
+    out: list[Point] = []
     while len(out) < n:
         i = int(rng.integers(0, len(g.shape_lat)))
         p = Point(

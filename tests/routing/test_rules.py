@@ -148,7 +148,7 @@ def test_no_walkable_ways_is_a_build_error(write_osm: WriteOsm) -> None:
         graph_from_osm_file(path)
 
 
-def test_unreadable_file_is_a_build_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_file_is_a_build_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"this is not a pbf file" * 10)
     with pytest.raises(GraphBuildError, match="cannot read"):

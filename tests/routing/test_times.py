@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -127,8 +128,8 @@ def test_one_search_serves_every_source(
     calls: list[float] = []
     real = _search.dijkstra
 
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append(float(kwargs["limit"]))  # type: ignore[arg-type]
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(float(kwargs["limit"]))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(_search, "dijkstra", counting)

@@ -96,7 +96,7 @@ class World:
     async def incident(self, incident_id: int) -> dict[str, Any]:
         response = await self.http.get(f"/incidents/{incident_id}", headers=self.operator_headers)
         assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
 @pytest.fixture

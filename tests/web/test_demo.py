@@ -58,7 +58,7 @@ async def _report(client: httpx.AsyncClient, operator: dict[str, str]) -> dict[s
         json={"kind": "cardiac_arrest", "location": {"lat": CENTRE[0], "lon": CENTRE[1]}},
     )
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def _incident(
@@ -66,7 +66,7 @@ async def _incident(
 ) -> dict[str, Any]:
     response = await client.get(f"/incidents/{incident_id}", headers=operator)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def test_old_demo_incidents_end_as_an_operator_would_end_them(

@@ -27,7 +27,8 @@ _UNLABELLED = """() => {
 
 
 async def _focused_id(page: Page) -> str:
-    return await page.evaluate("document.activeElement && document.activeElement.id")  # type: ignore[no-any-return]
+    focused: str = await page.evaluate("document.activeElement && document.activeElement.id")
+    return focused
 
 
 async def _assert_labelled(page: Page) -> None:
