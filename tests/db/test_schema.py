@@ -37,7 +37,7 @@ def migrated(postgres_server: str) -> Iterator[Engine]:
     url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
     create_database(url)
     upgrade(url)
-    engine = create_engine(url)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     yield engine
     engine.dispose()
     drop_database(url)
