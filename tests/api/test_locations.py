@@ -43,9 +43,7 @@ async def test_concurrent_updates_share_a_group_but_not_an_answer(
                         "FROM live_locations"
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     assert {rows[p["id"]] for p, _ in people} == {round(60.17 + n / 1000, 3) for n in range(8)}
 

@@ -57,7 +57,7 @@ async def test_a_real_deadlock_is_retried_and_both_transactions_commit(
     assert len(tries) == 3, f"one of the two was aborted and run again: {tries}"
     async with clean_db.connect() as conn:
         counts: dict[int, int] = dict(
-            (await conn.execute(text("SELECT id, n FROM retry_probe"))).tuples().all()
+            (await conn.execute(text("SELECT id, n FROM retry_probe"))).all()
         )
         await conn.execute(text("DROP TABLE retry_probe"))
         await conn.commit()
