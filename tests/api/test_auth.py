@@ -88,9 +88,8 @@ async def test_revoked_tokens_of_either_kind_stay_401(
 ) -> None:
     _, volunteer = await register(client)
     assert (await client.post("/responders/me/logout", headers=volunteer)).status_code == 204
-    async with app.state.sessionmaker() as session:
-        operator = await create_operator(session, "leaver", "operator")
-        await revoke_operator(session, operator.id)
+    operator = await create_operator(app.state.db, "leaver", "operator")
+    await revoke_operator(app.state.db, operator.id)
     for headers, path in (
         (volunteer, "/aeds"),
         (volunteer, "/responders/me"),
@@ -137,8 +136,7 @@ async def test_a_revoked_operator_s_event_stream_ends_within_seconds(
     helsinki_router: Any,
 ) -> None:
     """`ehbo operators revoke` (the same registry call) ends an open live feed at once."""
-    async with app.state.sessionmaker() as session:
-        operator = await create_operator(session, "watcher", "operator")
+    operator = await create_operator(app.state.db, "watcher", "operator")
     headers = {"Authorization": f"Bearer {operator.token}"}
     incident = await report(client, headers, 60.1735, 24.9445)
     sock, url = bound_socket()
@@ -152,8 +150,7 @@ async def test_a_revoked_operator_s_event_stream_ends_within_seconds(
             seen = ""
             while "event: reported" not in seen:  # the feed is live and delivering
                 seen += await asyncio.wait_for(anext(chunks), 10)
-            async with app.state.sessionmaker() as session:
-                await revoke_operator(session, operator.id)
+            await revoke_operator(app.state.db, operator.id)
             revoked = time.monotonic()
             with pytest.raises(StopAsyncIteration):
                 while True:
@@ -171,12 +168,12 @@ async def test_a_stream_s_credential_watch_sees_logout_and_erasure(
     """No volunteer stream exists yet; the watch any stream holds serves them too."""
     from responders.api.streams import CredentialWatch
 
-    pool = app.state.pool
+    db = app.state.db
     watches = []
     for _ in range(2):
         _, headers = await register(client, email=f"w{len(watches)}@example.org", device=None)
         token = headers["Authorization"].split()[1]
-        watches.append((CredentialWatch(pool, token, "volunteer", every_s=0), headers))
+        watches.append((CredentialWatch(db, token, "volunteer", every_s=0), headers))
     assert all([await w.still_valid() for w, _ in watches])
     (logged_out, logged_out_headers), (erased, erased_headers) = watches
     await client.post("/responders/me/logout", headers=logged_out_headers)
