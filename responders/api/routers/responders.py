@@ -90,13 +90,17 @@ async def erase_me(me: CurrentResponder, db: DbDep) -> Response:
 
 
 @router.get("/me/export")
-async def export_me(me: CurrentResponder, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+async def export_me(
+    me: CurrentResponder, db: DbDep, settings: SettingsDep, request: Request
+) -> dict[str, Any]:
     """Everything the service holds about the caller (right of access)."""
     profile = await registry.get_responder(db, me)
-    # The same view as GET /alerts: an export never shows more than the alerts do.
-    alerts = await views.alerts_for_responder(
-        db, me, address_after_accept=settings.api.address_after_accept
-    )
+    # TEMP bridge, drop at merge: helper D1's views.alerts_for_responder takes `db` (a Reader).
+    async with request.app.state.engine.connect() as conn:
+        # The same view as GET /alerts: an export never shows more than the alerts do.
+        alerts = await views.alerts_for_responder(
+            conn, me, address_after_accept=settings.api.address_after_accept
+        )
     return {
         "exported_at": dt.datetime.now(dt.UTC),
         "profile": profile.model_dump(mode="json"),
