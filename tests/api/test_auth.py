@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from responders import auth
 from responders.api import create_app
+from responders.db.gateway import Database
 from responders.registry.operators import create_operator, revoke_operator
 from responders.settings import Settings
 from tests.api.test_responders import register
@@ -108,13 +108,14 @@ async def test_the_right_kind_of_token_costs_one_lookup(
     """Only a failed lookup may look at the other kind of caller."""
     _, volunteer = await register(client)
     lookups: list[str] = []
-    real = auth.fetch_all
+    real = Database.tuples
 
-    async def counted(pool: Any, sql: Any, params: Any, **kw: Any) -> Any:
-        lookups.append("operators" if "FROM operators" in sql else "responder_tokens")
-        return await real(pool, sql, params, **kw)
+    async def counted(db: Database, sql: Any, params: Any = None, **kw: Any) -> Any:
+        if "token_hash" in sql:  # a credential lookup (the rest of these requests reads rows)
+            lookups.append("operators" if "FROM operators" in sql else "responder_tokens")
+        return await real(db, sql, params, **kw)
 
-    monkeypatch.setattr(auth, "fetch_all", counted)
+    monkeypatch.setattr(Database, "tuples", counted)
     route = {"from": "60.1744,24.9445", "to": "60.1735,24.9445"}
     for headers, path, params, kinds in (
         (operator_headers, "/aeds", {}, ["operators"]),
