@@ -474,12 +474,16 @@ _AEDS_PAGE = f"""
     SELECT {_AED_COLUMNS}, NULL::float8 AS distance_m FROM aeds
     ORDER BY id LIMIT %(limit)s OFFSET %(offset)s
 """  # noqa: S608 - the store's own column list, never input
+# The point written out each time: an index scan in distance order (`<->`) needs it as an
+# expression of the parameters, not a column of another relation.
 _AEDS_NEAR = f"""
-    SELECT {_AED_COLUMNS}, ST_Distance(location, here.point) AS distance_m
-    FROM aeds, (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS point)
-               AS here
-    WHERE ST_DWithin(location, here.point, %(radius)s)
-    ORDER BY location <-> here.point
+    SELECT {_AED_COLUMNS},
+           ST_Distance(location, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography)
+               AS distance_m
+    FROM aeds
+    WHERE ST_DWithin(location, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
+                     %(radius)s)
+    ORDER BY location <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography
     LIMIT %(limit)s OFFSET %(offset)s
 """  # noqa: S608 - the store's own column list, never input
 # One array parameter, however many rows the file has.
