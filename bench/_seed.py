@@ -32,7 +32,7 @@ import numpy as np
 import psycopg
 
 from responders.availability import windows_to_multirange
-from responders.db.engine import create_engine, create_sessionmaker
+from responders.db.gateway import Database
 from responders.db.listen import libpq_dsn
 from responders.registry.operators import create_operator
 from responders.schemas.common import Window
@@ -361,12 +361,11 @@ def operator_token(url: str) -> str:
     """A new operator's bearer token, made as `ehbo operators create` makes one."""
 
     async def create() -> str:
-        engine = create_engine(DatabaseSettings(url=url, pool_size=1))
+        db = await Database.open(DatabaseSettings(url=url, connections=2))
         try:
-            async with create_sessionmaker(engine)() as session:
-                return (await create_operator(session, "bench", "operator")).token
+            return (await create_operator(db, "bench", "operator")).token
         finally:
-            await engine.dispose()
+            await db.close()
 
     return asyncio.run(create())
 

@@ -26,8 +26,8 @@ from _seed import responder_tokens
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from responders.db.engine import create_engine, create_pool
-from responders.db.geo import point_value
+from responders.db.engine import create_engine
+from responders.db.gateway import Database
 from responders.db.listen import libpq_dsn
 from responders.db.tables import LiveLocation, ResponderToken
 from responders.registry.locations import LocationWriter
@@ -126,15 +126,15 @@ async def _naive(
         if live is None:
             live = LiveLocation(responder_id=rid, accuracy_m=10.0)
             session.add(live)
-        live.location = point_value(lat, lon)
+        live.location = f"SRID=4326;POINT({lon!r} {lat!r})"
         live.updated_at = dt.datetime.now(dt.UTC)
         await session.commit()
 
 
 async def db_only(url: str, tokens: list[str]) -> dict[str, float]:
     engine = create_engine(DatabaseSettings(url=url, pool_size=16))
-    pool = await create_pool(DatabaseSettings(url=url, pool_size=16))
-    writer = LocationWriter(pool)
+    db = await Database.open(DatabaseSettings(url=url, connections=16))
+    writer = LocationWriter(db)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     rates = {}
     for name in ("upsert", "naive"):
@@ -156,7 +156,7 @@ async def db_only(url: str, tokens: list[str]) -> dict[str, float]:
         began = time.perf_counter()
         await asyncio.gather(*(one_client(random.Random(i)) for i in range(DB_ONLY_CLIENTS)))
         rates[name] = DB_ONLY_OPS / (time.perf_counter() - began)
-    await pool.close()
+    await db.close()
     await engine.dispose()
     return rates
 

@@ -7,13 +7,13 @@ wrong kind (403: signing in again would not help) from an unknown or revoked one
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, LiteralString, NoReturn
+from typing import Any, Literal, NoReturn
 
-from psycopg_pool import AsyncConnectionPool
-
-from responders.db.engine import fetch_all
+from responders.db.gateway import Database, Reader
 from responders.errors import Forbidden, Unauthorized, WrongCaller
+from responders.registry import store
 from responders.security import digest_matches, hash_token
 
 __all__ = [
@@ -37,40 +37,36 @@ class OperatorPrincipal:
     role: str
 
 
-# On the autocommit pool: one round trip, no transaction, no ORM (every request does it).
-_RESPONDER = """
-    SELECT token_hash, responder_id FROM responder_tokens
-    WHERE token_hash = %(digest)s AND revoked_at IS NULL
-"""
-_OPERATOR = """
-    SELECT token_hash, id, name, role FROM operators
-    WHERE token_hash = %(digest)s AND revoked_at IS NULL
-"""
-_SQL: dict[CallerKind, LiteralString] = {"operator": _OPERATOR, "volunteer": _RESPONDER}
+# On the autocommit pool: one round trip, no transaction (every request does it); a lookup
+# is a read, so the gateway sends it again on a connection lost under it.
+_LOOKUPS: dict[CallerKind, Callable[[Reader, bytes], Awaitable[list[tuple[Any, ...]]]]] = {
+    "operator": store.operator_credentials,
+    "volunteer": store.responder_token_credentials,
+}
 _UNAUTHORIZED: dict[CallerKind, str] = {
     "operator": "invalid or revoked operator token",
     "volunteer": "invalid or revoked volunteer token",
 }
 
 
-async def authenticate_responder(pool: AsyncConnectionPool, token: str) -> int:
-    row = await _lookup(pool, _RESPONDER, token)
+async def authenticate_responder(db: Database, token: str) -> int:
+    row = await _lookup(db, "volunteer", token)
     if row is None:
-        await refuse(pool, token, "volunteer")
+        await refuse(db, token, "volunteer")
     return int(row[1])
 
 
 async def authenticate_operator(
-    pool: AsyncConnectionPool, token: str, *, role: str = "operator"
+    db: Database, token: str, *, role: str = "operator"
 ) -> OperatorPrincipal:
     """`role` only words the refusal of a volunteer's token ("for coordinators")."""
-    row = await _lookup(pool, _OPERATOR, token)
+    row = await _lookup(db, "operator", token)
     if row is None:
-        await refuse(pool, token, "operator", route_for=role)
+        await refuse(db, token, "operator", route_for=role)
     return OperatorPrincipal(id=row[1], name=row[2], role=row[3])
 
 
-async def authenticate_any(pool: AsyncConnectionPool, token: str) -> OperatorPrincipal | int:
+async def authenticate_any(db: Database, token: str) -> OperatorPrincipal | int:
     """An operator, or a volunteer (by id), for routes both may use. The token's prefix
     (see `security.new_token`) only picks which kind to look up first, so the usual caller
     costs one lookup; the database alone decides."""
@@ -78,34 +74,32 @@ async def authenticate_any(pool: AsyncConnectionPool, token: str) -> OperatorPri
         ("volunteer", "operator") if token.startswith("ehbo_rs_") else ("operator", "volunteer")
     )
     for kind in kinds:
-        row = await _lookup(pool, _SQL[kind], token)
+        row = await _lookup(db, kind, token)
         if row is not None:
             return int(row[1]) if kind == "volunteer" else OperatorPrincipal(*row[1:4])
     raise Unauthorized("invalid or revoked token")
 
 
 async def refuse(
-    pool: AsyncConnectionPool, token: str, kind: CallerKind, *, route_for: str | None = None
+    db: Database, token: str, kind: CallerKind, *, route_for: str | None = None
 ) -> NoReturn:
     """`token` failed the lookup of a route for `kind` callers: 403 when it is a valid
     credential of the other kind, naming who the route is for; 401 otherwise."""
     other: CallerKind = "volunteer" if kind == "operator" else "operator"
-    if await _lookup(pool, _SQL[other], token) is not None:
+    if await _lookup(db, other, token) is not None:
         raise WrongCaller(route_for or kind, given=other)
     raise Unauthorized(_UNAUTHORIZED[kind])
 
 
-async def credential_valid(pool: AsyncConnectionPool, token: str, kind: CallerKind) -> bool:
+async def credential_valid(db: Database, token: str, kind: CallerKind) -> bool:
     """Whether `token` still is a valid credential of `kind` (for long-lived answers, such
     as event streams, that must end when it is revoked or its volunteer erased)."""
-    return await _lookup(pool, _SQL[kind], token) is not None
+    return await _lookup(db, kind, token) is not None
 
 
-async def _lookup(
-    pool: AsyncConnectionPool, sql: LiteralString, token: str
-) -> tuple[Any, ...] | None:
+async def _lookup(db: Database, kind: CallerKind, token: str) -> tuple[Any, ...] | None:
     """The row whose digest (always the first column) matches `token`, if any."""
-    rows = await fetch_all(pool, sql, {"digest": hash_token(token)})
+    rows = await _LOOKUPS[kind](db, hash_token(token))
     return next((r for r in rows if digest_matches(bytes(r[0]), token)), None)
 
 

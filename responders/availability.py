@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects.postgresql import Range
+from psycopg.types.multirange import Multirange
+from psycopg.types.range import Range
 
 from responders.schemas.common import Window
 
@@ -43,14 +44,14 @@ def _wrap(begin: int, end: int) -> list[tuple[int, int]]:
     return [(begin, MINUTES_PER_WEEK), (0, end - MINUTES_PER_WEEK)]
 
 
-def windows_to_multirange(windows: Iterable[Window]) -> list[Range[int]]:
+def windows_to_multirange(windows: Iterable[Window]) -> Multirange[int]:
     merged: list[list[int]] = []
     for begin, end in sorted(r for w in windows for r in window_ranges(w)):
         if merged and begin <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([begin, end])
-    return [Range(begin, end, bounds="[)") for begin, end in merged]
+    return Multirange(Range(begin, end, bounds="[)") for begin, end in merged)
 
 
 def minute_of_week(when: dt.datetime, timezone: str) -> int:

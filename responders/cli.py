@@ -7,13 +7,14 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, TypeVar
 
 from responders.db.cluster import ClusterError
 from responders.errors import EhboError
 from responders.settings import Settings
+
+if TYPE_CHECKING:
+    from responders.db.gateway import Database
 
 __all__ = ["main"]
 
@@ -58,7 +59,7 @@ def _operators_create(args: argparse.Namespace, settings: Settings) -> int:
     from responders.registry.operators import create_operator
 
     created = asyncio.run(
-        _with_session(settings, lambda s: create_operator(s, args.name, args.role))
+        _with_database(settings, lambda db: create_operator(db, args.name, args.role))
     )
     print(f"operator {created.id} ({created.role}) {created.name}")
     print(f"token: {created.token}")
@@ -68,7 +69,7 @@ def _operators_create(args: argparse.Namespace, settings: Settings) -> int:
 def _operators_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from responders.registry.operators import revoke_operator
 
-    asyncio.run(_with_session(settings, lambda s: revoke_operator(s, args.id)))
+    asyncio.run(_with_database(settings, lambda db: revoke_operator(db, args.id)))
     print(f"operator {args.id} revoked")
     return 0
 
@@ -76,7 +77,7 @@ def _operators_revoke(args: argparse.Namespace, settings: Settings) -> int:
 def _operators_list(args: argparse.Namespace, settings: Settings) -> int:
     from responders.registry.operators import list_operators
 
-    for op in asyncio.run(_with_session(settings, list_operators)):
+    for op in asyncio.run(_with_database(settings, list_operators)):
         state = f"revoked {op.revoked_at:%Y-%m-%d}" if op.revoked_at else "active"
         print(f"{op.id}\t{op.role}\t{state}\t{op.name}")
     return 0
@@ -89,18 +90,16 @@ def _graph_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _with_session(settings: Settings, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def _with_database(settings: Settings, action: Callable[[Database], Awaitable[T]]) -> T:
     from responders.db.bootstrap import prepared_database
-    from responders.db.engine import create_engine, create_sessionmaker
+    from responders.db.gateway import Database
 
     with prepared_database(settings.db, stop=False) as database:
-        db_settings = settings.db.model_copy(update={"url": database.url})
-        engine = create_engine(db_settings)
+        db = await Database.open(settings.db.model_copy(update={"url": database.url}))
         try:
-            async with create_sessionmaker(engine)() as session:
-                return await action(session)
+            return await action(db)
         finally:
-            await engine.dispose()
+            await db.close()
 
 
 def _parser() -> argparse.ArgumentParser:

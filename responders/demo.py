@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import osmium
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from responders.db.tables import Aed, Responder
+from responders.db.gateway import Database
 from responders.demo_tokens import volunteer_token
 from responders.demo_upkeep import DEMO_DOMAIN
+from responders.registry import store
 from responders.registry.aeds import import_aeds
 from responders.registry.locations import LocationWriter
 from responders.registry.operators import create_operator
@@ -85,6 +83,8 @@ _LAST = [
 _QUALIFICATIONS: list[QualificationKind] = ["cpr_aed", "first_aid", "bhv", "nurse", "physician"]
 _WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 _ALL_DAYS = [*_WEEKDAYS, "sat", "sun"]
+# The demo's volunteers, by their addresses (a LIKE pattern).
+_DEMO_EMAILS = f"%@{DEMO_DOMAIN}"
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,7 @@ def _location(obj: Any) -> tuple[float, float] | None:
 
 
 async def load_demo(
-    sessions: async_sessionmaker,
-    pool: AsyncConnectionPool,
+    db: Database,
     addresses: list[Address],
     *,
     volunteers: int = 300,
@@ -140,47 +139,32 @@ async def load_demo(
     seed: int = 112,
 ) -> DemoSummary:
     rng = random.Random(seed)
-    async with sessions() as session:
-        tokens = await _volunteers(session, pool, addresses, volunteers, rng)
-        aed_count = await _aeds(session, addresses, aeds, rng)
-        operator = await create_operator(session, "demo operator", "operator")
-        coordinator = await create_operator(session, "demo coordinator", "coordinator")
-        names = await _volunteer_names(session)
+    tokens = await _volunteers(db, addresses, volunteers, rng)
+    aed_count = await _aeds(db, addresses, aeds, rng)
+    operator = await create_operator(db, "demo operator", "operator")
+    coordinator = await create_operator(db, "demo coordinator", "coordinator")
+    names = await store.volunteer_names_like(db, _DEMO_EMAILS)
     return DemoSummary(len(tokens), aed_count, operator.token, coordinator.token, tokens, names)
 
 
-async def _volunteer_names(session: AsyncSession) -> dict[int, str]:
-    rows = await session.execute(
-        select(Responder.id, Responder.name).where(Responder.email.like(f"%@{DEMO_DOMAIN}"))
-    )
-    return {row.id: row.name for row in rows}
-
-
 async def _volunteers(
-    session: AsyncSession,
-    pool: AsyncConnectionPool,
-    addresses: list[Address],
-    count: int,
-    rng: random.Random,
+    db: Database, addresses: list[Address], count: int, rng: random.Random
 ) -> dict[int, str]:
-    existing = await session.scalar(
-        select(func.count()).select_from(Responder).where(Responder.email.like(f"%@{DEMO_DOMAIN}"))
-    )
-    if existing:
-        await _freshen_live_locations(session)
+    if await store.count_volunteers_like(db, _DEMO_EMAILS):
+        await store.freshen_live_locations(db)
         return {}
     tokens = {}
     moves = []
     for number in range(count):
         home, work = rng.choice(addresses), rng.choice(addresses)
-        responder, token = await register_responder(session, _volunteer(number, home, work, rng))
+        responder, token = await register_responder(db, _volunteer(number, home, work, rng))
         tokens[responder.id] = token
         if rng.random() < 0.55:
             spot = rng.choice(addresses)
             update = LocationUpdate(lat=spot.lat, lon=spot.lon, accuracy_m=rng.uniform(5, 40))
             moves.append((token, update))
     # All at once, so the writer sends them as one group rather than one per 5 ms window.
-    locations = LocationWriter(pool)
+    locations = LocationWriter(db)
     await asyncio.gather(*(locations.write(token, update) for token, update in moves))
     return tokens
 
@@ -220,17 +204,10 @@ def _place(kind: str, address: Address, windows: list[dict[str, Any]]) -> dict[s
     }
 
 
-async def _freshen_live_locations(session: AsyncSession) -> None:
-    await session.execute(text("UPDATE live_locations SET updated_at = now()"))
-    await session.commit()
-
-
-async def _aeds(
-    session: AsyncSession, addresses: list[Address], count: int, rng: random.Random
-) -> int:
-    if await session.scalar(select(func.count()).select_from(Aed)):
+async def _aeds(db: Database, addresses: list[Address], count: int, rng: random.Random) -> int:
+    if await store.count_aeds(db):
         return 0
-    return await import_aeds(session, list(_aed_rows(addresses, count, rng)))
+    return await import_aeds(db, list(_aed_rows(addresses, count, rng)))
 
 
 def _aed_rows(addresses: list[Address], count: int, rng: random.Random) -> Iterator[AedCreate]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from responders.db.gateway import Conn
 from responders.settings import PrivacySettings
 from responders.states import ENDED, sql_list
 
@@ -70,18 +71,18 @@ async def purge_loop(engine: AsyncEngine, settings: PrivacySettings) -> None:
         await asyncio.sleep(settings.purge_interval_s)
 
 
-_SCRUB_ALERTS = text("UPDATE alerts SET route = NULL, origin = NULL WHERE responder_id = :id")
-_SCRUB_EVENTS = text(
-    """
+# TEMP bridge, drop at merge: helper D2 moves these into privacy's store with this signature.
+_SCRUB_ALERTS = "UPDATE alerts SET route = NULL, origin = NULL WHERE responder_id = %(id)s"
+_SCRUB_EVENTS = """
     UPDATE incident_events SET detail = jsonb_set(detail, '{unreachable}', coalesce(
         (SELECT jsonb_agg(e) FROM jsonb_array_elements(detail -> 'unreachable') e
-         WHERE (e ->> 'responder_id')::bigint <> :id), '[]'))
-    WHERE detail -> 'unreachable' @> jsonb_build_array(jsonb_build_object('responder_id', :id))
-    """
-)
+         WHERE (e ->> 'responder_id')::bigint <> %(id)s), '[]'))
+    WHERE detail -> 'unreachable'
+          @> jsonb_build_array(jsonb_build_object('responder_id', %(id)s::bigint))
+"""
 
 
-async def scrub_responder(conn: AsyncConnection, responder_id: int) -> None:
+async def scrub_responder(conn: Conn, responder_id: int) -> None:
     """Before an erase: positions and routes in alerts, and the id in timelines, go too."""
     await conn.execute(_SCRUB_ALERTS, {"id": responder_id})
     await conn.execute(_SCRUB_EVENTS, {"id": responder_id})

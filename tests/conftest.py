@@ -147,8 +147,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def _operator_token(settings: Settings, app: FastAPI, role: str) -> str:
     from responders.registry.operators import create_operator
 
-    async with app.state.sessionmaker() as session:
-        return (await create_operator(session, f"test {role}", role)).token
+    return (await create_operator(app.state.db, f"test {role}", role)).token
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -135,16 +135,16 @@ async def _pool(request: Request) -> AsyncConnectionPool:
 PoolDep = Annotated[AsyncConnectionPool, Depends(_pool)]
 
 
-async def _current_responder(pool: PoolDep, token: BearerToken) -> int:
-    return await authenticate_responder(pool, token)
+async def _current_responder(db: DbDep, token: BearerToken) -> int:
+    return await authenticate_responder(db, token)
 
 
-async def _current_operator(pool: PoolDep, token: BearerToken) -> OperatorPrincipal:
-    return await authenticate_operator(pool, token)
+async def _current_operator(db: DbDep, token: BearerToken) -> OperatorPrincipal:
+    return await authenticate_operator(db, token)
 
 
-async def _current_coordinator(pool: PoolDep, token: BearerToken) -> OperatorPrincipal:
-    operator = await authenticate_operator(pool, token, role="coordinator")
+async def _current_coordinator(db: DbDep, token: BearerToken) -> OperatorPrincipal:
+    operator = await authenticate_operator(db, token, role="coordinator")
     return require_role(operator, "coordinator")
 
 
@@ -153,9 +153,9 @@ CurrentOperator = Annotated[OperatorPrincipal, Depends(_current_operator)]
 CurrentCoordinator = Annotated[OperatorPrincipal, Depends(_current_coordinator)]
 
 
-async def _any_caller(pool: PoolDep, token: BearerToken) -> OperatorPrincipal | int:
+async def _any_caller(db: DbDep, token: BearerToken) -> OperatorPrincipal | int:
     """An operator, or a volunteer (by id): for routes both may use."""
-    return await authenticate_any(pool, token)
+    return await authenticate_any(db, token)
 
 
 AnyCaller = Annotated[OperatorPrincipal | int, Depends(_any_caller)]

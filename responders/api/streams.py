@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
-from psycopg_pool import AsyncConnectionPool
 
-from responders.api.deps import BearerToken, CurrentOperator, CurrentResponder, PoolDep
+from responders.api.deps import BearerToken, CurrentOperator, CurrentResponder, DbDep
 from responders.auth import CallerKind, credential_valid
+from responders.db.gateway import Database
 
 __all__ = ["RECHECK_S", "CredentialWatch", "OperatorWatch", "VolunteerWatch"]
 
@@ -28,7 +28,7 @@ RECHECK_S = 2.0
 
 @dataclass
 class CredentialWatch:
-    pool: AsyncConnectionPool
+    db: Database
     token: str
     kind: CallerKind
     every_s: float = RECHECK_S
@@ -41,17 +41,15 @@ class CredentialWatch:
         if now - self._checked_at < self.every_s:
             return True
         self._checked_at = now
-        return await credential_valid(self.pool, self.token, self.kind)
+        return await credential_valid(self.db, self.token, self.kind)
 
 
-async def _operator_watch(_: CurrentOperator, pool: PoolDep, token: BearerToken) -> CredentialWatch:
-    return CredentialWatch(pool, token, "operator")
+async def _operator_watch(_: CurrentOperator, db: DbDep, token: BearerToken) -> CredentialWatch:
+    return CredentialWatch(db, token, "operator")
 
 
-async def _volunteer_watch(
-    _: CurrentResponder, pool: PoolDep, token: BearerToken
-) -> CredentialWatch:
-    return CredentialWatch(pool, token, "volunteer")
+async def _volunteer_watch(_: CurrentResponder, db: DbDep, token: BearerToken) -> CredentialWatch:
+    return CredentialWatch(db, token, "volunteer")
 
 
 # Authenticate the caller as the route's kind (401/403 as any route), then watch the token.

@@ -12,35 +12,13 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from psycopg_pool import AsyncConnectionPool
-
-from responders.db.engine import fetch_all
+from responders.db.gateway import Database
 from responders.errors import Unauthorized
+from responders.registry.store import LocationBatch, write_locations
 from responders.schemas.responders import LocationUpdate
 from responders.security import hash_token
 
 __all__ = ["LocationWriter"]
-
-# Two devices of one volunteer in one group: keep one (DISTINCT ON) so the upsert never
-# touches a row twice; the digests that authenticated come back either way.
-_GROUP_UPSERT = """
-    WITH v AS (
-        SELECT * FROM unnest(%(hashes)s::bytea[], %(lats)s::float8[], %(lons)s::float8[],
-                             %(accuracies)s::real[]) AS v(token_hash, lat, lon, accuracy)
-    ), auth AS (
-        SELECT t.responder_id, v.* FROM v
-        JOIN responder_tokens t ON t.token_hash = v.token_hash AND t.revoked_at IS NULL
-    ), written AS (
-        INSERT INTO live_locations (responder_id, location, accuracy_m, updated_at)
-        SELECT DISTINCT ON (responder_id) responder_id,
-               ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, accuracy, now()
-        FROM auth ORDER BY responder_id
-        ON CONFLICT (responder_id) DO UPDATE
-        SET location = EXCLUDED.location, accuracy_m = EXCLUDED.accuracy_m,
-            updated_at = EXCLUDED.updated_at
-    )
-    SELECT token_hash, responder_id FROM auth
-"""
 
 
 @dataclass
@@ -54,10 +32,8 @@ class _Group:
 class LocationWriter:
     """One per process. `write()` returns the volunteer's id once the group committed."""
 
-    def __init__(
-        self, pool: AsyncConnectionPool, window_s: float = 0.005, max_group: int = 500
-    ) -> None:
-        self._pool = pool
+    def __init__(self, db: Database, window_s: float = 0.005, max_group: int = 500) -> None:
+        self._db = db
         self._window_s = window_s
         self._max_group = max_group
         self._group: _Group | None = None
@@ -97,15 +73,13 @@ class LocationWriter:
             group.done.set_exception(exc)
 
     async def _execute(self, updates: dict[bytes, LocationUpdate]) -> dict[bytes, int]:
-        params = {
-            "hashes": list(updates),
-            "lats": [u.lat for u in updates.values()],
-            "lons": [u.lon for u in updates.values()],
-            "accuracies": [u.accuracy_m for u in updates.values()],
-        }
-        # The upsert is idempotent, so `fetch_all` may retry it after a database restart.
-        rows = await fetch_all(self._pool, _GROUP_UPSERT, params)
-        return {bytes(row[0]): int(row[1]) for row in rows}
+        batch = LocationBatch(
+            hashes=list(updates),
+            lats=[u.lat for u in updates.values()],
+            lons=[u.lon for u in updates.values()],
+            accuracies=[u.accuracy_m for u in updates.values()],
+        )
+        return await write_locations(self._db, batch)
 
 
 def _consume(task: asyncio.Future[None]) -> None:

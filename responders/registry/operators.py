@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from responders.db.tables import Operator
+from responders.db.gateway import Database
 from responders.errors import NotFound
+from responders.registry import store
+from responders.registry.store import OperatorRow
 from responders.security import hash_token, new_token
 
 __all__ = ["NewOperator", "create_operator", "list_operators", "revoke_operator"]
@@ -22,24 +21,16 @@ class NewOperator:
     token: str
 
 
-async def create_operator(session: AsyncSession, name: str, role: str) -> NewOperator:
+async def create_operator(db: Database, name: str, role: str) -> NewOperator:
     token = new_token("op")
-    operator = Operator(name=name, role=role, token_hash=hash_token(token))
-    session.add(operator)
-    await session.commit()
-    return NewOperator(id=operator.id, name=name, role=role, token=token)
+    operator_id = await store.insert_operator(db, name=name, role=role, digest=hash_token(token))
+    return NewOperator(id=operator_id, name=name, role=role, token=token)
 
 
-async def revoke_operator(session: AsyncSession, operator_id: int) -> None:
-    result = await session.execute(
-        update(Operator)
-        .where(Operator.id == operator_id, Operator.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+async def revoke_operator(db: Database, operator_id: int) -> None:
+    if not await store.revoke_operator(db, operator_id):
         raise NotFound("no such active operator")
-    await session.commit()
 
 
-async def list_operators(session: AsyncSession) -> list[Operator]:
-    return list(await session.scalars(select(Operator).order_by(Operator.id)))
+async def list_operators(db: Database) -> list[OperatorRow]:
+    return await store.operators(db)

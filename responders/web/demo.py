@@ -15,10 +15,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import text
 
+from responders.db.gateway import Database
 from responders.demo_tokens import volunteer_token
 from responders.errors import NotFound
+from responders.registry.store import demo_volunteers
 from responders.settings import Settings
 
 __all__ = ["demo_credentials", "router"]
@@ -64,24 +65,14 @@ def _volunteer_tokens(request: Request) -> dict[int, str]:
     return {int(k): token for k, token in tokens.items() if k.isdigit() and token}
 
 
-_VOLUNTEERS = text(
-    """
-    SELECT r.id, r.name,
-           coalesce(array_agg(d.fcm_token ORDER BY d.id)
-                    FILTER (WHERE d.fcm_token IS NOT NULL), '{}') AS devices
-    FROM responders r LEFT JOIN devices d ON d.responder_id = r.id
-    WHERE r.id = ANY(:ids) GROUP BY r.id, r.name ORDER BY r.name, r.id
-    """
-)
-
-
 @router.get("/volunteers")
 async def volunteers(request: Request) -> list[_DemoVolunteer]:
     """The demo volunteers (names and device tokens; no bearer tokens)."""
-    ids = list(_volunteer_tokens(request))
-    async with request.app.state.engine.connect() as conn:
-        rows = await conn.execute(_VOLUNTEERS, {"ids": ids})
-        return [_DemoVolunteer(id=r.id, name=r.name, devices=list(r.devices)) for r in rows]
+    # The app's gateway as the pages read their settings: from the app's state (the web
+    # package does not import the API's dependencies).
+    db: Database = request.app.state.db
+    found = await demo_volunteers(db, list(_volunteer_tokens(request)))
+    return [_DemoVolunteer(id=v.id, name=v.name, devices=v.devices) for v in found]
 
 
 @router.post("/volunteers/{responder_id}/session")

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from responders import auth
 from responders.api import create_app
+from responders.db.gateway import Database
 from responders.registry.operators import create_operator, revoke_operator
 from responders.settings import Settings
 from tests.api.test_responders import register
@@ -91,9 +91,8 @@ async def test_revoked_tokens_of_either_kind_stay_401(
 ) -> None:
     _, volunteer = await register(client)
     assert (await client.post("/responders/me/logout", headers=volunteer)).status_code == 204
-    async with app.state.sessionmaker() as session:
-        operator = await create_operator(session, "leaver", "operator")
-        await revoke_operator(session, operator.id)
+    operator = await create_operator(app.state.db, "leaver", "operator")
+    await revoke_operator(app.state.db, operator.id)
     for headers, path in (
         (volunteer, "/aeds"),
         (volunteer, "/responders/me"),
@@ -112,13 +111,14 @@ async def test_the_right_kind_of_token_costs_one_lookup(
     """Only a failed lookup may look at the other kind of caller."""
     _, volunteer = await register(client)
     lookups: list[str] = []
-    real = auth.fetch_all
+    real = Database.tuples
 
-    async def counted(pool: Any, sql: Any, params: Any, **kw: Any) -> Any:
-        lookups.append("operators" if "FROM operators" in sql else "responder_tokens")
-        return await real(pool, sql, params, **kw)
+    async def counted(db: Database, sql: Any, params: Any = None, **kw: Any) -> Any:
+        if "token_hash" in sql:  # a credential lookup (the rest of these requests reads rows)
+            lookups.append("operators" if "FROM operators" in sql else "responder_tokens")
+        return await real(db, sql, params, **kw)
 
-    monkeypatch.setattr(auth, "fetch_all", counted)
+    monkeypatch.setattr(Database, "tuples", counted)
     route = {"from": "60.1744,24.9445", "to": "60.1735,24.9445"}
     for headers, path, params, kinds in (
         (operator_headers, "/aeds", {}, ["operators"]),
@@ -140,8 +140,7 @@ async def test_a_revoked_operator_s_event_stream_ends_within_seconds(
     helsinki_router: Any,
 ) -> None:
     """`ehbo operators revoke` (the same registry call) ends an open live feed at once."""
-    async with app.state.sessionmaker() as session:
-        operator = await create_operator(session, "watcher", "operator")
+    operator = await create_operator(app.state.db, "watcher", "operator")
     headers = {"Authorization": f"Bearer {operator.token}"}
     incident = await report(client, headers, 60.1735, 24.9445)
     sock, url = bound_socket()
@@ -155,8 +154,7 @@ async def test_a_revoked_operator_s_event_stream_ends_within_seconds(
             seen = ""
             while "event: reported" not in seen:  # the feed is live and delivering
                 seen += await asyncio.wait_for(anext(chunks), 10)
-            async with app.state.sessionmaker() as session:
-                await revoke_operator(session, operator.id)
+            await revoke_operator(app.state.db, operator.id)
             revoked = time.monotonic()
             with pytest.raises(StopAsyncIteration):
                 while True:
@@ -174,12 +172,12 @@ async def test_a_stream_s_credential_watch_sees_logout_and_erasure(
     """No volunteer stream exists yet; the watch any stream holds serves them too."""
     from responders.api.streams import CredentialWatch
 
-    pool = app.state.pool
+    db = app.state.db
     watches: list[tuple[CredentialWatch, dict[str, str]]] = []
     for _ in range(2):
         _, headers = await register(client, email=f"w{len(watches)}@example.org", device=None)
         token = headers["Authorization"].split()[1]
-        watches.append((CredentialWatch(pool, token, "volunteer", every_s=0), headers))
+        watches.append((CredentialWatch(db, token, "volunteer", every_s=0), headers))
     assert all([await w.still_valid() for w, _ in watches])
     (logged_out, logged_out_headers), (erased, erased_headers) = watches
     await client.post("/responders/me/logout", headers=logged_out_headers)

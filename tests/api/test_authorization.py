@@ -166,9 +166,8 @@ STREAMS = {("GET", "/incidents/{incident_id}/events")}
 
 
 async def _revoked_operator(app: FastAPI) -> dict[str, str]:
-    async with app.state.sessionmaker() as session:
-        gone = await create_operator(session, "gone", "coordinator")
-        await revoke_operator(session, gone.id)
+    gone = await create_operator(app.state.db, "gone", "coordinator")
+    await revoke_operator(app.state.db, gone.id)
     return {"Authorization": f"Bearer {gone.token}"}
 
 

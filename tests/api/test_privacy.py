@@ -219,8 +219,7 @@ async def test_export_hides_the_incident_until_accepted_where_configured(
         late.router.lifespan_context(late),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url="http://t") as http,
     ):
-        async with late.state.sessionmaker() as session:
-            operator = await create_operator(session, "late", "operator")
+        operator = await create_operator(late.state.db, "late", "operator")
         rid, headers = await place_volunteer(http, *NEARBY)
         incident = await report(http, {"Authorization": f"Bearer {operator.token}"}, *INCIDENT)
         alert_id = alerted(incident)[rid]["id"]

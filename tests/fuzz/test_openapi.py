@@ -53,16 +53,15 @@ def live_api(
 def _operator(settings: Settings, role: str) -> str:
     import asyncio
 
-    from responders.db.engine import create_engine, create_sessionmaker
+    from responders.db.gateway import Database
     from responders.registry.operators import create_operator
 
     async def make() -> str:
-        engine = create_engine(settings.db)
+        db = await Database.open(settings.db)
         try:
-            async with create_sessionmaker(engine)() as session:
-                return (await create_operator(session, f"fuzz {role}", role)).token
+            return (await create_operator(db, f"fuzz {role}", role)).token
         finally:
-            await engine.dispose()
+            await db.close()
 
     return asyncio.run(make())
 

@@ -25,7 +25,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
-from responders.db.engine import create_sessionmaker
+from responders.db.gateway import Database
 from responders.emulators.fcm import FcmServerState, create_fcm_app
 from responders.registry.operators import create_operator
 from responders.settings import DispatchSettings, PushSettings, Settings
@@ -122,9 +122,8 @@ def live_server(
         yield LiveServer(url=url, app=app, fcm=fcm_app.state.fcm, settings=configured)
 
 
-async def _operator(engine: AsyncEngine, role: str) -> str:
-    async with create_sessionmaker(engine)() as session:
-        return (await create_operator(session, f"web test {role}", role)).token
+async def _operator(db: Database, role: str) -> str:
+    return (await create_operator(db, f"web test {role}", role)).token
 
 
 async def add_volunteer(
@@ -175,9 +174,11 @@ _AEDS = [
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def world(live_server: LiveServer, clean_db: AsyncEngine) -> AsyncIterator[World]:
-    operator = await _operator(clean_db, "operator")
-    coordinator = await _operator(clean_db, "coordinator")
+async def world(
+    live_server: LiveServer, clean_db: AsyncEngine, db: Database
+) -> AsyncIterator[World]:
+    operator = await _operator(db, "operator")
+    coordinator = await _operator(db, "coordinator")
     async with httpx.AsyncClient(base_url=live_server.url, trust_env=False, timeout=30) as http:
         volunteers = list(
             await asyncio.gather(

@@ -197,7 +197,7 @@ async def test_credentials_name_each_volunteer_beside_its_token(
         for n, (dlat, dlon) in enumerate([(0.001, 0.0), (0.0, 0.001), (-0.001, 0.0)])
     ]
     path = tmp_path / ".demo" / "credentials.json"
-    first = await load_demo(app.state.sessionmaker, app.state.pool, spots, volunteers=3, aeds=1)
+    first = await load_demo(app.state.db, spots, volunteers=3, aeds=1)
     write_credentials(path, first)
     written = json.loads(path.read_text())["volunteers"]
     async with app.state.engine.connect() as conn:
@@ -209,7 +209,7 @@ async def test_credentials_name_each_volunteer_beside_its_token(
     # A restart registers nobody: the tokens come from the file, the names from the database,
     # also from a file of an earlier version that held bare tokens.
     path.write_text(json.dumps({"volunteers": {k: v["token"] for k, v in written.items()}}))
-    again = await load_demo(app.state.sessionmaker, app.state.pool, spots, volunteers=3, aeds=1)
+    again = await load_demo(app.state.db, spots, volunteers=3, aeds=1)
     assert again.volunteer_tokens == {}
     write_credentials(path, again)
     assert json.loads(path.read_text())["volunteers"] == written

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, UploadFile
 from responders.api.deps import (
     CurrentCoordinator,
     CurrentOperator,
+    DbDep,
     PathId,
     RouterDep,
-    SessionDep,
 )
 from responders.coverage import require_walkable, require_walkable_all
 from responders.errors import InvalidInput
@@ -28,17 +28,15 @@ _MAX_IMPORT_BYTES = 20_000_000
 
 
 @router.post("", status_code=201)
-async def create(
-    data: AedCreate, _: CurrentCoordinator, session: SessionDep, graph: RouterDep
-) -> AedPublic:
+async def create(data: AedCreate, _: CurrentCoordinator, db: DbDep, graph: RouterDep) -> AedPublic:
     require_walkable(graph, data.location, "body.location", "this AED")
-    return registry.aed_public(await registry.create_aed(session, data), None, show_code=True)
+    return registry.aed_public(await registry.create_aed(db, data), show_code=True)
 
 
 @router.get("")
 async def list_near(
     operator: CurrentOperator,
-    session: SessionDep,
+    db: DbDep,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     radius_m: Annotated[float, Query(gt=0, le=50_000)] = 2_000,
@@ -48,25 +46,23 @@ async def list_near(
     if (lat is None) != (lon is None):
         raise InvalidInput("give both lat and lon, or neither", field="query.lat")
     near = None if lat is None or lon is None else LatLon(lat=lat, lon=lon)
-    rows = await registry.list_aeds(session, near, radius_m, limit, offset)
+    found = await registry.list_aeds(db, near, radius_m, limit, offset)
     show = operator.role == "coordinator"
-    return [registry.aed_public(aed, distance, show_code=show) for aed, distance in rows]
+    return [registry.aed_public(aed, show_code=show) for aed in found]
 
 
 @router.patch("/{aed_id}")
 async def update(
-    aed_id: PathId, data: AedUpdate, _: CurrentCoordinator, session: SessionDep, graph: RouterDep
+    aed_id: PathId, data: AedUpdate, _: CurrentCoordinator, db: DbDep, graph: RouterDep
 ) -> AedPublic:
     if data.location is not None:
         require_walkable(graph, data.location, "body.location", "this AED")
-    return registry.aed_public(
-        await registry.update_aed(session, aed_id, data), None, show_code=True
-    )
+    return registry.aed_public(await registry.update_aed(db, aed_id, data), show_code=True)
 
 
 @router.post("/import")
 async def import_file(
-    file: UploadFile, _: CurrentCoordinator, session: SessionDep, graph: RouterDep
+    file: UploadFile, _: CurrentCoordinator, db: DbDep, graph: RouterDep
 ) -> AedImportResult:
     content = await file.read(_MAX_IMPORT_BYTES + 1)
     if len(content) > _MAX_IMPORT_BYTES:
@@ -75,4 +71,4 @@ async def import_file(
     # All or nothing, as for any bad row: the first AED off the network is named.
     located = ((f"file.aeds.{n}.location", row.location) for n, row in enumerate(rows, start=1))
     require_walkable_all(graph, located, "an AED of the file (numbered from 1)")
-    return AedImportResult(imported=await registry.import_aeds(session, rows))
+    return AedImportResult(imported=await registry.import_aeds(db, rows))
