@@ -235,6 +235,7 @@ async def flag_flood_area(
 
 # --- demo upkeep (`responders.demo_upkeep`) --------------------------------------------
 
+# A literal list, the predicate of `incidents_open_idx` (status, created_at; migration 0002).
 _OLD_OPEN_INCIDENTS = f"""
     SELECT id, status FROM incidents
     WHERE status IN ({sql_list(OPEN)})
