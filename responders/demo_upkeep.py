@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from responders.dispatch import timeline
+from responders.db.gateway import Database
+from responders.dispatch import store, timeline
 from responders.dispatch.lifecycle import close_incident
 from responders.dispatch.waves import DispatchContext
 from responders.errors import IllegalTransition, Unavailable
-from responders.states import OPEN, IncidentStatus, sql_list
+from responders.states import IncidentStatus
 
 __all__ = ["DEMO_DOMAIN", "close_old_incidents", "fresh_day", "upkeep_loop"]
 
@@ -30,36 +28,21 @@ log = logging.getLogger(__name__)
 # Demo volunteers are the ones registered with an e-mail address of this domain.
 DEMO_DOMAIN = "demo.ehbo.example"
 
-_OLD_OPEN = text(
-    f"""
-    SELECT id, status FROM incidents
-    WHERE status IN ({sql_list(OPEN)}) AND created_at <= now() - make_interval(secs => :age)
-    ORDER BY id
-    """  # noqa: S608 - the list is made from the state names, never from input
-)
-_RESTART_CAP = text(
-    """
-    UPDATE responders SET alert_cap_since = now(), updated_at = now()
-    WHERE email LIKE '%@' || :domain
-    """
-)
-
 
 async def close_old_incidents(
-    engine: AsyncEngine, context: DispatchContext, max_age_s: float, *, reason: str = "age"
+    db: Database, context: DispatchContext, max_age_s: float, *, reason: str = "age"
 ) -> list[int]:
     """Ends every open incident reported at least `max_age_s` ago, as an operator would: an
     active one is closed, a citizen report still in triage is cancelled; everyone alerted
     who has not declined stands down. The timeline says the demo did it, and why (`reason`:
     `age`, or `restart`). Returns the ids ended."""
-    async with engine.connect() as conn:
-        rows = (await conn.execute(_OLD_OPEN, {"age": max_age_s})).all()
     ended = []
-    for incident_id, status in rows:
-        active = status == IncidentStatus.ACTIVE
+    for old in await store.old_open_incidents(db, max_age_s):
+        active = old.status == IncidentStatus.ACTIVE
         ending = IncidentStatus.CLOSED if active else IncidentStatus.CANCELLED
+        incident_id = old.id
         try:
-            async with engine.begin() as conn:
+            async with db.transaction() as conn:
                 await timeline.record(
                     conn, incident_id, "demo_ended", reason=reason, after_s=max_age_s
                 )
@@ -75,22 +58,21 @@ async def close_old_incidents(
     return ended
 
 
-async def fresh_day(engine: AsyncEngine, context: DispatchContext) -> list[int]:
+async def fresh_day(db: Database, context: DispatchContext) -> list[int]:
     """Nobody busy, nobody capped: ends the incidents a previous run left open and restarts
     the demo volunteers' daily alert cap. Returns the incidents ended."""
-    ended = await close_old_incidents(engine, context, 0, reason="restart")
-    async with engine.begin() as conn:
-        await conn.execute(_RESTART_CAP, {"domain": DEMO_DOMAIN})
+    ended = await close_old_incidents(db, context, 0, reason="restart")
+    await store.restart_alert_caps(db, DEMO_DOMAIN)
     return ended
 
 
-async def upkeep_loop(engine: AsyncEngine, context: DispatchContext, max_age_s: float) -> None:
+async def upkeep_loop(db: Database, context: DispatchContext, max_age_s: float) -> None:
     """Runs until cancelled; ends demo incidents once they are `max_age_s` old (checked a
     few times per that age, at least every 30 s). A failing round is logged and retried."""
     interval_s = min(30.0, max(1.0, max_age_s / 4))
     while True:
         try:
-            ended = await close_old_incidents(engine, context, max_age_s)
+            ended = await close_old_incidents(db, context, max_age_s)
             if ended:
                 log.info("demo: ended incidents %s after %.0f s", ended, max_age_s)
         except Exception:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from responders.db.gateway import Conn
+from responders.dispatch import store
 
 __all__ = ["FloodArea", "flag_flood"]
 
@@ -36,34 +36,15 @@ class FloodArea:
         return f"{self.row * self.cell_deg:.4f},{self.col * self.cell_deg:.4f}"
 
 
-# Reports of one area come in at once and each flags the others: rows another report (or
-# an operator) holds are skipped, not waited for, so two flags never deadlock; whoever holds
-# them flags them with the same key, or is confirming them.
-_FLAG = text(
-    """
-    UPDATE incidents SET flood_group = :group
-    WHERE id IN (
-        SELECT id FROM incidents
-        WHERE source = 'citizen' AND status = 'triage' AND flood_group IS NULL
-          AND (id = :id OR (created_at > now() - make_interval(secs => :window)
-               AND floor(ST_Y(location::geometry) / :cell) = :row
-               AND floor(ST_X(location::geometry) / :cell) = :col))
-        FOR UPDATE SKIP LOCKED)
-    """
-)
-
-
-async def flag_flood(conn: AsyncConnection, incident_id: int, area: FloodArea) -> None:
+async def flag_flood(conn: Conn, incident_id: int, area: FloodArea) -> None:
     """Mark this report and its area's other reports of the last minute still in triage
     (in `conn`'s transaction)."""
-    await conn.execute(
-        _FLAG,
-        {
-            "group": area.key,
-            "id": incident_id,
-            "window": _WINDOW_S,
-            "cell": area.cell_deg,
-            "row": area.row,
-            "col": area.col,
-        },
+    await store.flag_flood_area(
+        conn,
+        incident_id=incident_id,
+        group=area.key,
+        cell_deg=area.cell_deg,
+        row=area.row,
+        col=area.col,
+        window_s=_WINDOW_S,
     )

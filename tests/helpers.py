@@ -114,4 +114,4 @@ async def fire_timers_now(app: FastAPI) -> int:
         await conn.execute(
             text("UPDATE incidents SET next_wave_at = now() WHERE next_wave_at IS NOT NULL")
         )
-    return await run_due_timers(engine, app.state.dispatch_context)
+    return await run_due_timers(app.state.db, app.state.dispatch_context)

@@ -58,13 +58,13 @@ def _background_loops(app: FastAPI, settings: Settings) -> list[Coroutine[Any, A
     loops = []
     if app.state.dispatch_context is not None and settings.dispatch.run_timers:
         loops.append(
-            timer_loop(app.state.engine, app.state.dispatch_context, settings.dispatch.timer_poll_s)
+            timer_loop(app.state.db, app.state.dispatch_context, settings.dispatch.timer_poll_s)
         )
     if settings.privacy.run_purge:
-        loops.append(purge_loop(app.state.engine, settings.privacy))
+        loops.append(purge_loop(app.state.db, settings.privacy))
     demo_age = settings.api.demo_incident_max_age_s
     if settings.api.demo_credentials is not None and app.state.dispatch_context and demo_age > 0:
-        loops.append(upkeep_loop(app.state.engine, app.state.dispatch_context, demo_age))
+        loops.append(upkeep_loop(app.state.db, app.state.dispatch_context, demo_age))
     return loops
 
 

@@ -67,7 +67,8 @@ async def test_retention_purge(
             ),
             {"id": incident["id"]},
         )
-        purged = await purge(conn, PrivacySettings())
+    async with app.state.db.transaction() as db_conn:
+        purged = await purge(db_conn, PrivacySettings())
     assert (purged.live_locations, purged.incidents, purged.alerts) == (1, 1, 1)
     detail = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
     assert detail["address"] is None
@@ -76,8 +77,8 @@ async def test_retention_purge(
     assert alert["status"] == "stood_down", "the anonymous timeline and outcome stay"
     assert len(detail["timeline"]) >= 3
     assert all("unreachable" not in e["detail"] for e in detail["timeline"])
-    async with engine.begin() as conn:
-        again = await purge(conn, PrivacySettings())
+    async with app.state.db.transaction() as db_conn:
+        again = await purge(db_conn, PrivacySettings())
     assert (again.incidents, again.alerts) == (0, 0)
 
 

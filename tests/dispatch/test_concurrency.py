@@ -78,7 +78,7 @@ async def test_simultaneous_dispatches_never_share_a_volunteer(
             assert [row.alerted + row.replacements_due for row in owed] == [WAVE, WAVE]
             assert sum(row.replacements_due for row in owed) > 0, "the waves did race"
             # ... and the timers top the loser's wave up at once, still from free volunteers.
-            await run_due_timers(clean_db, app.state.dispatch_context)
+            await run_due_timers(app.state.db, app.state.dispatch_context)
             async with clean_db.connect() as conn:
                 assert list((await conn.execute(_DOUBLE_BOOKED)).scalars()) == []
                 owed = (await conn.execute(_OWED, {"ids": ids})).all()

@@ -294,7 +294,7 @@ async def test_wave_timer_survives_an_app_restart(
     async with second_app.router.lifespan_context(second_app):
         async with second_app.state.engine.begin() as conn:
             await conn.execute(text("UPDATE incidents SET next_wave_at = now() - interval '1 s'"))
-        assert await run_due_timers(second_app.state.engine, second_app.state.dispatch_context) == 1
+        assert await run_due_timers(second_app.state.db, second_app.state.dispatch_context) == 1
     detail = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
     assert set(alerted(detail)) == {near, later}
     assert detail["wave"] == 2
@@ -310,7 +310,7 @@ async def test_alert_list_and_expiry(
     assert mine[0]["incident"]["address"] == "Testikatu 1"
     async with app.state.engine.begin() as conn:
         await conn.execute(text("UPDATE alerts SET expires_at = now() - interval '1 s'"))
-    await run_due_timers(app.state.engine, app.state.dispatch_context)
+    await run_due_timers(app.state.db, app.state.dispatch_context)
     assert (await client.get("/alerts", headers=headers)).json()[0]["status"] == "expired"
     # A late "yes" is still welcome while the incident is open.
     accepted = await client.post(f"/alerts/{mine[0]['id']}/accept", headers=headers)

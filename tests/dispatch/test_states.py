@@ -12,8 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders import states
-from responders.dispatch import candidates, timers
+from responders.dispatch import candidates
+from responders.dispatch import store as dispatch_store
 from responders.errors import IllegalTransition
+from responders.privacy import store as privacy_store
 from responders.states import (
     BUSY,
     EXPIRABLE,
@@ -169,10 +171,20 @@ def test_the_candidate_query_probes_busy_on_open_incidents() -> None:
     assert candidates._PLACED.count(busy.group(0)) == 1
 
 
-def test_expiry_takes_the_expirable_alerts() -> None:
-    listed = re.search(r"status IN \(([^)]*)\)", str(timers._EXPIRE))
+@pytest.mark.parametrize(
+    ("statement", "states_set"),
+    [
+        # Each reads its partial index only while its literal list is the index's predicate.
+        (dispatch_store._EXPIRE_UNANSWERED_ALERTS, EXPIRABLE),
+        (privacy_store._PURGE_ENDED_INCIDENTS, states.ENDED),
+        (dispatch_store._OLD_OPEN_INCIDENTS, OPEN),
+    ],
+    ids=["expiry", "retention purge", "demo upkeep"],
+)
+def test_a_literal_state_list_is_its_set(statement: str, states_set: frozenset[str]) -> None:
+    listed = re.search(r"status IN \(([^)]*)\)", statement)
     assert listed is not None
-    assert _quoted(listed.group(1)) == set(EXPIRABLE)
+    assert _quoted(listed.group(1)) == set(states_set)
 
 
 # --- what the pages and the API's clients are told -------------------------------------------

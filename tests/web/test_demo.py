@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
+from responders.db.gateway import Database
 from responders.demo import Address, load_demo, write_credentials
 from responders.demo_tokens import volunteer_token
 from responders.demo_upkeep import DEMO_DOMAIN, close_old_incidents, fresh_day
@@ -85,13 +86,14 @@ async def test_old_demo_incidents_end_as_an_operator_would_end_them(
     )
     assert citizen.status_code in (200, 201, 202), citizen.text
     engine: AsyncEngine = app.state.engine
+    db: Database = app.state.db
     context = app.state.dispatch_context
 
     # Younger than the age: nothing ends.
-    assert await close_old_incidents(engine, context, 3600) == []
+    assert await close_old_incidents(db, context, 3600) == []
     assert (await _incident(client, operator_headers, incident["id"]))["status"] == "active"
 
-    ended = await close_old_incidents(engine, context, 0.001)
+    ended = await close_old_incidents(db, context, 0.001)
     assert sorted(ended) == sorted([incident["id"], citizen.json()["id"]])
     closed = await _incident(client, operator_headers, incident["id"])
     assert closed["status"] == "closed"
@@ -113,7 +115,7 @@ async def test_old_demo_incidents_end_as_an_operator_would_end_them(
         )
     assert alerts[first]["id"] in stand_downs
     # Ended once: a second round finds nothing, and the volunteers are free again.
-    assert await close_old_incidents(engine, context, 0.001) == []
+    assert await close_old_incidents(db, context, 0.001) == []
     again = await _report(client, operator_headers)
     assert {a["responder_id"] for a in again["alerts"]} == {first, second}
 
@@ -135,7 +137,7 @@ async def test_a_demo_restart_gives_demo_volunteers_a_fresh_day(
     async with app.state.engine.connect() as conn:
         history = (await conn.execute(text("SELECT id, created_at FROM alerts ORDER BY id"))).all()
 
-    ended = await fresh_day(app.state.engine, app.state.dispatch_context)
+    ended = await fresh_day(app.state.db, app.state.dispatch_context)
 
     assert ended == [left_open["id"]]
     ended_detail = await _incident(client, operator_headers, left_open["id"])

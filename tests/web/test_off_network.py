@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from playwright.async_api import Dialog, expect
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from responders.db.gateway import Database
 from responders.floods import FloodArea, flag_flood
 from tests.web.conftest import CONSOLE, NewContext, World, sign_in_console
 
@@ -54,14 +54,14 @@ async def test_console_declined_confirmation_sends_nothing(
 
 
 async def test_triage_list_flags_a_suspected_flood(
-    world: World, new_context: NewContext, clean_db: AsyncEngine
+    world: World, new_context: NewContext, db: Database
 ) -> None:
     reported = await world.http.post(
         "/reports", json={"kind": "unconscious", "location": {"lat": 60.1716, "lon": 24.9443}}
     )
     assert reported.status_code == 201, reported.text
     # The per-area flood flag is off with the limits in these tests: flag it as a flood would.
-    async with clean_db.begin() as conn:
+    async with db.transaction() as conn:
         await flag_flood(conn, reported.json()["id"], FloodArea.of(60.1716, 24.9443, 0.01))
     console = await (await new_context(viewport=CONSOLE)).new_page()
     await sign_in_console(console, world.operator)
