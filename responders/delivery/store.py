@@ -1,7 +1,7 @@
 """The outbox's SQL, every statement of the push worker: lease rows, and record what
 happened to them.
 
-Nothing is locked while a push is on the wire. A claim is a statement of its own that
+Nothing is locked while a push is on the wire. A claim is a transaction of its own that
 commits at once: it leases its rows (`leased_until` = `available_at` = now + the claim lease,
 `EHBO_FCM_CLAIM_LEASE_S`), so other workers skip them, and a worker that dies mid-send leaves
 them due again when the lease runs out. After the send, the outcome is written in a second
@@ -136,7 +136,7 @@ class Sent:
 
 
 async def claim(conn: Conn, *, limit: int, lease_s: float) -> list[Claimed]:
-    """Lease up to `limit` due rows. Run it on its own (autocommit): nothing stays locked."""
+    """Lease up to `limit` due rows; commit right after, nothing stays locked."""
     rows = await conn.rows(_CLAIM_DUE, {"limit": limit, "lease": lease_s})
     return [Claimed(**row) for row in rows]
 

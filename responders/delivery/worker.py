@@ -1,10 +1,9 @@
 """The outbox worker: woken by NOTIFY (polling as a safety net), sends, records, retries.
 
 Several workers on one or several machines may run at once; see `store` for why no row is
-sent twice at once and how a crash is recovered. One round is three short steps: lease a
-small batch (one statement), look at it (withdraw the moot, fail the expired, find the
-devices), and after the send record each outcome, those two each a transaction. Nothing is
-locked while the batch is on the wire.
+sent twice at once and how a crash is recovered. One round is three short transactions: lease
+a small batch, look at it (withdraw the moot, fail the expired, find the devices), and after
+the send record each outcome. Nothing is locked while the batch is on the wire.
 
 It uses one connection of its `Database` at a time, and one for LISTEN.
 
@@ -126,9 +125,9 @@ class OutboxWorker:
         # Longer than a send can take (twice the FCM timeout at least), or a slow send's
         # rows would go to a second worker and out twice.
         lease_s = max(settings.claim_lease_s, 2 * settings.timeout_s)
-        # One statement that commits as it returns: no lock waits, so no deadlock to retry.
-        async with self._db.connection() as conn:
-            items = await store.claim(conn, limit=settings.batch_size, lease_s=lease_s)
+        items = await self._db.run(
+            lambda conn: store.claim(conn, limit=settings.batch_size, lease_s=lease_s)
+        )
         if not items:
             return 0
         recorded = False
