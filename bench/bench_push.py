@@ -4,7 +4,7 @@
 
 Everything runs as in production, each part in its own process on loopback: the local FCM
 server (`python -m responders.emulators.fcm`, the FCM HTTP v1 wire protocol), one or two
-outbox workers (`OutboxWorker`, each its own engine and `PushClient` on firebase-admin,
+outbox workers (`OutboxWorker`, each its own `Database` and `PushClient` on firebase-admin,
 woken by LISTEN/NOTIFY), PostgreSQL, and this script, which plays the dispatcher: it writes
 an incident's 30 alerts and their outbox rows in one transaction, as a dispatch wave does,
 and notes `time.time()` right after the commit returns. The FCM server stamps every message
@@ -45,7 +45,7 @@ import psycopg
 from _common import bench_database, free_port, ms, ratio, table, wait_up
 from firebase_admin import exceptions, messaging
 
-from responders.db.engine import create_engine
+from responders.db.gateway import Database
 from responders.db.listen import libpq_dsn
 from responders.delivery import OutboxWorker
 from responders.delivery.process import fcm_config
@@ -80,14 +80,15 @@ def _settings(fcm_url: str) -> PushSettings:
 
 
 async def _work(url: str, fcm_url: str, sequential: bool) -> None:
-    engine = create_engine(DatabaseSettings(url=url, pool_size=2))
+    # As `ehbo worker` opens it: one connection kept, the worker uses one at a time.
+    db = await Database.open(DatabaseSettings(url=url, connections=2), min_size=1)
     settings = _settings(fcm_url)
     client = (SequentialPushClient if sequential else PushClient)(fcm_config(settings))
     try:
-        await OutboxWorker(engine, client, settings, TTL_S).run()
+        await OutboxWorker(db, client, settings, TTL_S).run()
     finally:
         client.close()
-        await engine.dispose()
+        await db.close()
 
 
 def worker_main(url: str, fcm_url: str, sequential: bool) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import signal
 
 from responders.db.bootstrap import prepared_database
-from responders.db.engine import create_engine
+from responders.db.gateway import Database
 from responders.delivery.worker import OutboxWorker
 from responders.heap import freeze_long_lived
 from responders.push import FcmConfig, PushClient
@@ -31,10 +31,13 @@ async def work(settings: Settings, *, own_process: bool = False) -> None:
     """Runs until cancelled (or, in a process of its own, until SIGTERM or SIGINT asks it to
     stop: it finishes the send on the wire, hands back what it leased, and returns). In a
     process of its own it freezes the heap it has loaded; inside the API the app does that,
-    as its `freeze_heap` setting says."""
-    engine = create_engine(settings.db)
+    as its `freeze_heap` setting says.
+
+    Its pool may grow to `EHBO_DB_CONNECTIONS`, but the worker uses one connection at a
+    time (and one more to LISTEN): one is kept open."""
+    db = await Database.open(settings.db, min_size=1)
     client = PushClient(fcm_config(settings.push))
-    worker = OutboxWorker(engine, client, settings.push, settings.dispatch.alert_ttl_s)
+    worker = OutboxWorker(db, client, settings.push, settings.dispatch.alert_ttl_s)
     loop = asyncio.get_running_loop()
     if own_process:
         freeze_long_lived()
@@ -47,7 +50,7 @@ async def work(settings: Settings, *, own_process: bool = False) -> None:
             for signum in _STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
         client.close()
-        await engine.dispose()
+        await db.close()
 
 
 def run_worker(settings: Settings) -> int:

@@ -1,9 +1,11 @@
 """The outbox worker: woken by NOTIFY (polling as a safety net), sends, records, retries.
 
-Several workers on one or several machines may run at once; see `outbox` for why no row is
+Several workers on one or several machines may run at once; see `store` for why no row is
 sent twice at once and how a crash is recovered. One round is three short transactions: lease
 a small batch, look at it (withdraw the moot, fail the expired, find the devices), and after
 the send record each outcome. Nothing is locked while the batch is on the wire.
+
+It uses one connection of its `Database` at a time, and one for LISTEN.
 
 Duplicate pushes are bounded (README, "Delivery"): a crash re-sends at most the batch that
 was on the wire (`EHBO_FCM_BATCH_SIZE`), and a push FCM did not answer in time — which may
@@ -20,12 +22,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from responders.db.listen import libpq_dsn, listen_forever
-from responders.db.retry import in_transaction
-from responders.delivery import outbox
+from responders.db.gateway import Conn, Database
+from responders.db.listen import listen_forever
+from responders.delivery import store
 from responders.delivery.messages import Claimed, Device, push_for
+from responders.delivery.store import Sent
+from responders.dispatch import timeline
 from responders.push import PushClient, PushMessage, SendOutcome, SendResult
 from responders.settings import PushSettings
 from responders.states import AlertStatus
@@ -61,9 +63,9 @@ class _Send:
 
 class OutboxWorker:
     def __init__(
-        self, engine: AsyncEngine, client: PushClient, settings: PushSettings, ttl_s: int
+        self, db: Database, client: PushClient, settings: PushSettings, ttl_s: int
     ) -> None:
-        self._engine = engine
+        self._db = db
         self._client = client
         self._settings = settings
         self._ttl_s = ttl_s
@@ -81,9 +83,8 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Until stopped or cancelled: drain the outbox whenever woken, or every poll interval."""
-        dsn = libpq_dsn(self._engine.url.render_as_string(hide_password=False))
         listener = asyncio.create_task(
-            listen_forever(dsn, "outbox", lambda _: self._wake.set(), self._wake.set)
+            listen_forever(self._db.dsn, "outbox", lambda _: self._wake.set(), self._wake.set)
         )
         try:
             while not self._stopping:
@@ -101,7 +102,7 @@ class OutboxWorker:
             return
         timeout = self._settings.poll_interval_s
         with contextlib.suppress(Exception):  # the poll interval is the safety net
-            timeout = min(timeout, await in_transaction(self._engine, outbox.next_due_in))
+            timeout = min(timeout, await store.next_due_in(self._db))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), max(_MIN_SLEEP_S, timeout))
         self._wake.clear()
@@ -124,19 +125,17 @@ class OutboxWorker:
         # Longer than a send can take (twice the FCM timeout at least), or a slow send's
         # rows would go to a second worker and out twice.
         lease_s = max(settings.claim_lease_s, 2 * settings.timeout_s)
-        items = await in_transaction(
-            self._engine, lambda conn: outbox.claim(conn, settings.batch_size, lease_s)
+        items = await self._db.run(
+            lambda conn: store.claim(conn, limit=settings.batch_size, lease_s=lease_s)
         )
         if not items:
             return 0
         recorded = False
         try:
-            sends = await in_transaction(self._engine, lambda conn: self._prepare(conn, items))
+            sends = await self._db.run(lambda conn: self._prepare(conn, items))
             if sends:
                 results = await asyncio.to_thread(self._client.send, [s.message for s in sends])
-                self._failing = await in_transaction(
-                    self._engine, lambda conn: self._record(conn, sends, results)
-                )
+                self._failing = await self._db.run(lambda conn: self._record(conn, sends, results))
             recorded = True
         finally:
             if not recorded:  # cancelled or failed mid-round: the rows are due again now
@@ -145,48 +144,50 @@ class OutboxWorker:
 
     async def _release(self, items: Sequence[Claimed]) -> None:
         try:
-            await in_transaction(self._engine, lambda conn: outbox.release(conn, items))
+            await self._db.run(lambda conn: store.release(conn, items))
         except Exception:  # the lease runs out on its own
             log.warning("could not release %d leased outbox rows", len(items), exc_info=True)
 
-    async def _prepare(self, conn: AsyncConnection, items: Sequence[Claimed]) -> list[_Send]:
+    async def _prepare(self, conn: Conn, items: Sequence[Claimed]) -> list[_Send]:
         """Withdraws or fails what must not go out; the messages for the rest."""
-        await outbox.lock(conn, items)
+        await store.lock_incidents_then_alerts(conn, items)
         live = [item for item in items if await self._still_wanted(conn, item)]
-        devices = await outbox.devices_of(conn, [i.responder_id for i in live if i.responder_id])
+        devices = await store.devices_of(conn, [i.responder_id for i in live if i.responder_id])
         sends: list[_Send] = []
         for item in live:
             mine = devices.get(item.responder_id or 0, [])
             if not mine:
-                await outbox.fail(conn, item, "the volunteer has no registered device")
+                await _fail(conn, item, "the volunteer has no registered device")
                 continue
             ttl = max(1, min(self._ttl_s, int(item.seconds_left)))
             sends.extend(_Send(item, d, push_for(item, d, ttl)) for d in mine)
         return sends
 
-    async def _still_wanted(self, conn: AsyncConnection, item: Claimed) -> bool:
+    async def _still_wanted(self, conn: Conn, item: Claimed) -> bool:
         if item.responder_id is None or (
             item.kind == "alert" and item.alert_status != AlertStatus.QUEUED
         ):
-            await outbox.withdraw(conn, item)
+            await store.withdraw(conn, item)  # moot: answered or stood down before it went out
             return False
         if item.seconds_left <= 0:
-            await outbox.fail(conn, item, "expired before it could be delivered")
+            await _fail(conn, item, "expired before it could be delivered")
             return False
         return True
 
     async def _record(
-        self, conn: AsyncConnection, sends: Sequence[_Send], results: Sequence[SendResult]
+        self, conn: Conn, sends: Sequence[_Send], results: Sequence[SendResult]
     ) -> bool:
         """Writes each outcome; returns whether FCM is failing (nothing of this batch got
         through and something was refused)."""
-        await outbox.lock(conn, list({s.item.outbox_id: s.item for s in sends}.values()))
+        items = list({s.item.outbox_id: s.item for s in sends}.values())
+        await store.lock_incidents_then_alerts(conn, items)
         by_item: dict[int, list[tuple[_Send, SendResult]]] = defaultdict(list)
         for send, result in zip(sends, results, strict=True):
             by_item[send.item.outbox_id].append((send, result))
             if result.outcome is SendOutcome.UNREGISTERED:
-                await outbox.drop_device(conn, send.device)
-        done: list[tuple[Claimed, str | None, str | None]] = []
+                # The app was removed or its token rotated: the device is gone for good.
+                await store.drop_device(conn, send.device)
+        done: list[Sent] = []
         reached_fcm = failed_at_fcm = recovered = False
         for pairs in by_item.values():
             item, outcomes = pairs[0][0].item, [r for _, r in pairs]
@@ -195,15 +196,16 @@ class OutboxWorker:
             if reached:
                 reached_fcm = True
                 recovered |= item.attempts > 0
-                done.append((item, reached[0].message_id or "", None))
+                done.append(Sent(item, reached[0].message_id or ""))
             elif unconfirmed_error := self._given_up_unconfirmed(item, outcomes):
-                done.append((item, None, unconfirmed_error))
+                done.append(Sent(item, None, unconfirmed_error))
             else:
                 failed_at_fcm = True
                 await self._not_sent(conn, item, outcomes)
-        await outbox.sent(conn, done)
+        await store.record_sent(conn, done)
         if reached_fcm and (self._failing or recovered):
-            drained = await outbox.retry_now(conn)
+            # The backlog drains at once instead of each row sleeping out its own delay.
+            drained = await store.retry_now(conn)
             log.info("FCM answers again: %d waiting pushes are due now", drained)
         return failed_at_fcm and not reached_fcm
 
@@ -218,23 +220,40 @@ class OutboxWorker:
             "it may not have arrived"
         )
 
-    async def _not_sent(
-        self, conn: AsyncConnection, item: Claimed, results: Sequence[SendResult]
-    ) -> None:
+    async def _not_sent(self, conn: Conn, item: Claimed, results: Sequence[SendResult]) -> None:
         retry = [r for r in results if r.outcome is SendOutcome.RETRY]
         error = "; ".join(sorted({r.error_code or r.outcome.value for r in results}))
         if not retry:
-            await outbox.fail(conn, item, error)
+            await _fail(conn, item, error)
             return
         retry_after = max((r.retry_after_s or 0.0) for r in retry)
         delay = backoff_s(item.attempts, retry_after, self._settings, self._rng)
         if delay >= item.seconds_left:
-            await outbox.fail(conn, item, f"gave up after {item.attempts + 1} attempts: {error}")
+            await _fail(conn, item, f"gave up after {item.attempts + 1} attempts: {error}")
             return
         # A stopping worker hands the row back due now: the next worker should not wait.
-        await outbox.reschedule(
-            conn, item, 0.0 if self._stopping else delay, error, unconfirmed=_unconfirmed(results)
+        await store.reschedule(
+            conn,
+            item,
+            delay_s=0.0 if self._stopping else delay,
+            error=error,
+            unconfirmed=_unconfirmed(results),
         )
+
+
+async def _fail(conn: Conn, item: Claimed, reason: str) -> None:
+    """Give up: the operator sees it, and a failed alert is replaced like a decline."""
+    await store.withdraw(conn, item)
+    await timeline.record(
+        conn,
+        item.incident_id,
+        f"push_failed:{item.kind}",
+        item.alert_id,
+        reason=reason,
+        attempts=item.attempts + 1,
+    )
+    if item.kind == "alert":
+        await store.fail_alert(conn, item.alert_id, reason)
 
 
 def _unconfirmed(results: Sequence[SendResult]) -> bool:

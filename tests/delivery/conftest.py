@@ -10,6 +10,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from responders.db.gateway import Database
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerState, FcmServerThread
 from responders.push import FcmConfig, PushClient
@@ -36,12 +37,15 @@ def push_settings(endpoint: str, **overrides: Any) -> PushSettings:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def worker(clean_db: AsyncEngine, fcm_server: FcmServerThread) -> AsyncIterator[OutboxWorker]:
+async def worker(
+    clean_db: AsyncEngine, db: Database, fcm_server: FcmServerThread
+) -> AsyncIterator[OutboxWorker]:
+    """A worker on the suite's gateway, on a clean database."""
     settings = push_settings(fcm_server.url)
     client = PushClient(
         FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, timeout_s=2.0, target_field="token")
     )
-    yield OutboxWorker(clean_db, client, settings, ttl_s=300)
+    yield OutboxWorker(db, client, settings, ttl_s=300)
     client.close()
 
 

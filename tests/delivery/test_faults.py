@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from responders.db.gateway import Database
 from responders.delivery import OutboxWorker
 from responders.delivery.worker import MAX_UNCONFIRMED
 from responders.emulators.fcm import FcmServerState, FcmServerThread
@@ -109,7 +110,7 @@ async def test_worker_killed_between_claim_and_record_loses_nothing(
 
 
 async def test_outage_then_recovery_drains_the_backlog_at_once(
-    fcm_server: FcmServerThread, fcm: FcmServerState, clean_db: AsyncEngine
+    fcm_server: FcmServerThread, fcm: FcmServerState, clean_db: AsyncEngine, db: Database
 ) -> None:
     """With the shipped backoff settings, an 8-second outage: every push is out within a few
     seconds of FCM's return (the backoff cap is short, and the first success makes every
@@ -124,7 +125,7 @@ async def test_outage_then_recovery_drains_the_backlog_at_once(
     outage_s = 8.0
     fcm.start_outage(duration_s=outage_s)
     started = time.monotonic()
-    run = asyncio.create_task(OutboxWorker(clean_db, client, settings, ttl_s=300).run())
+    run = asyncio.create_task(OutboxWorker(db, client, settings, ttl_s=300).run())
     try:
 
         async def all_sent() -> bool:

@@ -8,6 +8,7 @@ import collections
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from responders.db.gateway import Database
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FaultKind, FcmServerState, FcmServerThread
 from tests.delivery.conftest import alert_rows, outbox_count, seed_alerts
@@ -130,25 +131,24 @@ async def test_retries_stop_at_expiry(
 async def test_two_workers_send_each_alert_exactly_once(
     worker: OutboxWorker, fcm: FcmServerState, clean_db: AsyncEngine, fcm_server: FcmServerThread
 ) -> None:
-    from responders.db.engine import create_engine
     from responders.push import FcmConfig, PushClient
     from responders.settings import DatabaseSettings
     from tests.delivery.conftest import PROJECT, push_settings
 
     alerts = await seed_alerts(clean_db, 400)
-    other_engine = create_engine(DatabaseSettings(url=clean_db.url.render_as_string(False)))
+    other_db = await Database.open(DatabaseSettings(url=clean_db.url.render_as_string(False)))
     other_client = PushClient(
         FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, target_field="token")
     )
     second = OutboxWorker(
-        other_engine, other_client, push_settings(fcm_server.url, batch_size=25), ttl_s=300
+        other_db, other_client, push_settings(fcm_server.url, batch_size=25), ttl_s=300
     )
     worker._settings = push_settings(fcm_server.url, batch_size=25)
     try:
         counts = await asyncio.gather(worker.drain(), second.drain())
     finally:
         other_client.close()
-        await other_engine.dispose()
+        await other_db.close()
     assert sum(counts) == 400 and min(counts) > 0, counts
     per_alert = collections.Counter(int(m.message["data"]["alert_id"]) for m in fcm.messages())
     assert set(per_alert) == set(alerts)
@@ -157,7 +157,7 @@ async def test_two_workers_send_each_alert_exactly_once(
 
 
 async def test_claim_lease_setting_is_the_lease_of_claimed_rows(
-    fcm: FcmServerState, clean_db: AsyncEngine, fcm_server: FcmServerThread
+    fcm: FcmServerState, clean_db: AsyncEngine, db: Database, fcm_server: FcmServerThread
 ) -> None:
     """EHBO_FCM_CLAIM_LEASE_S: how long a claimed row stays out of other workers' reach (and
     a dead worker's row waits); never shorter than twice the FCM timeout."""
@@ -174,7 +174,7 @@ async def test_claim_lease_setting_is_the_lease_of_claimed_rows(
             await seed_alerts(clean_db, 1, tag=f"lease{lease_s}")
             settings = push_settings(fcm_server.url, claim_lease_s=lease_s)
             sending = asyncio.create_task(
-                OutboxWorker(clean_db, client, settings, ttl_s=300).process_batch()
+                OutboxWorker(db, client, settings, ttl_s=300).process_batch()
             )
             for _ in range(100):
                 async with clean_db.connect() as conn:

@@ -49,7 +49,7 @@ def _worker(app: FastAPI, fcm: FcmServerThread) -> tuple[OutboxWorker, PushClien
         FcmConfig(project_id="faults", endpoint=fcm.url, timeout_s=10, target_field="token")
     )
     settings = PushSettings(project_id="faults", endpoint=fcm.url, backoff_base_s=0.05)
-    return OutboxWorker(app.state.engine, client, settings, ttl_s=300), client
+    return OutboxWorker(app.state.db, client, settings, ttl_s=300), client
 
 
 # The crash test's load: enough posts in flight that some commit in the last moments before
