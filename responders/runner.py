@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from responders.api import create_app
 from responders.db.bootstrap import prepared_database
 from responders.db.engine import create_engine, create_pool, create_sessionmaker
+from responders.db.gateway import Database
 from responders.delivery import process as delivery
 from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
 from responders.demo_upkeep import fresh_day
@@ -88,15 +89,17 @@ async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
     addresses = read_addresses(settings.routing.osm_file or default_extract())
     engine = create_engine(settings.db)
     pool = await create_pool(settings.db)
+    db = await Database.open(settings.db)
     try:
         # A fresh day for a demo restarted on the database of an earlier run: what it left
         # open is ended (stand-downs go out once the worker runs), nobody stays capped.
-        context = DispatchContext(router, settings.dispatch, settings.region, pool)
+        context = DispatchContext(router, settings.dispatch, settings.region, db)
         ended = await fresh_day(engine, context)
         if ended:
             log.info("demo: ended %d incidents left open by the last run", len(ended))
         return await load_demo(create_sessionmaker(engine), pool, addresses)
     finally:
+        await db.close()
         await pool.close()
         await engine.dispose()
 
