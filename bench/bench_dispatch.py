@@ -58,10 +58,11 @@ import psycopg
 from _common import api_server, bench_database, cpu_reference_ms, median, ms, ratio, table
 from _seed import VOLUNTEERS, Seeded, operator_token, seed_country, street_points
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.availability import minute_of_week
-from responders.db.engine import create_engine, create_pool
+from responders.db.engine import create_engine
+from responders.db.gateway import Conn, Database
 from responders.db.listen import libpq_dsn
 from responders.dispatch.candidates import CandidateQuery, find_candidates
 from responders.dispatch.lifecycle import NewIncident, dispatch_incident
@@ -184,10 +185,11 @@ def candidate_query(spot: Spot, limit: int | None = None) -> CandidateQuery:
 
 async def eligible_near(url: str, spot: Spot) -> int:
     """How many volunteers may be alerted within the first wave's radius now (for the log)."""
-    engine = create_engine(DatabaseSettings(url=url, pool_size=1))
-    async with engine.connect() as conn:
-        found = await find_candidates(conn, candidate_query(spot, limit=1_000_000))
-    await engine.dispose()
+    db = await Database.open(DatabaseSettings(url=url, connections=2))
+    try:
+        found = await find_candidates(db, candidate_query(spot, limit=1_000_000))
+    finally:
+        await db.close()
     return len(found)
 
 
@@ -326,17 +328,17 @@ class InProcess:
 
 
 async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> InProcess:
-    db_settings = DatabaseSettings(url=url, pool_size=4)
+    db_settings = DatabaseSettings(url=url, pool_size=4, connections=4)
     engine = create_engine(db_settings)
-    pool = await create_pool(db_settings, min_size=2)
+    database = await Database.open(db_settings, min_size=2)
     settings = DispatchSettings(run_timers=False)
     region = RegionSettings()
-    ours = DispatchContext(router, settings, region, pool)
+    ours = DispatchContext(router, settings, region, database)
     straight = DispatchContext(
         StraightLine(router.bounds, router.speed_mps),
         settings.model_copy(update={"candidate_factor": 1}),
         region,
-        pool,
+        database,
     )
     out = InProcess([], [], [], [])
     with psycopg.connect(libpq_dsn(url), autocommit=True) as db:
@@ -353,7 +355,7 @@ async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot])
         for spot, a, b in zip(spots[WARMUP:], out.ours, out.straight, strict=True):
             out.ours_picks.append(await picked(engine, router, a.incident_id, spot))
             out.straight_picks.append(await picked(engine, router, b.incident_id, spot))
-    await pool.close()
+    await database.close()
     await engine.dispose()
     return out
 
@@ -380,8 +382,8 @@ async def pool_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> Po
     gain of each size, on the same incidents (nobody is alerted, so the pool stays put)."""
     settings = DispatchSettings()
     out = PoolSize()
-    engine = create_engine(DatabaseSettings(url=url, pool_size=1))
-    async with engine.connect() as conn:
+    db = await Database.open(DatabaseSettings(url=url, connections=2))
+    async with db.connection() as conn:
         for spot in spots:
             chosen: dict[int, set[int]] = {}
             for size in POOL_SIZES:
@@ -405,7 +407,7 @@ async def pool_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> Po
             for size in POOL_SIZES:
                 same = chosen[size] == chosen[POOL_SIZES[-1]]
                 out.same_as_largest[size] = out.same_as_largest.get(size, 0) + same
-    await engine.dispose()
+    await db.close()
     return out
 
 
@@ -438,7 +440,7 @@ class SeqScan:
 
 
 async def _timed_candidates(
-    conn: AsyncConnection, spots: Sequence[Spot]
+    conn: Conn, spots: Sequence[Spot]
 ) -> tuple[list[list[int]], list[float]]:
     """Each spot's candidate ids, and each query's seconds."""
     answers: list[list[int]] = []
@@ -461,25 +463,23 @@ async def seqscan_phase(url: str, spots: Sequence[Spot]) -> SeqScan:
     dropped inside a transaction that is rolled back. Without GiST the planner's own plan
     (nested loops) takes many seconds, so it runs for the first incident only; with
     `enable_nestloop = off` it hashes instead, the best a sequential scan can do here."""
-    engine = create_engine(DatabaseSettings(url=url, pool_size=2))
-    async with engine.connect() as conn:
+    db = await Database.open(DatabaseSettings(url=url, connections=2))
+    async with db.connection() as conn:
         # Not timed: a new connection's first query fills its catalog caches.
         await find_candidates(conn, candidate_query(spots[0]))
         gist, gist_s = await _timed_candidates(conn, spots)
-    await engine.dispose()
-    # Never prepared: a cached plan would outlive the SET LOCAL below.
-    engine = create_async_engine(
-        DatabaseSettings(url=url).url or "", connect_args={"prepare_threshold": None}
-    )
-    async with engine.connect() as conn, conn.begin() as tx:
-        await conn.execute(text("SET LOCAL statement_timeout = '120s'"))
-        for index in _GIST:
-            await conn.execute(text(f"DROP INDEX {index}"))
-        planner, planner_s = await _timed_candidates(conn, spots[:1])
-        await conn.execute(text("SET LOCAL enable_nestloop = off"))
-        hashed, hashed_s = await _timed_candidates(conn, spots)
-        await tx.rollback()
-    await engine.dispose()
+    await db.close()
+    # Never prepared: a cached plan would outlive the SET LOCAL below. A connection of its
+    # own (the gateway's `Conn` over it), in a transaction that is always rolled back.
+    async with await psycopg.AsyncConnection.connect(libpq_dsn(url), prepare_threshold=None) as raw:
+        conn = Conn(raw)
+        async with raw.transaction(force_rollback=True):
+            await conn.execute("SET LOCAL statement_timeout = '120s'")
+            for index in _GIST:
+                await conn.execute(f"DROP INDEX {index}")
+            planner, planner_s = await _timed_candidates(conn, spots[:1])
+            await conn.execute("SET LOCAL enable_nestloop = off")
+            hashed, hashed_s = await _timed_candidates(conn, spots)
     return SeqScan(
         seconds={"gist": gist_s, "seq_planner": planner_s, "seq_hash": hashed_s},
         same={"seq_planner": _same(planner, gist), "seq_hash": _same(hashed, gist)},

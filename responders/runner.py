@@ -93,7 +93,7 @@ async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
     try:
         # A fresh day for a demo restarted on the database of an earlier run: what it left
         # open is ended (stand-downs go out once the worker runs), nobody stays capped.
-        context = DispatchContext(router, settings.dispatch, settings.region, pool)
+        context = DispatchContext(router, settings.dispatch, settings.region, db)
         ended = await fresh_day(db, context)
         if ended:
             log.info("demo: ended %d incidents left open by the last run", len(ended))

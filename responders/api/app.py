@@ -76,8 +76,6 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         engine = create_engine(settings.db)
         db = await Database.open(settings.db)
         pool = await create_pool(settings.db)
-        # Dispatch's own; two warm connections, as a first wave reads two halves at once.
-        dispatch_pool = await create_pool(settings.db, min_size=2)
         graph = router or await _load_router(settings)
         hub = EventHub(settings.db.url or "")
         app.state.db = db
@@ -88,7 +86,7 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         app.state.router = graph
         app.state.route_drawer = graph and RouteDrawer(graph, settings.routing.route_threads)
         app.state.dispatch_context = graph and DispatchContext(
-            graph, settings.dispatch, settings.region, dispatch_pool
+            graph, settings.dispatch, settings.region, db
         )
         app.state.event_hub = hub
         hub.start()
@@ -101,7 +99,6 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await hub.stop()
-            await dispatch_pool.close()
             await pool.close()
             await db.close()
             await engine.dispose()

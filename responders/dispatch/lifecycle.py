@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import orjson
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from responders.dispatch import timeline
+from responders.db.gateway import Conn
+from responders.dispatch import store, timeline
 from responders.dispatch.standdown import stand_down
-from responders.dispatch.waves import (
-    INSERT_INCIDENT,
-    DispatchContext,
-    WaveIncident,
-    WaveOutcome,
-    run_first_wave,
-    run_wave,
-)
+from responders.dispatch.store import NewIncident
+from responders.dispatch.waves import DispatchContext, WaveOutcome, run_first_wave, run_wave
 from responders.errors import IllegalTransition, NotFound
 from responders.schemas.incidents import IncidentDetail
 from responders.states import (
     ALERT_ACTIONS,
-    COMMITTED,
-    ENDED,
     INCIDENT_ENDINGS,
     NEEDS_STAND_DOWN,
     NO_LONGER_NEEDED,
@@ -31,7 +18,6 @@ from responders.states import (
     AlertStatus,
     IncidentStatus,
     answer,
-    sql_list,
 )
 
 __all__ = [
@@ -46,34 +32,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class NewIncident:
-    kind: str
-    lat: float
-    lon: float
-    address: str | None
-    notes: str | None
-    source: str
-    callback_phone: str | None = None
-    reported_by: int | None = None
-
-
-# A citizen's report and its first timeline event in one round trip: no wave, no timer.
-_CREATE = f"""
-    WITH {INSERT_INCIDENT}, reported AS (
-        INSERT INTO incident_events (incident_id, kind, detail)
-        SELECT id, 'reported', CAST(%(reported)s AS jsonb) FROM made
-    )
-    SELECT id FROM made
-"""  # noqa: S608 - constants only
-_TRIAGE = {"wave": 0, "radius": 0.0, "more": False, "timeout": 0}
-
-
-async def create_incident(conn: AsyncConnection, new: NewIncident) -> int:
+async def create_incident(conn: Conn, new: NewIncident) -> int:
     """Store a citizen's report in triage (in `conn`'s transaction): it alerts nobody until
     an operator confirms it."""
-    params = {**_columns(new, IncidentStatus.TRIAGE), **_TRIAGE}
-    return int((await conn.exec_driver_sql(_CREATE, params)).scalar_one())
+    return await store.create_report(conn, new)
 
 
 async def dispatch_incident(
@@ -81,58 +43,39 @@ async def dispatch_incident(
 ) -> tuple[WaveOutcome, IncidentDetail]:
     """Store an operator's incident and alert its first wave, committed together (see
     `run_first_wave`); the operator view as committed."""
-    draft = WaveIncident(0, new.kind, IncidentStatus.ACTIVE, 0, 0.0, new.lat, new.lon)
-    return await run_first_wave(context, draft, _columns(new, IncidentStatus.ACTIVE))
+    return await run_first_wave(context, new)
 
 
-def _columns(new: NewIncident, status: str) -> dict[str, object]:
-    """The incident's own columns (`INSERT_INCIDENT` but its wave), and its "reported"
-    event's detail."""
-    reported = orjson.dumps({"source": new.source, "status": str(status)}).decode()
-    return {**new.__dict__, "status": str(status), "reported": reported}
-
-
-_STATUS = text("SELECT status FROM incidents WHERE id = :id FOR UPDATE")
-_SET_STATUS = text(
-    f"""
-    UPDATE incidents SET status = :status, updated_at = now(), next_wave_at = NULL,
-           ended_at = CASE WHEN :status IN ({sql_list(ENDED)}) THEN now() END
-    WHERE id = :id
-    """  # noqa: S608 - the list is made from the state names, never from input
-)
-
-
-async def _incident_status(conn: AsyncConnection, incident_id: int) -> str:
-    status = (await conn.execute(_STATUS, {"id": incident_id})).scalar_one_or_none()
+async def _incident_status(conn: Conn, incident_id: int) -> str:
+    status = await store.lock_incident_status(conn, incident_id)
     if status is None:
         raise NotFound("no such incident")
-    return str(status)
+    return status
 
 
-async def confirm_incident(
-    conn: AsyncConnection, context: DispatchContext, incident_id: int
-) -> WaveOutcome:
+async def confirm_incident(conn: Conn, context: DispatchContext, incident_id: int) -> WaveOutcome:
     status = await _incident_status(conn, incident_id)
     if status == IncidentStatus.ACTIVE:
         return WaveOutcome()
     if status != IncidentStatus.TRIAGE:
         raise IllegalTransition(f"a {status} incident cannot be confirmed", state=status)
-    await conn.execute(_SET_STATUS, {"status": IncidentStatus.ACTIVE.value, "id": incident_id})
+    await store.set_incident_status(conn, incident_id, IncidentStatus.ACTIVE)
     await timeline.record(conn, incident_id, "confirmed")
     return await run_wave(conn, context, incident_id)
 
 
 async def close_incident(
-    conn: AsyncConnection, context: DispatchContext, incident_id: int, ending: str
+    conn: Conn, context: DispatchContext, incident_id: int, ending: str
 ) -> list[int]:
     """`ending` is `closed` or `cancelled`; everyone alerted who has not declined stands down."""
-    ending = IncidentStatus(ending).value  # a plain name for the driver and the timeline
+    final = IncidentStatus(ending)
+    ending = final.value  # a plain name for the timeline
     status = await _incident_status(conn, incident_id)
     if status == ending:
         return []
-    if status not in INCIDENT_ENDINGS[IncidentStatus(ending)]:
+    if status not in INCIDENT_ENDINGS[final]:
         raise IllegalTransition(f"a {status} incident cannot be {ending}", state=status)
-    await conn.execute(_SET_STATUS, {"status": ending, "id": incident_id})
+    await store.set_incident_status(conn, incident_id, final)
     await timeline.record(conn, incident_id, ending)
     return await stand_down(
         conn, incident_id, ending, NEEDS_STAND_DOWN, context.settings.alert_ttl_s
@@ -147,22 +90,12 @@ async def close_incident(
 # ones (`_after`), so the app stops offering it.
 _UNDELIVERED = AlertStatus.FAILED
 
-_ALERT = text(
-    """
-    SELECT a.id, a.status, a.incident_id, i.status AS incident_status
-    FROM alerts a JOIN incidents i ON i.id = a.incident_id
-    WHERE a.id = :id AND a.responder_id = :responder
-    FOR UPDATE OF a
-    """
-)
-_SET_ALERT = text("UPDATE alerts SET status = :status, updated_at = now() WHERE id = :id")
-
 
 async def alert_action(
-    conn: AsyncConnection, context: DispatchContext, responder_id: int, alert_id: int, action: str
+    conn: Conn, context: DispatchContext, responder_id: int, alert_id: int, action: str
 ) -> str:
     """Apply a volunteer's answer to their own alert; returns the alert's new status."""
-    row = (await conn.execute(_ALERT, {"id": alert_id, "responder": responder_id})).one_or_none()
+    row = await store.lock_own_alert(conn, alert_id=alert_id, responder_id=responder_id)
     if row is None:
         raise NotFound("no such alert")
     target = answer(AlertAction(action), row.status, row.incident_status)
@@ -170,14 +103,14 @@ async def alert_action(
         return str(row.status)
     if row.status == _UNDELIVERED:
         await _check_help_wanted(conn, context, row.incident_id, row.incident_status, action)
-    await conn.execute(_SET_ALERT, {"status": target.value, "id": alert_id})
+    await store.set_alert_status(conn, alert_id, target.value)
     await timeline.record(conn, row.incident_id, f"alert_{target.value}", alert_id)
     await _after(conn, context, row.incident_id, action, row.status)
     return target.value
 
 
 async def _check_help_wanted(
-    conn: AsyncConnection,
+    conn: Conn,
     context: DispatchContext,
     incident_id: int,
     incident_status: str,
@@ -200,65 +133,32 @@ async def _check_help_wanted(
 
 
 async def _after(
-    conn: AsyncConnection, context: DispatchContext, incident_id: int, action: str, before: str
+    conn: Conn, context: DispatchContext, incident_id: int, action: str, before: str
 ) -> None:
     if action == "accept" and await enough_accepted(conn, context, incident_id):
-        await conn.execute(
-            text("UPDATE incidents SET next_wave_at = NULL WHERE id = :id"), {"id": incident_id}
-        )
+        await store.stop_waves(conn, incident_id)
         await timeline.record(conn, incident_id, "enough_accepted")
         await stand_down(
             conn, incident_id, "no_longer_needed", NO_LONGER_NEEDED, context.settings.alert_ttl_s
         )
-        await _stand_down_failed(conn, incident_id)
+        # Failed alerts are stood down without a push: theirs never arrived. A volunteer
+        # with the app open sees "no longer needed" there instead of an answer that would
+        # be refused.
+        failed = await store.stand_down_failed(conn, incident_id)
+        await timeline.record_alerts(conn, failed, "alert_stood_down:no_longer_needed")
     elif action == "decline" and before != _UNDELIVERED:
         # A failed alert was counted as a decline when its push failed (its incident's
         # `replacements_due`): declining it now must not replace that volunteer twice.
         await replace(conn, context, incident_id)
 
 
-# Failed alerts are stood down without a push: theirs never arrived. A volunteer with the
-# app open sees "no longer needed" there instead of an answer that would be refused.
-_STAND_DOWN_FAILED = text(
-    """
-    UPDATE alerts SET status = :stood_down, stand_down_reason = 'no_longer_needed',
-           updated_at = now()
-    WHERE incident_id = :id AND status = :failed
-    RETURNING id
-    """
-)
-
-
-async def _stand_down_failed(conn: AsyncConnection, incident_id: int) -> None:
-    params = {
-        "id": incident_id,
-        "stood_down": AlertStatus.STOOD_DOWN.value,
-        "failed": _UNDELIVERED.value,
-    }
-    ids = list((await conn.execute(_STAND_DOWN_FAILED, params)).scalars())
-    await timeline.record_alerts(conn, ids, "alert_stood_down:no_longer_needed")
-
-
-async def replace(conn: AsyncConnection, context: DispatchContext, incident_id: int) -> None:
+async def replace(conn: Conn, context: DispatchContext, incident_id: int) -> None:
     if not await enough_accepted(conn, context, incident_id):
         await run_wave(conn, context, incident_id, widen=False, size=1)
 
 
-_ACCEPTED = text(
-    """
-    SELECT count(*) FILTER (WHERE status = ANY(:committed)) AS accepted,
-           count(*) FILTER (WHERE status = ANY(:committed) AND role = 'via_aed') AS via,
-           count(*) FILTER (WHERE role = 'via_aed') AS via_alerted
-    FROM alerts WHERE incident_id = :id
-    """
-)
-
-
-async def enough_accepted(
-    conn: AsyncConnection, context: DispatchContext, incident_id: int
-) -> bool:
+async def enough_accepted(conn: Conn, context: DispatchContext, incident_id: int) -> bool:
     """Enough: the wanted number accepted and, when any AED was in play, one is fetching."""
-    params = {"id": incident_id, "committed": [s.value for s in COMMITTED]}
-    row = (await conn.execute(_ACCEPTED, params)).one()
-    aed_covered = row.via_alerted == 0 or row.via > 0
-    return bool(row.accepted >= context.settings.wanted_accepts and aed_covered)
+    counts = await store.accepted_counts(conn, incident_id)
+    aed_covered = counts.via_alerted == 0 or counts.via > 0
+    return counts.accepted >= context.settings.wanted_accepts and aed_covered

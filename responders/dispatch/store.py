@@ -1,44 +1,762 @@
-"""The SQL of dispatch, whole and named for what it does; the rest of `dispatch/` (and the
-demo upkeep, the flood flags) calls these functions and holds no SQL.
+"""Every SQL statement of dispatch, whole and named for what it does, behind typed functions.
 
-Statements are psycopg's (`%(name)s`; a literal `%` is `%%`) and run on the gateway
-(`responders.db.gateway`): a `Conn` where they belong to the caller's transaction, the
-`Database` or any `Reader` where a read stands alone.
+The other modules of `dispatch/` (and the routers) call these functions and hold no SQL. A
+statement may be built at import time from this module's own constants and `states`' sets
+(`sql_list`), never from another module's pieces. Parameters are psycopg's `%(name)s`; the
+functions take a `Conn` (inside the caller's transaction), a `Database` (one autocommit
+statement, or reads at once) or a `Reader` (either).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from responders.db.gateway import Conn, Database, Reader
-from responders.states import EXPIRABLE, OPEN, AlertStatus, sql_list
+from responders.dispatch.rules import QUALIFIED_FOR, Assignment
+from responders.schemas.common import GeoPoint
+from responders.schemas.incidents import EventPublic, IncidentDetail, IncidentPublic
+from responders.states import (
+    BUSY,
+    COMMITTED,
+    ENDED,
+    EXPIRABLE,
+    OPEN,
+    AlertStatus,
+    IncidentStatus,
+    sql_list,
+)
 
-__all__: list[str] = []
-
-# ---- timers, stand-downs, the timeline, floods, demo upkeep (D2)
-
-__all__ += [
+__all__ = [
+    "AcceptedCounts",
+    "AedSite",
+    "CandidateQuery",
+    "CandidateRow",
+    "NewIncident",
     "OpenIncident",
+    "OwnAlert",
+    "OwnAlertState",
     "Replacements",
+    "RouteLegs",
     "StoodDown",
+    "WaveIncident",
+    "WaveWrite",
+    "accepted_counts",
     "add_alert_events",
     "add_event",
     "clear_replacements_due",
+    "create_report",
     "enqueue_stand_down_pushes",
+    "events_after",
     "expire_unanswered_alerts",
     "flag_flood_area",
+    "incident_view",
+    "list_incidents",
+    "live_candidates",
     "lock_due_wave",
+    "lock_incident_for_wave",
+    "lock_incident_status",
+    "lock_own_alert",
     "lock_replacements_due",
     "mark_stood_down",
     "old_open_incidents",
+    "own_alerts",
+    "placed_candidates",
     "restart_alert_caps",
-    "stop_wave_timer",
+    "routes_missing",
+    "set_alert_status",
+    "set_incident_status",
+    "stand_down_failed",
+    "stop_waves",
+    "store_route",
+    "usable_aeds",
     "withdraw_unsent_pushes",
+    "write_first_wave",
+    "write_wave",
 ]
+
+
+# ============================================================================ candidates
+# Eligibility (DESIGN.md §4) is decided in SQL, before anything is ranked: active and not
+# paused; a qualification for the incident kind that has not expired; available now at the
+# position used (a fresh live location, or a registered place inside one of its windows);
+# not busy on another open incident; under the daily alert cap; not alerted for this one yet.
+#
+# Distances are on the sphere (`use_spheroid => false`): within a wave's radius it differs
+# from the spheroid by under 0.5 %, the walking time decides the ranking anyway, and it
+# took a quarter off the query (bench/bench_dispatch.py).
+# Each half filters before its LIMIT, so the KNN scan stops after `limit` eligible rows.
+# "Busy" is its own probe so it reads the partial index of alerts still in play
+# (`alerts_busy_idx`), never a volunteer's whole history: its statuses must stay those of
+# the index's predicate (migration 0005; `states.BUSY`, pinned by a test), or the planner
+# can no longer use it. They are literals made from the sets, not bound arrays, so that the
+# statement and its generic plan stay exactly what they were. A volunteer who has arrived
+# is on scene, and busy as much as one on the way. `pos` is the position row of the half.
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateQuery:
+    incident_id: int
+    kind: str
+    lat: float
+    lon: float
+    radius_m: float
+    limit: int
+    minute_of_week: int
+    live_max_age_s: int
+    daily_cap: int
+
+
+# (responder_id, source, lat, lon, straight_m, alert_seq): tuples, read in binary, as a
+# first wave reads a few hundred of them on the hot path.
+CandidateRow = tuple[int, str, float, float, float, int]
+
+_HERE = "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"
+_ELIGIBLE = f"""
+    JOIN responders r ON r.id = pos.responder_id
+    WHERE ST_DWithin(pos.location, (SELECT g FROM here), %(radius)s, false)
+      AND (r.status = 'active' OR (r.paused_until IS NOT NULL AND r.paused_until <= now()))
+      AND EXISTS (SELECT 1 FROM qualifications q WHERE q.responder_id = r.id
+                  AND q.kind = ANY(%(kinds)s) AND q.expires_on >= current_date)
+      AND NOT EXISTS (SELECT 1 FROM alerts a
+                      WHERE a.incident_id = %(incident)s AND a.responder_id = r.id)
+      AND NOT EXISTS (SELECT 1 FROM alerts a JOIN incidents i ON i.id = a.incident_id
+                      WHERE a.responder_id = r.id
+                        AND a.status IN ({sql_list(BUSY)})
+                        AND i.status IN ({sql_list(OPEN)}))
+      AND (SELECT count(*) FROM alerts a WHERE a.responder_id = r.id
+           AND a.created_at > greatest(now() - interval '1 day', r.alert_cap_since)) < %(cap)s
+"""  # noqa: S608 - the lists are made from the state names, never from input
+
+# The nearest eligible volunteers by their fresh live location (younger than the region's
+# setting), nearest first.
+_LIVE_CANDIDATES = f"""
+    {_HERE}
+    SELECT pos.responder_id, 'live' AS source,
+           ST_Y(pos.location::geometry) AS lat, ST_X(pos.location::geometry) AS lon,
+           ST_Distance(pos.location, (SELECT g FROM here), false) AS straight_m,
+           r.alert_seq
+    FROM live_locations pos {_ELIGIBLE}
+      AND pos.updated_at > now() - make_interval(secs => %(max_age)s)
+    ORDER BY pos.location <-> (SELECT g FROM here) LIMIT %(limit)s
+"""  # noqa: S608 - constants only; every value is a bound parameter
+
+# The nearest eligible volunteers by a registered place inside one of its windows now. A
+# volunteer with a fresh live location is there, not at home or at work. That test is a
+# scalar subquery, not NOT EXISTS, on purpose: the planner then runs it inside the index
+# scan, before the eligibility joins. As an anti-join the (generic, prepared) plan ran it
+# last, so the places of the half of volunteers who are out went through every other probe
+# first; this way the half costs a quarter less (bench/bench_dispatch.py).
+_PLACED_CANDIDATES = f"""
+    {_HERE}
+    SELECT pos.responder_id, pos.kind AS source,
+           ST_Y(pos.location::geometry) AS lat, ST_X(pos.location::geometry) AS lon,
+           ST_Distance(pos.location, (SELECT g FROM here), false) AS straight_m,
+           r.alert_seq
+    FROM places pos {_ELIGIBLE}
+      AND pos.available @> CAST(%(minute)s AS integer)
+      AND NOT coalesce((SELECT l.updated_at > now() - make_interval(secs => %(max_age)s)
+                        FROM live_locations l WHERE l.responder_id = pos.responder_id), false)
+    ORDER BY pos.location <-> (SELECT g FROM here) LIMIT %(limit)s
+"""  # noqa: S608 - constants only; every value is a bound parameter
+
+
+def _candidate_params(query: CandidateQuery) -> dict[str, Any]:
+    return {
+        "lat": query.lat,
+        "lon": query.lon,
+        "radius": query.radius_m,
+        "limit": query.limit,
+        "kinds": sorted(QUALIFIED_FOR[query.kind]),
+        "incident": query.incident_id,
+        "cap": query.daily_cap,
+        "minute": query.minute_of_week,
+        "max_age": query.live_max_age_s,
+    }
+
+
+async def live_candidates(reader: Reader, query: CandidateQuery) -> list[CandidateRow]:
+    """The `query.limit` nearest eligible volunteers by live location, nearest first."""
+    rows = await reader.tuples(_LIVE_CANDIDATES, _candidate_params(query), binary=True)
+    return cast("list[CandidateRow]", rows)
+
+
+async def placed_candidates(reader: Reader, query: CandidateQuery) -> list[CandidateRow]:
+    """The `query.limit` nearest eligible volunteers by a place available now."""
+    rows = await reader.tuples(_PLACED_CANDIDATES, _candidate_params(query), binary=True)
+    return cast("list[CandidateRow]", rows)
+
+
+@dataclass(frozen=True, slots=True)
+class AedSite:
+    id: int
+    lat: float
+    lon: float
+    straight_m: float
+
+
+_USABLE_AEDS = f"""
+    {_HERE}
+    SELECT a.id, ST_Y(a.location::geometry) AS lat, ST_X(a.location::geometry) AS lon,
+           ST_Distance(a.location, (SELECT g FROM here), false) AS straight_m
+    FROM aeds a
+    WHERE a.status = 'in_service'
+      AND (a.access = 'public' OR a.open_minutes @> CAST(%(minute)s AS integer))
+      AND ST_DWithin(a.location, (SELECT g FROM here), %(radius)s, false)
+    ORDER BY a.location <-> (SELECT g FROM here)
+    LIMIT %(limit)s
+"""  # noqa: S608 - constants only
+
+
+async def usable_aeds(
+    reader: Reader,
+    *,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    minute_of_week: int,
+    limit: int,
+) -> list[AedSite]:
+    """AEDs usable now (in service; public, or open at this minute), nearest first."""
+    params = {"lat": lat, "lon": lon, "radius": radius_m, "minute": minute_of_week, "limit": limit}
+    rows = await reader.tuples(_USABLE_AEDS, params, binary=True)
+    return [AedSite(r[0], r[1], r[2], float(r[3])) for r in rows]
+
+
+# ============================================================================ waves
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    kind: str
+    lat: float
+    lon: float
+    address: str | None
+    notes: str | None
+    source: str
+    callback_phone: str | None = None
+    reported_by: int | None = None
+
+
+@dataclass(frozen=True)
+class WaveIncident:
+    """What a wave reads of its incident (`lock_incident_for_wave`, or a new one's draft)."""
+
+    id: int
+    kind: str
+    status: str
+    wave: int
+    radius_m: float
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class WaveWrite:
+    """What a wave writes: its number and radius, its alerts (in `assignments`' order), its
+    own timeline event, and whether its timer is set for another wave."""
+
+    wave: int
+    radius_m: float
+    assignments: Sequence[Assignment]
+    event: str  # "wave_started", or "replacement" for a top-up
+    detail: Mapping[str, object]  # the event's detail; `alerted` and `taken_meanwhile` added
+    alert_ttl_s: int
+    more: bool  # another wave may follow: its timer is set
+    wave_timeout_s: float
+
+
+_LOCK_INCIDENT_FOR_WAVE = """
+    SELECT id, kind, status, wave, radius_m, ST_Y(location::geometry) AS lat,
+           ST_X(location::geometry) AS lon
+    FROM incidents WHERE id = %(id)s FOR UPDATE
+"""
+
+
+async def lock_incident_for_wave(conn: Conn, incident_id: int) -> WaveIncident:
+    """The incident a later wave runs for, locked for the caller's transaction."""
+    return WaveIncident(**await conn.one(_LOCK_INCIDENT_FOR_WAVE, {"id": incident_id}))
+
+
+# A wave's write, in the statements below, is one round trip: the alerts, their outbox rows
+# (nearest first, so the push worker sends them in that order), one timeline event per alert
+# and the wave's own event after them (one INSERT keeps that order in the ids).
+#
+# `_LOCKED`: the chosen volunteers whose version is still the one read with the candidates,
+# their rows locked and the version bumped, so that no other wave can alert them too. The
+# locks are taken in id order, so two waves wanting the same volunteers never deadlock. A
+# row bumped by a wave that committed before this statement began no longer matches; one
+# being bumped by a wave still running makes this wait for it (a few milliseconds: one
+# statement, or a later wave's transaction), and READ COMMITTED then re-checks the join on
+# the row's newest version (EvalPlanQual), which no longer matches either. NO KEY UPDATE,
+# the lock an UPDATE of a non-key column takes, leaves the foreign-key checks of other
+# writers (their alerts, live locations, places of these volunteers) unblocked. `_LOST` is
+# how many the wave planned but could not have.
+_LOCKED = """
+    locked AS MATERIALIZED (
+        SELECT r.id FROM responders r
+        JOIN unnest(CAST(%(responders)s AS bigint[]), CAST(%(seqs)s AS bigint[])) AS c(id, seq)
+          ON r.id = c.id AND r.alert_seq = c.seq
+        ORDER BY r.id
+        FOR NO KEY UPDATE OF r
+    ), bumped AS (
+        UPDATE responders r SET alert_seq = r.alert_seq + 1
+        FROM locked l WHERE r.id = l.id
+        RETURNING r.id
+    )"""
+_LOST = "(cardinality(CAST(%(responders)s AS bigint[])) - (SELECT count(*) FROM bumped))"
+# The alerts of the volunteers locked and unchanged (`_LOCKED`, which must come before) for
+# the statement's `incident_row`, and their outbox rows; conflicts (already alerted) are
+# skipped and not counted.
+_ALERT_ROWS = """
+    alert_rows AS (
+        INSERT INTO alerts (incident_id, responder_id, wave, role, aed_id, walk_seconds,
+                            straight_m, origin, expires_at)
+        SELECT (SELECT id FROM incident_row), t.responder, %(wave)s, t.role, t.aed, t.walk,
+               t.straight, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography,
+               now() + make_interval(secs => %(ttl)s)
+        FROM unnest(CAST(%(responders)s AS bigint[]), CAST(%(roles)s AS text[]),
+                    CAST(%(aeds)s AS bigint[]), CAST(%(walks)s AS real[]),
+                    CAST(%(straights)s AS real[]), CAST(%(lons)s AS float8[]),
+                    CAST(%(lats)s AS float8[]))
+             AS t(responder, role, aed, walk, straight, lon, lat)
+        WHERE t.responder IN (SELECT id FROM bumped)
+        ORDER BY t.walk
+        ON CONFLICT (incident_id, responder_id) DO NOTHING
+        RETURNING *
+    ), queued AS (
+        INSERT INTO outbox (alert_id, kind, expires_at)
+        SELECT id, 'alert', expires_at FROM alert_rows ORDER BY walk_seconds, id
+    )"""
+# The wave's own event: what it was asked (`detail`), how many it alerted, how many other
+# waves took meanwhile.
+_WAVE_EVENT = f"""
+            SELECT 1, NULL, CAST(%(event)s AS text),
+                   CAST(%(detail)s AS jsonb)
+                   || jsonb_build_object('alerted', (SELECT count(*) FROM alert_rows),
+                                         'taken_meanwhile', {_LOST})"""  # noqa: S608
+_NEXT_WAVE_AT = "CASE WHEN %(more)s THEN now() + make_interval(secs => %(timeout)s) END"
+
+# A later wave, in the caller's transaction. It also moves its incident on when it widens
+# (the wave, the radius, the next timer), and counts the volunteers other waves took
+# meanwhile as replacements due (`timers` tops them up). One UPDATE does both: two on one
+# row in one statement would leave only one of them. Returns the new alerts' ids.
+_WRITE_WAVE = f"""
+    WITH incident_row AS (SELECT CAST(%(incident)s AS bigint) AS id),
+    {_LOCKED}, {_ALERT_ROWS}, event_rows AS (
+        INSERT INTO incident_events (incident_id, alert_id, kind, detail)
+        SELECT (SELECT id FROM incident_row), e.alert_id, e.kind, e.detail
+        FROM (
+            SELECT 0 AS n, id AS alert_id, 'alert_queued' AS kind,
+                   jsonb_build_object('status', status, 'role', role) AS detail
+            FROM alert_rows
+            UNION ALL {_WAVE_EVENT}
+        ) e
+        ORDER BY e.n, e.alert_id
+    ), moved AS (
+        UPDATE incidents SET
+            wave = CASE WHEN %(widen)s THEN %(wave)s ELSE wave END,
+            radius_m = CASE WHEN %(widen)s THEN %(radius)s ELSE radius_m END,
+            updated_at = CASE WHEN %(widen)s THEN now() ELSE updated_at END,
+            next_wave_at = CASE WHEN %(widen)s THEN {_NEXT_WAVE_AT} ELSE next_wave_at END,
+            replacements_due = replacements_due + {_LOST}
+        WHERE id = %(incident)s AND (%(widen)s OR {_LOST} > 0)
+    )
+    SELECT id FROM alert_rows ORDER BY walk_seconds, id
+"""  # noqa: S608 - constants only; every value is a bound parameter
+
+# The operator view of an incident as one SELECT over three row sources that the statement
+# defines: `incident_row` (one row), `alert_rows` and `event_rows`. The alerts, their AEDs
+# and the timeline come back as JSON arrays.
+_INCIDENT_COLUMNS = """
+    i.id, i.kind, ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
+    i.address, i.notes, i.source, i.status, i.callback_phone, i.wave, i.radius_m,
+    i.next_wave_at, i.created_at, i.updated_at, i.ended_at, i.flood_group
+"""
+_OPERATOR_VIEW = f"""
+    SELECT {_INCIDENT_COLUMNS},
+      (SELECT coalesce(json_agg(x ORDER BY x.walk_seconds, x.id), '[]') FROM (
+          SELECT a.id, a.responder_id, r.name AS responder_name, a.wave, a.role, a.aed_id,
+                 a.walk_seconds, a.straight_m, a.status, a.stand_down_reason,
+                 a.fcm_message_id, a.push_error,
+                 CASE WHEN a.origin IS NOT NULL THEN json_build_object('type', 'Point',
+                   'coordinates', json_build_array(ST_X(a.origin::geometry),
+                                                   ST_Y(a.origin::geometry))) END AS origin,
+                 a.route, a.expires_at, a.created_at, a.updated_at
+          FROM alert_rows a LEFT JOIN responders r ON r.id = a.responder_id) x) AS alerts,
+      (SELECT coalesce(json_agg(y ORDER BY y.id), '[]') FROM (
+          SELECT ae.id,
+                 CASE WHEN ae.location IS NOT NULL THEN json_build_object('type', 'Point',
+                   'coordinates', json_build_array(ST_X(ae.location::geometry),
+                                                   ST_Y(ae.location::geometry))) END
+                   AS location,
+                 ae.address, ae.description, ae.access
+          FROM aeds ae WHERE ae.id IN (SELECT a.aed_id FROM alert_rows a)) y) AS aeds,
+      (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (
+          SELECT ev.id, ev.kind, ev.alert_id, ev.detail, ev.created_at
+          FROM event_rows ev) e) AS timeline
+    FROM incident_row i
+"""  # noqa: S608 - constants only; every value is a bound parameter
+
+# A new incident and its first wave, in one autocommit statement (one round trip, no
+# BEGIN/COMMIT): the incident at its first wave (owing replacements for volunteers taken
+# meanwhile), its "reported" event before the alerts' events, and the operator view as
+# committed (its own rows are visible to it only through the CTEs).
+_WRITE_FIRST_WAVE = f"""
+    WITH {_LOCKED}, incident_row AS (
+        INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
+                               reported_by, wave, radius_m, next_wave_at, replacements_due)
+        VALUES (%(kind)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
+                %(address)s, %(notes)s, %(source)s, %(status)s, %(callback_phone)s,
+                %(reported_by)s, %(wave)s, %(radius)s, {_NEXT_WAVE_AT}, {_LOST})
+        RETURNING *
+    ), {_ALERT_ROWS}, event_rows AS (
+        INSERT INTO incident_events (incident_id, alert_id, kind, detail)
+        SELECT (SELECT id FROM incident_row), e.alert_id, e.kind, e.detail
+        FROM (
+            SELECT -1 AS n, NULL::bigint AS alert_id, 'reported' AS kind,
+                   CAST(%(reported)s AS jsonb) AS detail
+            UNION ALL
+            SELECT 0, id, 'alert_queued', jsonb_build_object('status', status, 'role', role)
+            FROM alert_rows
+            UNION ALL {_WAVE_EVENT}
+        ) e
+        ORDER BY e.n, e.alert_id
+        RETURNING *
+    )
+    {_OPERATOR_VIEW}
+"""  # noqa: S608 - constants only; every value is a bound parameter
+
+# Only a race can fail a first wave: a volunteer or an AED removed while it was planned.
+_RACED = "a volunteer or an AED was removed while dispatching: send the incident again"
+
+
+def _wave_params(write: WaveWrite) -> dict[str, object]:
+    chosen = write.assignments
+    return {
+        "responders": [a.candidate.responder_id for a in chosen],
+        "seqs": [a.candidate.seq for a in chosen],
+        "roles": [a.role for a in chosen],
+        "aeds": [a.aed.id if a.aed else None for a in chosen],
+        "walks": [round(a.arrival_s, 1) for a in chosen],
+        "straights": [round(a.candidate.straight_m, 1) for a in chosen],
+        "lons": [a.candidate.lon for a in chosen],
+        "lats": [a.candidate.lat for a in chosen],
+        "wave": write.wave,
+        "radius": write.radius_m,
+        "ttl": write.alert_ttl_s,
+        "event": write.event,
+        "detail": orjson.dumps(write.detail).decode(),
+        "more": write.more,
+        "timeout": write.wave_timeout_s,
+    }
+
+
+def _incident_params(new: NewIncident, status: IncidentStatus) -> dict[str, object]:
+    """A new incident's own columns, and its "reported" event's detail."""
+    return {
+        "kind": new.kind,
+        "lat": new.lat,
+        "lon": new.lon,
+        "address": new.address,
+        "notes": new.notes,
+        "source": new.source,
+        "status": status.value,
+        "callback_phone": new.callback_phone,
+        "reported_by": new.reported_by,
+        "reported": orjson.dumps({"source": new.source, "status": status.value}).decode(),
+    }
+
+
+async def write_wave(conn: Conn, incident_id: int, write: WaveWrite, *, widen: bool) -> list[int]:
+    """A later wave's alerts (or a top-up's, `widen=False`), in the caller's transaction;
+    the ids of the alerts written, nearest first."""
+    params = {**_wave_params(write), "incident": incident_id, "widen": widen}
+    return [int(i) for i in await conn.column(_WRITE_WAVE, params)]
+
+
+async def write_first_wave(db: Database, new: NewIncident, write: WaveWrite) -> IncidentDetail:
+    """An operator's incident, active, with its first wave, committed as one statement; the
+    operator view as committed."""
+    params = {**_wave_params(write), **_incident_params(new, IncidentStatus.ACTIVE)}
+    async with db.connection() as conn:
+        return _detail(await conn.one(_WRITE_FIRST_WAVE, params, conflict=_RACED))
+
+
+# ============================================================================ lifecycle
+
+# A citizen's report in triage at wave 0, and its first timeline event, in one round trip:
+# no wave, no timer.
+_CREATE_REPORT = """
+    WITH incident_row AS (
+        INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
+                               reported_by)
+        VALUES (%(kind)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
+                %(address)s, %(notes)s, %(source)s, %(status)s, %(callback_phone)s,
+                %(reported_by)s)
+        RETURNING id
+    ), reported AS (
+        INSERT INTO incident_events (incident_id, kind, detail)
+        SELECT id, 'reported', CAST(%(reported)s AS jsonb) FROM incident_row
+    )
+    SELECT id FROM incident_row
+"""
+
+
+async def create_report(conn: Conn, new: NewIncident) -> int:
+    """A citizen's report, in triage (in the caller's transaction); its id."""
+    return int(await conn.scalar(_CREATE_REPORT, _incident_params(new, IncidentStatus.TRIAGE)))
+
+
+_LOCK_INCIDENT_STATUS = "SELECT status FROM incidents WHERE id = %(id)s FOR UPDATE"
+_SET_INCIDENT_STATUS = f"""
+    UPDATE incidents SET status = %(status)s, updated_at = now(), next_wave_at = NULL,
+           ended_at = CASE WHEN %(status)s IN ({sql_list(ENDED)}) THEN now() END
+    WHERE id = %(id)s
+"""  # noqa: S608 - the list is made from the state names, never from input
+
+
+async def lock_incident_status(conn: Conn, incident_id: int) -> str | None:
+    """The incident's status, its row locked for the caller's transaction; None: no such."""
+    status = await conn.scalar(_LOCK_INCIDENT_STATUS, {"id": incident_id})
+    return None if status is None else str(status)
+
+
+async def set_incident_status(conn: Conn, incident_id: int, status: IncidentStatus) -> None:
+    """Move the incident to `status`; its wave timer stops, an ending stamps `ended_at`."""
+    await conn.execute(_SET_INCIDENT_STATUS, {"status": status.value, "id": incident_id})
+
+
+@dataclass(frozen=True, slots=True)
+class OwnAlertState:
+    id: int
+    status: str
+    incident_id: int
+    incident_status: str
+
+
+_LOCK_OWN_ALERT = """
+    SELECT a.id, a.status, a.incident_id, i.status AS incident_status
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    WHERE a.id = %(id)s AND a.responder_id = %(responder)s
+    FOR UPDATE OF a
+"""
+_SET_ALERT_STATUS = "UPDATE alerts SET status = %(status)s, updated_at = now() WHERE id = %(id)s"
+
+
+async def lock_own_alert(conn: Conn, *, alert_id: int, responder_id: int) -> OwnAlertState | None:
+    """A volunteer's own alert and its incident's status, the alert locked; None: no such
+    alert of theirs."""
+    row = await conn.first(_LOCK_OWN_ALERT, {"id": alert_id, "responder": responder_id})
+    return None if row is None else OwnAlertState(**row)
+
+
+async def set_alert_status(conn: Conn, alert_id: int, status: str) -> None:
+    await conn.execute(_SET_ALERT_STATUS, {"status": status, "id": alert_id})
+
+
+_STOP_WAVES = "UPDATE incidents SET next_wave_at = NULL WHERE id = %(id)s"
+
+
+async def stop_waves(conn: Conn, incident_id: int) -> None:
+    """No further wave for this incident (enough have accepted)."""
+    await conn.execute(_STOP_WAVES, {"id": incident_id})
+
+
+# Failed alerts are stood down without a push: theirs never arrived.
+_STAND_DOWN_FAILED = """
+    UPDATE alerts SET status = %(stood_down)s, stand_down_reason = 'no_longer_needed',
+           updated_at = now()
+    WHERE incident_id = %(id)s AND status = %(failed)s
+    RETURNING id
+"""
+
+
+async def stand_down_failed(conn: Conn, incident_id: int) -> list[int]:
+    """Stand the incident's failed alerts down as no longer needed; their ids."""
+    params = {
+        "id": incident_id,
+        "stood_down": AlertStatus.STOOD_DOWN.value,
+        "failed": AlertStatus.FAILED.value,
+    }
+    return [int(i) for i in await conn.column(_STAND_DOWN_FAILED, params)]
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedCounts:
+    accepted: int  # committed: accepted or arrived
+    via: int  # of those, fetching an AED
+    via_alerted: int  # alerted to fetch an AED, whatever their answer
+
+
+_ACCEPTED_COUNTS = """
+    SELECT count(*) FILTER (WHERE status = ANY(%(committed)s)) AS accepted,
+           count(*) FILTER (WHERE status = ANY(%(committed)s) AND role = 'via_aed') AS via,
+           count(*) FILTER (WHERE role = 'via_aed') AS via_alerted
+    FROM alerts WHERE incident_id = %(id)s
+"""
+
+
+async def accepted_counts(conn: Conn, incident_id: int) -> AcceptedCounts:
+    params = {"id": incident_id, "committed": sorted(s.value for s in COMMITTED)}
+    return AcceptedCounts(**await conn.one(_ACCEPTED_COUNTS, params))
+
+
+# ============================================================================ read models
+
+
+def _point(lon: float | None, lat: float | None) -> GeoPoint | None:
+    return None if lon is None or lat is None else GeoPoint(coordinates=(lon, lat))
+
+
+def _incident(row: Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(row)
+    data["location"] = _point(data.pop("lon"), data.pop("lat"))
+    data["flood_suspected"] = data["flood_group"] is not None
+    return data
+
+
+def _detail(row: Mapping[str, Any]) -> IncidentDetail:
+    return IncidentDetail(**_incident(row))
+
+
+_LIST_INCIDENTS = f"""
+    SELECT {_INCIDENT_COLUMNS} FROM incidents i WHERE i.status = ANY(%(statuses)s)
+    ORDER BY i.created_at DESC LIMIT %(limit)s
+"""  # noqa: S608 - constants only
+
+
+async def list_incidents(
+    reader: Reader, statuses: Sequence[str], limit: int
+) -> list[IncidentPublic]:
+    """Incidents in these statuses, newest first."""
+    rows = await reader.rows(_LIST_INCIDENTS, {"statuses": list(statuses), "limit": limit})
+    return [IncidentPublic(**_incident(r)) for r in rows]
+
+
+# One round trip: a console polls it. The row sources are inlined, as subqueries would be.
+_INCIDENT_VIEW = f"""
+    WITH incident_row AS NOT MATERIALIZED (SELECT * FROM incidents WHERE id = %(id)s),
+         alert_rows AS NOT MATERIALIZED (SELECT * FROM alerts WHERE incident_id = %(id)s),
+         event_rows AS NOT MATERIALIZED (
+             SELECT * FROM incident_events WHERE incident_id = %(id)s)
+    {_OPERATOR_VIEW}
+"""  # noqa: S608 - constants only
+
+
+async def incident_view(reader: Reader, incident_id: int) -> IncidentDetail | None:
+    """The operator view of an incident (as a first wave answers it); None: no such."""
+    rows = await reader.rows(_INCIDENT_VIEW, {"id": incident_id})
+    return _detail(rows[0]) if rows else None
+
+
+_EVENTS_AFTER = """
+    SELECT id, kind, alert_id, detail, created_at FROM incident_events
+    WHERE incident_id = %(id)s AND id > %(after)s ORDER BY id
+"""
+
+
+async def events_after(reader: Reader, incident_id: int, after_id: int) -> list[EventPublic]:
+    """The incident's timeline events after `after_id`, in order."""
+    rows = await reader.rows(_EVENTS_AFTER, {"id": incident_id, "after": after_id})
+    return [EventPublic(**r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnAlert:
+    """A volunteer's alert with its incident and AED, as stored: what they may see of it
+    is `views`' decision."""
+
+    id: int
+    status: str
+    role: str
+    wave: int
+    walk_seconds: float
+    stand_down_reason: str | None
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    route: dict[str, Any] | None
+    aed_id: int | None
+    incident_id: int
+    kind: str
+    incident_status: str
+    address: str | None
+    notes: str | None
+    lon: float
+    lat: float
+    aed_lon: float | None
+    aed_lat: float | None
+    aed_address: str | None
+    aed_description: str | None
+    cabinet_code: str | None
+
+
+_OWN_ALERTS = """
+    SELECT a.id, a.status, a.role, a.wave, a.walk_seconds, a.stand_down_reason, a.expires_at,
+           a.created_at, a.route, a.aed_id,
+           i.id AS incident_id, i.kind, i.status AS incident_status, i.address, i.notes,
+           ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
+           ST_X(ae.location::geometry) AS aed_lon, ST_Y(ae.location::geometry) AS aed_lat,
+           ae.address AS aed_address, ae.description AS aed_description, ae.cabinet_code
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    LEFT JOIN aeds ae ON ae.id = a.aed_id
+    WHERE a.responder_id = %(responder)s
+      AND (CAST(%(alert)s AS bigint) IS NULL OR a.id = %(alert)s)
+    ORDER BY a.created_at DESC LIMIT 50
+"""
+
+
+async def own_alerts(
+    reader: Reader, responder_id: int, alert_id: int | None = None
+) -> list[OwnAlert]:
+    """A volunteer's alerts, newest first (the latest 50); or only `alert_id` of theirs."""
+    rows = await reader.rows(_OWN_ALERTS, {"responder": responder_id, "alert": alert_id})
+    return [OwnAlert(**r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteLegs:
+    """Where an alert's route goes: from the volunteer, via its AED when fetching one, to
+    the incident."""
+
+    alert_id: int
+    lat: float
+    lon: float
+    incident_lat: float
+    incident_lon: float
+    via_lat: float | None
+    via_lon: float | None
+
+
+_ROUTES_MISSING = """
+    SELECT a.id AS alert_id, ST_Y(a.origin::geometry) AS lat, ST_X(a.origin::geometry) AS lon,
+           ST_Y(i.location::geometry) AS incident_lat, ST_X(i.location::geometry) AS incident_lon,
+           ST_Y(ae.location::geometry) AS via_lat, ST_X(ae.location::geometry) AS via_lon
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    LEFT JOIN aeds ae ON ae.id = a.aed_id AND a.role = 'via_aed'
+    WHERE a.id = ANY(%(ids)s) AND a.route IS NULL AND a.origin IS NOT NULL
+"""
+_STORE_ROUTE = "UPDATE alerts SET route = CAST(%(route)s AS jsonb) WHERE id = %(id)s"
+
+
+async def routes_missing(db: Database, alert_ids: Sequence[int]) -> list[RouteLegs]:
+    """Of these alerts, those with an origin and no route yet."""
+    rows = await db.rows(_ROUTES_MISSING, {"ids": list(alert_ids)})
+    return [RouteLegs(**r) for r in rows]
+
+
+async def store_route(db: Database, alert_id: int, geojson: Mapping[str, Any]) -> None:
+    """An alert's route, committed on its own (one row: never in a lock cycle with the push
+    worker, which updates the same alerts)."""
+    await db.execute(_STORE_ROUTE, {"id": alert_id, "route": orjson.dumps(geojson).decode()})
+
+
+# ---- timers, stand-downs, the timeline, floods, demo upkeep (D2)
+
 
 # --- timers (`dispatch.timers`) --------------------------------------------------------
 
@@ -56,7 +774,6 @@ _LOCK_DUE_WAVE = """
     ORDER BY next_wave_at LIMIT 1
     FOR UPDATE SKIP LOCKED
     """
-_STOP_WAVE_TIMER = "UPDATE incidents SET next_wave_at = NULL WHERE id = %(id)s"
 _LOCK_REPLACEMENTS_DUE = """
     SELECT id, replacements_due FROM incidents
     WHERE status = 'active' AND replacements_due > 0
@@ -83,10 +800,6 @@ async def lock_due_wave(conn: Conn) -> int | None:
     (or every due one is being handled by another process)."""
     incident_id = await conn.scalar(_LOCK_DUE_WAVE)
     return None if incident_id is None else int(incident_id)
-
-
-async def stop_wave_timer(conn: Conn, incident_id: int) -> None:
-    await conn.execute(_STOP_WAVE_TIMER, {"id": incident_id})
 
 
 async def lock_replacements_due(conn: Conn) -> Replacements | None:

@@ -45,7 +45,7 @@ async def _fire_one(db: Database, context: DispatchContext) -> bool:
         if incident_id is None:
             return False
         if await enough_accepted(conn, context, incident_id):
-            await store.stop_wave_timer(conn, incident_id)
+            await store.stop_waves(conn, incident_id)
         else:
             await run_wave(conn, context, incident_id)
         return True

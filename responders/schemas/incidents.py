@@ -13,6 +13,7 @@ from responders.states import AlertStatus, IncidentStatus
 
 __all__ = [
     "AlertAed",
+    "AlertAnswered",
     "AlertIncident",
     "AlertOperatorView",
     "AlertPublic",
@@ -23,6 +24,7 @@ __all__ = [
     "IncidentKind",
     "IncidentPublic",
     "ReportCreate",
+    "ReportReceived",
 ]
 
 IncidentKind = Literal["cardiac_arrest", "unconscious", "breathing", "bleeding", "other"]
@@ -137,3 +139,17 @@ class AlertPublic(BaseModel):
     incident: AlertIncident
     aed: AlertAed | None
     route: dict[str, Any] | None
+
+
+# (Comments, not docstrings: a docstring would become the OpenAPI schema's description.)
+# A citizen's report, stored in triage: what the reporter is told.
+class ReportReceived(BaseModel):
+    id: int
+    status: Literal["triage"]
+    message: str
+
+
+# A volunteer's answer to their alert, taken: the alert's status now.
+class AlertAnswered(BaseModel):
+    id: int
+    status: AlertStatus

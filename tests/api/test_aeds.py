@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from responders.db.gateway import Database
 from responders.dispatch.candidates import find_aeds
 from responders.schemas.common import LatLon
 
@@ -338,7 +339,10 @@ async def test_import_csv_refuses_ragged_rows_naming_the_row(
 
 
 async def test_retired_aed_is_kept_shown_and_never_used_again(
-    client: httpx.AsyncClient, coordinator_headers: dict[str, str], engine: AsyncEngine
+    client: httpx.AsyncClient,
+    coordinator_headers: dict[str, str],
+    engine: AsyncEngine,
+    db: Database,
 ) -> None:
     response = await _import(client, coordinator_headers, CSV_OK.encode(), "a.csv", "text/csv")
     assert response.status_code == 200, response.text
@@ -350,8 +354,7 @@ async def test_retired_aed_is_kept_shown_and_never_used_again(
     listed = (await client.get("/aeds", headers=coordinator_headers)).json()
     assert [a["status"] for a in listed] == ["retired", "in_service"]
     # Dispatch's own AED search leaves it out.
-    async with engine.connect() as conn:
-        usable = await find_aeds(conn, 60.1699, 24.9384, 1_000, 10 * 60, 10)  # Mon 10:00
+    usable = await find_aeds(db, 60.1699, 24.9384, 1_000, 10 * 60, 10)  # Mon 10:00
     assert [a.id for a in usable] == [listed[1]["id"]]
     # It is never brought back: not by an update, not by re-importing its external_ref.
     revived = await client.patch(

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from responders.dispatch import candidates
-from responders.dispatch.candidates import CandidateQuery
+from responders.dispatch import store
+from responders.dispatch.store import CandidateQuery
 from routing import GraphRouter, Point, Router
 from tests.helpers import INCIDENT, alerted, offset, place_volunteer, report
 
@@ -214,8 +214,8 @@ async def test_the_busy_probe_reads_the_index_of_alerts_in_play(app: FastAPI) ->
         # On the tests' near-empty tables a scan would be cheapest: rule it out, so that
         # the plan shows which index the probe can use at all.
         await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        params = candidates._params(query)
-        for sql in (candidates._LIVE, candidates._PLACED):
+        params = store._candidate_params(query)
+        for sql in (store._LIVE_CANDIDATES, store._PLACED_CANDIDATES):
             explained = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = explained.scalar_one()
             assert "alerts_busy_idx" in _indexes(plan)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders import states
-from responders.dispatch import candidates
+from responders.dispatch import store
 from responders.dispatch import store as dispatch_store
 from responders.errors import IllegalTransition
 from responders.privacy import store as privacy_store
@@ -163,12 +163,12 @@ async def test_a_partial_index_predicate_is_its_set(
 
 
 def test_the_candidate_query_probes_busy_on_open_incidents() -> None:
-    busy = re.search(r"a\.status IN \(([^)]*)\)", candidates._LIVE)
-    open_ = re.search(r"i\.status IN \(([^)]*)\)", candidates._LIVE)
+    busy = re.search(r"a\.status IN \(([^)]*)\)", store._LIVE_CANDIDATES)
+    open_ = re.search(r"i\.status IN \(([^)]*)\)", store._LIVE_CANDIDATES)
     assert busy is not None and open_ is not None
     assert _quoted(busy.group(1)) == set(BUSY)
     assert _quoted(open_.group(1)) == set(OPEN)
-    assert candidates._PLACED.count(busy.group(0)) == 1
+    assert store._PLACED_CANDIDATES.count(busy.group(0)) == 1
 
 
 @pytest.mark.parametrize(

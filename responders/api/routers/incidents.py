@@ -9,10 +9,10 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from responders.api.deps import (
     CurrentOperator,
+    DbDep,
     DispatchContextDep,
     EventHubDep,
     PathId,
@@ -22,7 +22,7 @@ from responders.api.deps import (
 from responders.api.events import Subscription
 from responders.api.streams import CredentialWatch, OperatorWatch
 from responders.coverage import require_dispatchable
-from responders.db.retry import in_transaction
+from responders.db.gateway import Conn, Database
 from responders.dispatch import lifecycle, views
 from responders.dispatch.waves import WaveOutcome
 from responders.schemas.incidents import IncidentCreate, IncidentDetail, IncidentPublic
@@ -33,15 +33,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
-def _engine(request: Request) -> AsyncEngine:
-    return request.app.state.engine
-
-
 @router.post("", status_code=201)
 async def report(
     data: IncidentCreate,
     operator: CurrentOperator,
-    request: Request,
     response: Response,
     context: DispatchContextDep,
     graph: RouterDep,
@@ -68,12 +63,6 @@ async def report(
     return detail
 
 
-async def _detail_after_commit(conn: AsyncConnection, incident_id: int) -> IncidentDetail:
-    """The transaction is over: read in autocommit, one round trip without BEGIN/ROLLBACK."""
-    await conn.execution_options(isolation_level="AUTOCOMMIT")
-    return await views.incident_detail(conn, incident_id)
-
-
 def _server_timing(outcome: WaveOutcome, began: float) -> str:
     """How the dispatch spent its time (W3C Server-Timing), for consoles and the bench:
     the wave's laps (its writes are committed with the last), then the whole, from the
@@ -85,64 +74,61 @@ def _server_timing(outcome: WaveOutcome, began: float) -> str:
 @router.get("")
 async def list_incidents(
     _: CurrentOperator,
-    request: Request,
+    db: DbDep,
     status: IncidentFilter = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentPublic]:
-    async with _engine(request).connect() as conn:
-        return await views.list_incidents(conn, [s.value for s in INCIDENT_FILTERS[status]], limit)
+    return await views.list_incidents(db, [s.value for s in INCIDENT_FILTERS[status]], limit)
 
 
 @router.get("/{incident_id}")
-async def read(incident_id: PathId, _: CurrentOperator, request: Request) -> IncidentDetail:
-    async with _engine(request).connect() as conn:
-        return await views.incident_detail(conn, incident_id)
+async def read(incident_id: PathId, _: CurrentOperator, db: DbDep) -> IncidentDetail:
+    return await views.incident_detail(db, incident_id)
 
 
 async def _transition(
-    request: Request, context: DispatchContextDep, incident_id: int, action: str
+    db: Database, context: DispatchContextDep, incident_id: int, action: str
 ) -> IncidentDetail:
-    async def change(conn: AsyncConnection) -> None:
+    async def change(conn: Conn) -> None:
         if action == "confirm":
             await lifecycle.confirm_incident(conn, context, incident_id)
         else:
             await lifecycle.close_incident(conn, context, incident_id, action)
 
     # A deadlock with the push worker or a volunteer's answer is retried whole (db.retry).
-    engine = _engine(request)
-    await in_transaction(engine, change)
-    async with engine.connect() as conn:
-        return await _detail_after_commit(conn, incident_id)
+    await db.run(change)
+    # The transaction is over: read in autocommit, one round trip without BEGIN/ROLLBACK.
+    return await views.incident_detail(db, incident_id)
 
 
 @router.post("/{incident_id}/confirm")
 async def confirm(
     incident_id: PathId,
     _: CurrentOperator,
-    request: Request,
+    db: DbDep,
     context: DispatchContextDep,
 ) -> IncidentDetail:
-    return await _transition(request, context, incident_id, "confirm")
+    return await _transition(db, context, incident_id, "confirm")
 
 
 @router.post("/{incident_id}/cancel")
 async def cancel(
     incident_id: PathId,
     _: CurrentOperator,
-    request: Request,
+    db: DbDep,
     context: DispatchContextDep,
 ) -> IncidentDetail:
-    return await _transition(request, context, incident_id, IncidentStatus.CANCELLED)
+    return await _transition(db, context, incident_id, IncidentStatus.CANCELLED)
 
 
 @router.post("/{incident_id}/close")
 async def close(
     incident_id: PathId,
     _: CurrentOperator,
-    request: Request,
+    db: DbDep,
     context: DispatchContextDep,
 ) -> IncidentDetail:
-    return await _transition(request, context, incident_id, IncidentStatus.CLOSED)
+    return await _transition(db, context, incident_id, IncidentStatus.CLOSED)
 
 
 _KEEPALIVE_S = 15.0
@@ -157,15 +143,14 @@ async def events(
     incident_id: PathId,
     watch: OperatorWatch,
     request: Request,
+    db: DbDep,
     hub: EventHubDep,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
 ) -> StreamingResponse:
     """Ends within `streams.RECHECK_S` seconds of the operator's token being revoked."""
-    engine = _engine(request)
-    async with engine.connect() as conn:
-        await views.incident_detail(conn, incident_id)  # 404 before the stream starts
+    await views.incident_detail(db, incident_id)  # 404 before the stream starts
     return StreamingResponse(
-        _stream(request, engine, hub, watch, incident_id, last_event_id or 0),
+        _stream(request, db, hub, watch, incident_id, last_event_id or 0),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -173,7 +158,7 @@ async def events(
 
 async def _stream(
     request: Request,
-    engine: AsyncEngine,
+    db: Database,
     hub: EventHubDep,
     watch: CredentialWatch,
     incident_id: int,
@@ -183,13 +168,13 @@ async def _stream(
     latency, never an event); wakes every `watch.every_s` to re-check the credential."""
     yield b"retry: 2000\n\n"
     with hub.subscribe(incident_id) as feed:
-        async for chunk in _events(request, engine, feed, watch, incident_id, last):
+        async for chunk in _events(request, db, feed, watch, incident_id, last):
             yield chunk
 
 
 async def _events(
     request: Request,
-    engine: AsyncEngine,
+    db: Database,
     feed: Subscription,
     watch: CredentialWatch,
     incident_id: int,
@@ -199,8 +184,7 @@ async def _events(
     while not await request.is_disconnected() and await watch.still_valid():
         keepalive_due = time.monotonic() - quiet_since >= _KEEPALIVE_S
         if news or keepalive_due:
-            async with engine.connect() as conn:
-                fresh = await views.events_after(conn, incident_id, last)
+            fresh = await views.events_after(db, incident_id, last)
             for event in fresh:
                 last = event.id
                 data = orjson.dumps(event.model_dump(mode="json")).decode()

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
-from responders.api.deps import LimitsDep, RouterDep, client_address
+from responders.api.deps import DbDep, LimitsDep, RouterDep, client_address
 from responders.coverage import require_walkable
 from responders.dispatch import lifecycle
 from responders.floods import flag_flood
-from responders.schemas.incidents import ReportCreate
+from responders.schemas.incidents import ReportCreate, ReportReceived
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/reports", tags=["citizens"])
 
 
-class ReportReceived(BaseModel):
-    id: int
-    status: Literal["triage"]
-    message: str
-
-
 @router.post("", status_code=201)
 async def report(
     data: ReportCreate,
     request: Request,
+    db: DbDep,
     graph: RouterDep,
     limits: LimitsDep,
 ) -> ReportReceived:
@@ -43,7 +35,7 @@ async def report(
         source="citizen",
         callback_phone=data.callback_phone,
     )
-    async with limits.report_slot(), request.app.state.engine.begin() as conn:
+    async with limits.report_slot(), db.transaction() as conn:
         incident_id = await lifecycle.create_incident(conn, new)
         if flood is not None:
             await flag_flood(conn, incident_id, flood)

@@ -95,12 +95,10 @@ async def export_me(
 ) -> dict[str, Any]:
     """Everything the service holds about the caller (right of access)."""
     profile = await registry.get_responder(db, me)
-    # TEMP bridge, drop at merge: helper D1's views.alerts_for_responder takes `db` (a Reader).
-    async with request.app.state.engine.connect() as conn:
-        # The same view as GET /alerts: an export never shows more than the alerts do.
-        alerts = await views.alerts_for_responder(
-            conn, me, address_after_accept=settings.api.address_after_accept
-        )
+    # The same view as GET /alerts: an export never shows more than the alerts do.
+    alerts = await views.alerts_for_responder(
+        db, me, address_after_accept=settings.api.address_after_accept
+    )
     return {
         "exported_at": dt.datetime.now(dt.UTC),
         "profile": profile.model_dump(mode="json"),
