@@ -57,11 +57,8 @@ import numpy as np
 import psycopg
 from _common import api_server, bench_database, cpu_reference_ms, median, ms, ratio, table
 from _seed import VOLUNTEERS, Seeded, operator_token, seed_country, street_points
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.availability import minute_of_week
-from responders.db.engine import create_engine
 from responders.db.gateway import Conn, Database
 from responders.db.listen import libpq_dsn
 from responders.dispatch.candidates import CandidateQuery, find_candidates
@@ -298,9 +295,9 @@ async def dispatch_once(d: DispatchContext, spot: Spot) -> Run:
     return Run(time.perf_counter() - began, outcome, view.id)
 
 
-_PICKED = text(
+_PICKED = (
     "SELECT responder_id, ST_Y(origin::geometry) AS lat, ST_X(origin::geometry) AS lon, "
-    "straight_m FROM alerts WHERE incident_id = :id ORDER BY straight_m"
+    "straight_m FROM alerts WHERE incident_id = %(id)s ORDER BY straight_m"
 )
 
 
@@ -310,13 +307,12 @@ class Pick:
     walk_s: list[float]  # their real direct walking times (inf: unreachable)
 
 
-async def picked(engine: AsyncEngine, router: GraphRouter, incident_id: int, spot: Spot) -> Pick:
-    async with engine.connect() as conn:
-        rows = (await conn.execute(_PICKED, {"id": incident_id})).all()
+async def picked(db: Database, router: GraphRouter, incident_id: int, spot: Spot) -> Pick:
+    rows = await db.rows(_PICKED, {"id": incident_id})
     times = router.times_to(
-        Point(spot.lat, spot.lon), [Point(r.lat, r.lon) for r in rows], COMPARE_MAX_S
+        Point(spot.lat, spot.lon), [Point(r["lat"], r["lon"]) for r in rows], COMPARE_MAX_S
     )
-    return Pick([r.responder_id for r in rows], [math.inf if t is None else t for t in times])
+    return Pick([r["responder_id"] for r in rows], [math.inf if t is None else t for t in times])
 
 
 @dataclass
@@ -328,8 +324,7 @@ class InProcess:
 
 
 async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot]) -> InProcess:
-    db_settings = DatabaseSettings(url=url, pool_size=4, connections=4)
-    engine = create_engine(db_settings)
+    db_settings = DatabaseSettings(url=url, connections=4)
     database = await Database.open(db_settings, min_size=2)
     settings = DispatchSettings(run_timers=False)
     region = RegionSettings()
@@ -353,10 +348,9 @@ async def in_process_phase(url: str, router: GraphRouter, spots: Sequence[Spot])
                 runs.append(run)
                 retire(db, [run.incident_id])
         for spot, a, b in zip(spots[WARMUP:], out.ours, out.straight, strict=True):
-            out.ours_picks.append(await picked(engine, router, a.incident_id, spot))
-            out.straight_picks.append(await picked(engine, router, b.incident_id, spot))
+            out.ours_picks.append(await picked(database, router, a.incident_id, spot))
+            out.straight_picks.append(await picked(database, router, b.incident_id, spot))
     await database.close()
-    await engine.dispose()
     return out
 
 

@@ -24,9 +24,8 @@ import psycopg
 from _common import api_server, bench_database, ms, run_wrk, table
 from _seed import responder_tokens
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from responders.db.engine import create_engine
 from responders.db.gateway import Database
 from responders.db.listen import libpq_dsn
 from responders.db.tables import LiveLocation, ResponderToken
@@ -132,7 +131,9 @@ async def _naive(
 
 
 async def db_only(url: str, tokens: list[str]) -> dict[str, float]:
-    engine = create_engine(DatabaseSettings(url=url, pool_size=16))
+    # The naive way's own SQLAlchemy engine: the comparison, not the product's gateway.
+    naive_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_async_engine(naive_url, pool_size=16)
     db = await Database.open(DatabaseSettings(url=url, connections=16))
     writer = LocationWriter(db)
     sessions = async_sessionmaker(engine, expire_on_commit=False)

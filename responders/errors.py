@@ -19,6 +19,7 @@ __all__ = [
     "OffNetworkUnconfirmed",
     "OutsideCoverage",
     "RateLimited",
+    "RejectedValue",
     "Unauthorized",
     "Unavailable",
     "WrongCaller",
@@ -45,6 +46,13 @@ class InvalidInput(EhboError):
         # The same body as a request that fails validation: every 422 lists its problems.
         extra.setdefault("errors", [{"field": field, "message": detail}])
         super().__init__(detail, field=field, **extra)
+
+
+class RejectedValue(EhboError):
+    """A value the database refused (out of range, malformed) that validation let through;
+    which field it was is not known here. Validation should catch it first."""
+
+    code = "invalid"
 
 
 class OutsideCoverage(InvalidInput):

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from responders.api import create_app
 from responders.db.bootstrap import prepared_database
-from responders.db.engine import create_engine, create_pool
 from responders.db.gateway import Database
 from responders.delivery import process as delivery
 from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
@@ -87,8 +86,6 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
 
 async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
     addresses = read_addresses(settings.routing.osm_file or default_extract())
-    engine = create_engine(settings.db)
-    pool = await create_pool(settings.db)
     db = await Database.open(settings.db)
     try:
         # A fresh day for a demo restarted on the database of an earlier run: what it left
@@ -100,8 +97,6 @@ async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
         return await load_demo(db, addresses)
     finally:
         await db.close()
-        await pool.close()
-        await engine.dispose()
 
 
 def _banner(summary: DemoSummary, url: str, credentials: Path) -> None:

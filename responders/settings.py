@@ -38,8 +38,6 @@ class DatabaseSettings(BaseSettings):
     # Without a URL the CLI and the tests start an embedded cluster in this folder.
     cluster_dir: Path = Path(".pg")
     database_name: str = "ehbo"
-    pool_size: int = 10
-    max_overflow: int = 20
     # The most connections one process opens (API, worker, CLI), besides one LISTEN
     # connection: `db.gateway.Database`'s pool. PostgreSQL's max_connections bounds the sum.
     connections: int = Field(default=20, ge=2)

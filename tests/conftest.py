@@ -79,7 +79,7 @@ def settings(database_url: str, graph_cache: Path) -> Settings:
     # Abuse limits are off here (tests register many volunteers from one address);
     # tests/api/test_limits.py turns them on.
     return Settings(
-        db=DatabaseSettings(url=database_url, pool_size=5),
+        db=DatabaseSettings(url=database_url, connections=10),
         routing=RoutingSettings(cache_dir=graph_cache),
         limits=LimitSettings(enabled=False),
         # Many apps come and go in this one process; test_heap.py checks the freeze.

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from responders.dispatch.timers import run_due_timers
 from responders.settings import DispatchSettings
@@ -109,9 +108,7 @@ def alerted(incident: dict[str, Any]) -> dict[int, dict[str, Any]]:
 
 async def fire_timers_now(app: FastAPI) -> int:
     """Make every pending wave timer due and run the due timers once: how many ran."""
-    engine = app.state.engine
-    async with engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE incidents SET next_wave_at = now() WHERE next_wave_at IS NOT NULL")
-        )
+    await app.state.db.execute(
+        "UPDATE incidents SET next_wave_at = now() WHERE next_wave_at IS NOT NULL"
+    )
     return await run_due_timers(app.state.db, app.state.dispatch_context)

@@ -27,7 +27,6 @@ from responders.api.routers import (
     route,
     states,
 )
-from responders.db.engine import create_engine, create_pool, create_sessionmaker
 from responders.db.gateway import Database
 from responders.demo_upkeep import upkeep_loop
 from responders.dispatch.timers import timer_loop
@@ -73,16 +72,11 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.db)
         db = await Database.open(settings.db)
-        pool = await create_pool(settings.db)
         graph = router or await _load_router(settings)
         hub = EventHub(settings.db.url or "")
         app.state.db = db
-        app.state.engine = engine
-        app.state.pool = pool
         app.state.locations = LocationWriter(db)
-        app.state.sessionmaker = create_sessionmaker(engine)
         app.state.router = graph
         app.state.route_drawer = graph and RouteDrawer(graph, settings.routing.route_threads)
         app.state.dispatch_context = graph and DispatchContext(
@@ -98,10 +92,12 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
+            # Wait for them: a round still inside its transaction must not outlive the pool
+            # (nor overlap whatever comes after this app, as the next test's TRUNCATE).
+            if tasks:
+                await asyncio.wait(tasks, timeout=5)
             await hub.stop()
-            await pool.close()
             await db.close()
-            await engine.dispose()
 
     # The docs pages' scripts come from a PyPI package, not a CDN: no request leaves.
     # ReDoc is off: its bundle fetches a logo from its CDN whatever we serve it from.

@@ -1,14 +1,11 @@
-"""Dependencies as `Annotated` aliases: `SessionDep`, `CurrentResponder`, `CurrentOperator`…"""
+"""Dependencies as `Annotated` aliases: `DbDep`, `CurrentResponder`, `CurrentOperator`…"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from responders.api.events import EventHub
 from responders.api.limits import Limits
@@ -39,7 +36,6 @@ __all__ = [
     "PathId",
     "RouteDrawerDep",
     "RouterDep",
-    "SessionDep",
     "SettingsDep",
     "bearer_token",
     "client_address",
@@ -57,11 +53,6 @@ async def _settings(request: Request) -> Settings:
 
 async def _db(request: Request) -> Database:
     return request.app.state.db
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        yield session
 
 
 async def _router(request: Request) -> Router:
@@ -116,7 +107,6 @@ def client_address(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 # Ids are PostgreSQL bigints: anything outside is "not found" territory, refused up front.
 PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-SessionDep = Annotated[AsyncSession, Depends(_session)]
 # The one way to the database (`responders.db.gateway`); stores open their own transactions,
 # so nothing commits after the answer is sent.
 DbDep = Annotated[Database, Depends(_db)]
@@ -126,13 +116,6 @@ LimitsDep = Annotated[Limits, Depends(_limits)]
 DispatchContextDep = Annotated[DispatchContext, Depends(_dispatch_context)]
 EventHubDep = Annotated[EventHub, Depends(_event_hub)]
 BearerToken = Annotated[str, Depends(_token)]
-
-
-async def _pool(request: Request) -> AsyncConnectionPool:
-    return request.app.state.pool
-
-
-PoolDep = Annotated[AsyncConnectionPool, Depends(_pool)]
 
 
 async def _current_responder(db: DbDep, token: BearerToken) -> int:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from responders import errors
 from responders.api.problem_docs import document_validation_problem
-from responders.db.faults import domain_error, driver_cause
 from responders.schemas.problems import FieldProblem, field_path, human_message, problem
 
 __all__ = ["STATUS", "install_error_handlers"]
@@ -23,6 +20,7 @@ log = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.EhboError], int] = {
     errors.InvalidInput: 422,
+    errors.RejectedValue: 422,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
@@ -71,25 +69,9 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
 
-async def _database(request: Request, exc: Exception) -> JSONResponse:
-    # A driver error no data-boundary helper translated: unreachable, a collision or a
-    # timeout says so (responders.db.faults); anything else is a fault, logged as one.
-    domain = domain_error(exc)
-    if domain is None:
-        return await _unexpected(request, exc)
-    log.warning("%s: %s", domain.code, type(driver_cause(exc)).__name__)
-    return await _domain(request, domain)
-
-
 async def _gone(request: Request, exc: Exception) -> Response:
     # The client hung up mid-request: nobody is left to answer, and nothing went wrong here.
     return Response(status_code=400)
-
-
-async def _rejected_value(request: Request, exc: Exception) -> JSONResponse:
-    # Validation should have caught it; the database's word is the last line of defence.
-    log.warning("the database rejected a value: %s", type(exc.__cause__ or exc).__name__)
-    return JSONResponse(_body("invalid", "a value is malformed or out of range"), 422)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -102,9 +84,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.EhboError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    for rejected in (sa_exc.DataError, psycopg.DataError):
-        app.add_exception_handler(rejected, _rejected_value)
-    for driver_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error):
-        app.add_exception_handler(driver_error, _database)
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from typing import Any, LiteralString, Protocol, TypeVar
 
@@ -34,6 +35,8 @@ from responders.errors import Conflict, DatabaseUnavailable
 from responders.settings import DatabaseSettings
 
 __all__ = ["Conn", "Database", "Params", "Reader", "Row"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -63,6 +66,8 @@ def _mapped(conflict: str | None = None) -> Iterator[None]:
         domain = domain_error(exc)
         if domain is None:
             raise
+        # Never the message: it may quote the values (a phone, a position).
+        log.info("%s: %s", domain.code, type(exc).__name__)
         raise domain from exc
 
 

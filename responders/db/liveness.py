@@ -20,11 +20,8 @@ from typing import Any
 import psycopg
 from psycopg.pq import ConnStatus
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import event
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["KEEPALIVES", "hung_up", "pool_check", "watch_engine"]
+__all__ = ["KEEPALIVES", "hung_up", "pool_check"]
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +67,3 @@ def pool_check(
             raise
 
     return check
-
-
-def watch_engine(engine: AsyncEngine) -> None:
-    """The same for SQLAlchemy's pool: on checkout, a connection whose socket shows the server
-    hung up is pinged, and dropped (then replaced by a fresh one) when the ping fails."""
-    dialect = engine.dialect
-
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if not isinstance(driver, psycopg.AsyncConnection) or not hung_up(driver):
-            return
-        try:
-            dialect.do_ping(dbapi_connection)
-        except Exception as exc:  # any failure of the ping means dead
-            log.info("dropping a pooled connection the server closed")
-            # The pool invalidates the connection and checks out a new one in its place.
-            raise sa_exc.DisconnectionError("the server closed this connection") from exc

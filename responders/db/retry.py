@@ -2,9 +2,9 @@
 
 A deadlock or a serialization failure is not the database being down: PostgreSQL rolled one
 transaction back so the others could go on, and running it again is the documented remedy.
-`in_transaction` re-runs the whole transaction function (never a single statement: the
-rolled-back work must be redone as a whole) a few times, and if every try loses it says
-"retry" (`Collided`), never "the database is not reachable".
+`retrying` (what `db.gateway.Database.run` uses) re-runs the whole transaction (never a
+single statement: the rolled-back work must be redone as a whole) a few times, and if every
+try loses it says "retry" (`Collided`), never "the database is not reachable".
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from responders.db.faults import is_collision
 from responders.errors import Collided
 
-__all__ = ["ATTEMPTS", "in_transaction", "is_retryable", "retrying"]
+__all__ = ["ATTEMPTS", "is_retryable", "retrying"]
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +32,8 @@ _BUSY = "the database was busy with a conflicting change; try again"
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """A collision (`db.faults.is_collision`), raw, wrapped by SQLAlchemy, or the cause of a
-    domain error that `db.engine` translated it into."""
+    """A collision (`db.faults.is_collision`), raw or the cause of the domain error the
+    gateway translated it into."""
     seen: BaseException | None = exc
     while seen is not None:
         if is_collision(seen):
@@ -59,19 +57,3 @@ async def retrying(once: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS
                 raise Collided(_BUSY) from exc
             await asyncio.sleep(random.uniform(*_PAUSE_S) * attempt)
     raise AssertionError("unreachable")
-
-
-async def in_transaction(
-    engine: AsyncEngine,
-    work: Callable[[AsyncConnection], Awaitable[T]],
-    *,
-    attempts: int = ATTEMPTS,
-) -> T:
-    """`work(conn)` inside one transaction on a fresh connection, committed on return;
-    re-run whole when PostgreSQL aborts it for a deadlock or a serialization failure."""
-
-    async def once() -> T:
-        async with engine.begin() as conn:
-            return await work(conn)
-
-    return await retrying(once, attempts=attempts)

@@ -1,8 +1,10 @@
 """Driver errors say what they are: "the database is not reachable" only when it is not; a
-deadlock asks for a retry; a statement timeout says so; any other fault is a logged 500.
+deadlock asks for a retry; a statement timeout says so; a value the database rejects is
+invalid input; any other fault is a logged 500.
 
-The database errors here are real ones, provoked in the test database; the small app below
-only gives them a route to escape through, untranslated, to the error handlers."""
+The database errors here are real ones, provoked in the test database through the gateway
+(`responders.db.gateway`), the one place that translates them; the small app below gives
+them a route to the web layer's error table."""
 
 from __future__ import annotations
 
@@ -14,30 +16,27 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from responders.api.errors import install_error_handlers
-from responders.db.engine import create_pool, fetch_all, translate_db_errors
-from responders.errors import Collided, DatabaseTimeout, DatabaseUnavailable
-from responders.settings import Settings
+from responders.db.gateway import Database
+from responders.settings import DatabaseSettings
 
 
-async def _deadlock(engine: AsyncEngine) -> None:
+async def _deadlock(db: Database) -> None:
     """Two transactions take two advisory locks in opposite orders: PostgreSQL's deadlock
     detector undoes one of them (after `deadlock_timeout`, 1 s) with DeadlockDetected."""
     both_hold_one = asyncio.Barrier(2)
 
     async def take(first: int, second: int) -> None:
-        async with engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": first})
+        async with db.transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(%(k)s)", {"k": first})
             await both_hold_one.wait()
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": second})
+            await conn.execute("SELECT pg_advisory_xact_lock(%(k)s)", {"k": second})
 
     await asyncio.gather(take(912_001, 912_002), take(912_002, 912_001))
 
 
-def _errors_app(engine: AsyncEngine, unreachable: AsyncEngine) -> FastAPI:
+def _errors_app(db: Database, unreachable: Database) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
 
@@ -51,36 +50,41 @@ def _errors_app(engine: AsyncEngine, unreachable: AsyncEngine) -> FastAPI:
 
     @app.get("/deadlock")
     async def deadlock() -> None:
-        await _deadlock(engine)
+        await _deadlock(db)
 
     @app.get("/statement-timeout")
     async def statement_timeout() -> None:
-        async with engine.begin() as conn:
-            await conn.execute(text("SET LOCAL statement_timeout = 50"))
-            await conn.execute(text("SELECT pg_sleep(2)"))
+        async with db.transaction() as conn:
+            await conn.execute("SET LOCAL statement_timeout = 50")
+            await conn.execute("SELECT pg_sleep(2)")
 
     @app.get("/unreachable")
     async def unreachable_database() -> None:
-        async with unreachable.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await unreachable.scalar("SELECT 1")
 
     @app.get("/broken-sql")
     async def broken_sql() -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT * FROM no_such_table"))
+        await db.rows("SELECT * FROM no_such_table")
+
+    @app.get("/rejected-value")
+    async def rejected_value() -> None:
+        await db.scalar("SELECT %(n)s::smallint", {"n": 10**9})
 
     return app
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def http(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     # Nothing listens on port 1 of loopback: every connection attempt is refused.
-    unreachable = create_async_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    app = _errors_app(engine, unreachable)
+    nowhere = DatabaseSettings(
+        url="postgresql://nobody@127.0.0.1:1/none", connect_timeout_s=1, connections=2
+    )
+    unreachable = await Database.open(nowhere, min_size=0)
+    app = _errors_app(db, unreachable)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         yield client
-    await unreachable.dispose()
+    await unreachable.close()
 
 
 @pytest.mark.parametrize("path", ["/os-error", "/timeout-error", "/broken-sql"])
@@ -119,24 +123,10 @@ async def test_an_unreachable_database_is_unavailable(http: httpx.AsyncClient) -
     }
 
 
-async def test_the_data_boundary_translates_the_same_way(
-    engine: AsyncEngine, settings: Settings
-) -> None:
-    with pytest.raises(Collided), translate_db_errors():
-        await _deadlock(engine)
-    slow = settings.db.model_copy(update={"statement_timeout_ms": 50})
-    pool = await create_pool(slow)
-    try:
-        with pytest.raises(DatabaseTimeout):
-            await fetch_all(pool, "SELECT pg_sleep(2)", {})
-    finally:
-        await pool.close()
-    gone = settings.db.model_copy(
-        update={"url": "postgresql+psycopg://nobody@127.0.0.1:1/none", "connect_timeout_s": 1}
-    )
-    pool = await create_pool(gone)
-    try:
-        with pytest.raises(DatabaseUnavailable):
-            await fetch_all(pool, "SELECT 1", {})
-    finally:
-        await pool.close()
+async def test_a_value_the_database_rejects_is_invalid_input(http: httpx.AsyncClient) -> None:
+    response = await http.get("/rejected-value")
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "a value is malformed or out of range",
+    }

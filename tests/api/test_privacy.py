@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from responders.api import create_app
 from responders.privacy import purge
@@ -55,16 +54,13 @@ async def test_retention_purge(
     await place_volunteer(client, *NEARBY)
     incident = await report(client, operator_headers, *INCIDENT)
     await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
-    engine = app.state.engine
-    async with engine.begin() as conn:
-        await conn.execute(text("UPDATE live_locations SET updated_at = now() - interval '2 h'"))
-        await conn.execute(text("UPDATE incidents SET ended_at = now() - interval '31 days'"))
+    async with app.state.db.transaction() as conn:
+        await conn.execute("UPDATE live_locations SET updated_at = now() - interval '2 h'")
+        await conn.execute("UPDATE incidents SET ended_at = now() - interval '31 days'")
         await conn.execute(
-            text(
-                "INSERT INTO incident_events (incident_id, kind, detail) VALUES "
-                "(:id, 'wave_started', "
-                ' \'{"unreachable": [{"responder_id": 1}], "alerted": 1}\')'
-            ),
+            "INSERT INTO incident_events (incident_id, kind, detail) VALUES "
+            "(%(id)s, 'wave_started', "
+            ' \'{"unreachable": [{"responder_id": 1}], "alerted": 1}\')',
             {"id": incident["id"]},
         )
     async with app.state.db.transaction() as db_conn:

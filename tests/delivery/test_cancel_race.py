@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
+from responders.db.gateway import Database
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerState
 from responders.settings import Settings
@@ -72,15 +72,12 @@ async def test_cancels_at_random_moments_after_dispatch_all_succeed(
     finally:
         run.cancel()
     assert [(code, body) for code, body in ended if code != 200] == []
-    async with app.state.engine.connect() as conn:
-        rows = await conn.execute(text("SELECT id, status FROM incidents"))
-        statuses = {row.id: row.status for row in rows}
-        still_open = (
-            await conn.execute(
-                text("SELECT count(*) FROM alerts WHERE status = ANY(:open)"),
-                {"open": list(_OPEN)},
-            )
-        ).scalar_one()
+    db: Database = app.state.db
+    rows = await db.rows("SELECT id, status FROM incidents")
+    statuses = {row["id"]: row["status"] for row in rows}
+    still_open = await db.scalar(
+        "SELECT count(*) FROM alerts WHERE status = ANY(%(open)s)", {"open": list(_OPEN)}
+    )
     assert set(statuses.values()) == {"cancelled"}
     assert len(statuses) == _ROUNDS
     assert still_open == 0

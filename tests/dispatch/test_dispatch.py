@@ -7,7 +7,6 @@ import datetime as dt
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from responders.dispatch import store
 from responders.dispatch.store import CandidateQuery
@@ -79,18 +78,14 @@ async def test_ineligible_volunteers_are_never_alerted(
     stale, _ = await place_volunteer(client, *spot, name="stale location")
     await place_volunteer(client, *spot, live=False, name="home, no window now")
     await place_volunteer(client, *offset(*INCIDENT, 0, 1500), name="beyond the radius")
-    async with app.state.engine.begin() as conn:
+    async with app.state.db.transaction() as conn:
         await conn.execute(
-            text(
-                "UPDATE qualifications SET expires_on = current_date - 1 WHERE responder_id = :id"
-            ),
+            "UPDATE qualifications SET expires_on = current_date - 1 WHERE responder_id = %(id)s",
             {"id": expired},
         )
         await conn.execute(
-            text(
-                "UPDATE live_locations SET updated_at = now() - interval '2 hours' "
-                "WHERE responder_id = :id"
-            ),
+            "UPDATE live_locations SET updated_at = now() - interval '2 hours' "
+            "WHERE responder_id = %(id)s",
             {"id": stale},
         )
     # "nurse" qualifies for cardiac arrest, so this volunteer is eligible too ...
@@ -210,14 +205,13 @@ async def test_the_busy_probe_reads_the_index_of_alerts_in_play(app: FastAPI) ->
         live_max_age_s=900,
         daily_cap=5,
     )
-    async with app.state.engine.begin() as conn:
+    async with app.state.db.transaction() as conn:
         # On the tests' near-empty tables a scan would be cheapest: rule it out, so that
         # the plan shows which index the probe can use at all.
-        await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        await conn.execute("SET LOCAL enable_seqscan = off")
         params = store._candidate_params(query)
         for sql in (store._LIVE_CANDIDATES, store._PLACED_CANDIDATES):
-            explained = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = explained.scalar_one()
+            plan = await conn.scalar(f"EXPLAIN (FORMAT JSON) {sql}", params)
             assert "alerts_busy_idx" in _indexes(plan)
 
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
+from responders.db.gateway import Database
 from responders.dispatch.timers import run_due_timers
 from responders.settings import Settings
 from routing import Router
@@ -42,9 +42,10 @@ async def _aed(
 
 
 async def _outbox(app: FastAPI, kind: str) -> set[int]:
-    async with app.state.engine.connect() as conn:
-        rows = await conn.execute(text("SELECT alert_id FROM outbox WHERE kind = :k"), {"k": kind})
-        return set(rows.scalars())
+    db: Database = app.state.db
+    async with db.connection() as conn:
+        alert_ids = await conn.column("SELECT alert_id FROM outbox WHERE kind = %(k)s", {"k": kind})
+    return set(alert_ids)
 
 
 async def test_roles_fastest_direct_aeds_fetched_code_only_to_fetcher(
@@ -234,9 +235,9 @@ async def test_cancel_and_close_stand_everyone_down_but_decliners(
     (a, ha), (b, hb), (c, _) = people
     await client.post(f"/alerts/{alerts[a]['id']}/accept", headers=ha)
     await client.post(f"/alerts/{alerts[b]['id']}/decline", headers=hb)
-    async with app.state.engine.begin() as conn:  # as if the worker had sent them
-        await conn.execute(text("UPDATE alerts SET status = 'sent' WHERE status = 'queued'"))
-        await conn.execute(text("DELETE FROM outbox"))
+    async with app.state.db.transaction() as conn:  # as if the worker had sent them
+        await conn.execute("UPDATE alerts SET status = 'sent' WHERE status = 'queued'")
+        await conn.execute("DELETE FROM outbox")
     ended = await client.post(f"/incidents/{incident['id']}/{ending}", headers=operator_headers)
     assert ended.status_code == 200
     body = ended.json()
@@ -292,8 +293,9 @@ async def test_wave_timer_survives_an_app_restart(
     # The first process is gone; a new one finds the due timer in the database.
     second_app = create_app(configured, router=helsinki_router)
     async with second_app.router.lifespan_context(second_app):
-        async with second_app.state.engine.begin() as conn:
-            await conn.execute(text("UPDATE incidents SET next_wave_at = now() - interval '1 s'"))
+        await second_app.state.db.execute(
+            "UPDATE incidents SET next_wave_at = now() - interval '1 s'"
+        )
         assert await run_due_timers(second_app.state.db, second_app.state.dispatch_context) == 1
     detail = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
     assert set(alerted(detail)) == {near, later}
@@ -308,8 +310,7 @@ async def test_alert_list_and_expiry(
     mine = (await client.get("/alerts", headers=headers)).json()
     assert [a["incident"]["id"] for a in mine] == [incident["id"]]
     assert mine[0]["incident"]["address"] == "Testikatu 1"
-    async with app.state.engine.begin() as conn:
-        await conn.execute(text("UPDATE alerts SET expires_at = now() - interval '1 s'"))
+    await app.state.db.execute("UPDATE alerts SET expires_at = now() - interval '1 s'")
     await run_due_timers(app.state.db, app.state.dispatch_context)
     assert (await client.get("/alerts", headers=headers)).json()[0]["status"] == "expired"
     # A late "yes" is still welcome while the incident is open.
@@ -338,19 +339,15 @@ async def test_address_shown_only_after_accept_when_configured(
 async def _push_failed(app: FastAPI, alert_id: int) -> None:
     """What the push worker does when it gives up on an alert (e.g. no registered device):
     its push is withdrawn, it is marked failed and counted as a replacement due."""
-    async with app.state.engine.begin() as conn:
-        await conn.execute(text("DELETE FROM outbox WHERE alert_id = :id"), {"id": alert_id})
-        incident = (
-            await conn.execute(
-                text(
-                    "UPDATE alerts SET status = 'failed', push_error = 'no registered device' "
-                    "WHERE id = :id RETURNING incident_id"
-                ),
-                {"id": alert_id},
-            )
-        ).scalar_one()
+    async with app.state.db.transaction() as conn:
+        await conn.execute("DELETE FROM outbox WHERE alert_id = %(id)s", {"id": alert_id})
+        incident = await conn.scalar(
+            "UPDATE alerts SET status = 'failed', push_error = 'no registered device' "
+            "WHERE id = %(id)s RETURNING incident_id",
+            {"id": alert_id},
+        )
         await conn.execute(
-            text("UPDATE incidents SET replacements_due = replacements_due + 1 WHERE id = :id"),
+            "UPDATE incidents SET replacements_due = replacements_due + 1 WHERE id = %(id)s",
             {"id": incident},
         )
 

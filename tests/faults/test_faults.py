@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.db.cluster import Cluster, StopMode
-from responders.db.engine import create_engine, create_pool
+from responders.db.gateway import Database
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerThread
 from responders.push import FcmConfig, PushClient
@@ -259,39 +259,25 @@ async def test_the_first_request_of_each_kind_after_a_restart_succeeds(
 async def test_no_pool_hands_out_a_connection_the_server_closed(
     cluster: Cluster, settings: Settings, clean_db: AsyncEngine
 ) -> None:
-    """The engine and a driver pool, each holding three connections (and no background loop
-    that would find the dead ones first), then a restart: every first use succeeds."""
-    engine = create_engine(settings.db)
-    pool = await create_pool(settings.db, min_size=3)
+    """The gateway's pool holding three connections (and no background loop that would find
+    the dead ones first), then a restart: every first use succeeds."""
+    db = await Database.open(settings.db, min_size=3)
 
-    async def through_engine() -> int:
-        async with engine.connect() as conn:
+    async def one() -> int:
+        async with db.connection() as conn:
             await asyncio.sleep(0.05)  # hold it, so that three are open at once
-            return int((await conn.execute(text("SELECT 1"))).scalar_one())
-
-    async def through_pool() -> int:
-        async with pool.connection() as conn:
-            await asyncio.sleep(0.05)
-            row = await (await conn.execute("SELECT 1")).fetchone()
-            return int(row[0]) if row else 0
+            return int(await conn.scalar("SELECT 1"))
 
     try:
-        await pool.wait()
-        assert await asyncio.gather(*(through_engine() for _ in range(3))) == [1, 1, 1]
-        assert await asyncio.gather(*(through_pool() for _ in range(3))) == [1, 1, 1]
+        assert await asyncio.gather(*(one() for _ in range(3))) == [1, 1, 1]
         cluster.stop()
         cluster.ensure_running()
         began = time.perf_counter()
-        first = await asyncio.gather(
-            *(through_engine() for _ in range(3)),
-            *(through_pool() for _ in range(3)),
-            return_exceptions=True,
-        )
-        assert first == [1] * 6
+        first = await asyncio.gather(*(one() for _ in range(3)), return_exceptions=True)
+        assert first == [1] * 3
         assert time.perf_counter() - began < 2, "no request waits out a reconnection backoff"
     finally:
-        await pool.close()
-        await engine.dispose()
+        await db.close()
         await clean_db.dispose()  # the tests' own engine, for the tests that follow
 
 

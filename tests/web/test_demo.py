@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
@@ -85,7 +84,6 @@ async def test_old_demo_incidents_end_as_an_operator_would_end_them(
         json={"kind": "unconscious", "location": {"lat": CENTRE[0], "lon": CENTRE[1]}},
     )
     assert citizen.status_code in (200, 201, 202), citizen.text
-    engine: AsyncEngine = app.state.engine
     db: Database = app.state.db
     context = app.state.dispatch_context
 
@@ -107,11 +105,9 @@ async def test_old_demo_incidents_end_as_an_operator_would_end_them(
     assert kinds.index("demo_ended") < kinds.index("closed")
     demo_ended = next(e for e in closed["timeline"] if e["kind"] == "demo_ended")
     assert demo_ended["detail"]["reason"] == "age"
-    async with engine.connect() as conn:
+    async with db.connection() as conn:
         stand_downs = set(
-            (
-                await conn.execute(text("SELECT alert_id FROM outbox WHERE kind = 'stand_down'"))
-            ).scalars()
+            await conn.column("SELECT alert_id FROM outbox WHERE kind = 'stand_down'")
         )
     assert alerts[first]["id"] in stand_downs
     # Ended once: a second round finds nothing, and the volunteers are free again.
@@ -134,8 +130,7 @@ async def test_a_demo_restart_gives_demo_volunteers_a_fresh_day(
     # Both capped now; one more incident stays open, as a demo run may leave it.
     left_open = await _report(client, operator_headers)
     assert left_open["alerts"] == []
-    async with app.state.engine.connect() as conn:
-        history = (await conn.execute(text("SELECT id, created_at FROM alerts ORDER BY id"))).all()
+    history = await app.state.db.rows("SELECT id, created_at FROM alerts ORDER BY id")
 
     ended = await fresh_day(app.state.db, app.state.dispatch_context)
 
@@ -149,8 +144,7 @@ async def test_a_demo_restart_gives_demo_volunteers_a_fresh_day(
     fresh = await _report(client, operator_headers)
     assert {a["responder_id"] for a in fresh["alerts"]} == {demo_id}
     # And history is as it happened: no alert deleted or moved in time.
-    async with app.state.engine.connect() as conn:
-        after = (await conn.execute(text("SELECT id, created_at FROM alerts ORDER BY id"))).all()
+    after = await app.state.db.rows("SELECT id, created_at FROM alerts ORDER BY id")
     assert after[: len(history)] == history
 
 
@@ -202,8 +196,7 @@ async def test_credentials_name_each_volunteer_beside_its_token(
     first = await load_demo(app.state.db, spots, volunteers=3, aeds=1)
     write_credentials(path, first)
     written = json.loads(path.read_text())["volunteers"]
-    async with app.state.engine.connect() as conn:
-        names = dict((await conn.execute(text("SELECT id, name FROM responders"))).all())
+    names = dict(await app.state.db.tuples("SELECT id, name FROM responders"))
     assert len(written) == 3
     for key, entry in written.items():
         assert entry == {"name": names[int(key)], "token": first.volunteer_tokens[int(key)]}
