@@ -6,8 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 UV_VERSION := 0.13.8
+UV     := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ehbo/uv-$(UV_VERSION)
 
-.PHONY: demo test lint bench setup system clean
+.PHONY: demo test lint bench setup system lock clean
 
 demo: setup
 	$(BIN)/ehbo demo --port $(PORT)
@@ -28,17 +29,25 @@ setup: system $(VENV)/.installed
 system:
 	@PYTHON="$(PYTHON)" sh scripts/system-packages.sh
 
-# The exact versions in requirements-dev.txt (scripts/lock.sh writes it), installed by uv,
-# pinned here and fetched with the venv's own pip, then the project itself, editable.
-# --no-deps: the lock is the whole list, so nothing unlocked can slip in; `uv pip check` and
-# `lock.sh --check` then stop the build if it misses something that pyproject.toml asks for.
-$(VENV)/.installed: pyproject.toml requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -r requirements-dev.txt -e .
-	$(BIN)/uv pip check --quiet --python $(BIN)/python
+# The exact versions in requirements-dev.txt (`make lock` writes it), installed by uv, then the
+# project itself, editable. --no-deps: the lock is the whole list, so nothing unlocked slips
+# in; `uv pip check` and `lock.sh --check` stop the build when it misses what pyproject.toml
+# asks for. --seed keeps pip in .venv for quick experiments.
+$(VENV)/.installed: pyproject.toml requirements-dev.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --seed --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -r requirements-dev.txt -e .
+	$(UV) pip check --quiet --python $(BIN)/python
 	@PYTHON=$(BIN)/python sh scripts/lock.sh --check
 	touch $@
+
+# uv itself: one binary per version in the user's cache, shared by every checkout.
+$(UV):
+	@PYTHON="$(PYTHON)" sh scripts/get-uv.sh $(UV_VERSION) $@
+
+# After editing the dependency lists in pyproject.toml; LOCK_ARGS=--upgrade moves every pin
+# to the newest release that fits (--upgrade-package NAME: one).
+lock: | $(UV)
+	UV=$(UV) sh scripts/lock.sh $(LOCK_ARGS)
 
 clean:
 	-$(BIN)/ehbo db stop 2>/dev/null

@@ -4,15 +4,15 @@
 #   requirements-dev.txt  runtime + dev: what `make` installs into .venv (with uv, --no-deps)
 #   requirements.txt      runtime only, the same versions: for a deployment
 #
-#   sh scripts/lock.sh                        after editing the lists in pyproject.toml: keeps
-#                                             every pin that still fits, adds what is new
-#   sh scripts/lock.sh --upgrade-package NAME move one package (and what it needs) forward
-#   sh scripts/lock.sh --upgrade              move everything to the newest releases that fit
-#   sh scripts/lock.sh --check                (run by `make`, offline) fail when pyproject.toml
-#                                             asks for a package the locks lack or pin elsewhere
+#   make lock                              after editing the lists in pyproject.toml: keeps
+#                                          every pin that still fits, adds what is new
+#   make lock LOCK_ARGS='--upgrade-package NAME'   move one package (and what it needs)
+#   make lock LOCK_ARGS=--upgrade          move everything to the newest releases that fit
+#   sh scripts/lock.sh --check             (run by `make`, offline) fail when pyproject.toml
+#                                          asks for a package the locks lack or pin elsewhere
 #
-# The locks are universal (any OS, Python >= 3.11); UV defaults to the uv that `make` puts in
-# .venv, so re-locking needs nothing else installed.
+# The locks are universal (any OS, Python >= 3.11). `make lock` runs this with the Makefile's
+# pinned uv (UV=...); run by hand, it takes the uv on PATH.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -62,10 +62,10 @@ if problems:
 EOF
 fi
 
-UV=${UV:-.venv/bin/uv}
+UV=${UV:-uv}
 compile() {
     "$UV" pip compile --quiet --universal --python-version 3.11 --generate-hashes \
-        --custom-compile-command "sh scripts/lock.sh" pyproject.toml "$@"
+        --custom-compile-command "make lock" pyproject.toml "$@"
 }
 compile --extra dev -o requirements-dev.txt "$@"
 # The runtime lock takes its versions from the dev lock, so the two never disagree.
