@@ -31,7 +31,7 @@ system:
 
 # The exact versions in requirements-dev.txt (`make lock` writes it), installed by uv, then the
 # project itself, editable. --no-deps: the lock is the whole list, so nothing unlocked slips
-# in; `uv pip check` and `lock.sh --check` stop the build when it misses what pyproject.toml
+# in; `lock.sh --check` and `uv pip check` stop the build when it misses what pyproject.toml
 # asks for. --seed keeps pip in .venv for quick experiments. uv leaves the .pyc files to each
 # module's first import, but where PYTHONDONTWRITEBYTECODE forbids writing them every process
 # would compile its imports again (~5 s of CPU for our stack), so there they are made now.
@@ -39,8 +39,8 @@ $(VENV)/.installed: pyproject.toml requirements-dev.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --seed --python $(PYTHON) $(VENV)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -r requirements-dev.txt -e . \
 	    $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
-	$(UV) pip check --quiet --python $(BIN)/python
 	@PYTHON=$(BIN)/python sh scripts/lock.sh --check
+	$(UV) pip check --quiet --python $(BIN)/python
 	touch $@
 
 # uv itself: one binary per version in the user's cache, shared by every checkout.

@@ -56,7 +56,7 @@ for path, requirements in wanted.items():
         elif not requirement.specifier.contains(version, prereleases=True):
             problems.append(f"{path} pins {requirement.name}=={version}, pyproject wants {text}")
 if problems:
-    print("The locks do not match pyproject.toml; run: sh scripts/lock.sh", file=sys.stderr)
+    print("The locks do not match pyproject.toml; run: make lock", file=sys.stderr)
     print("\n".join(f"    {problem}" for problem in problems), file=sys.stderr)
     sys.exit(1)
 EOF
