@@ -3,8 +3,6 @@ a throwaway database in it, the Helsinki walking graph, and an in-process API cl
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,10 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from responders.db.bootstrap import create_database, drop_database
 from responders.db.cluster import Cluster
 from responders.db.gateway import Database
-from responders.db.migrate import upgrade
 from responders.emulators.fcm import FcmServerState, FcmServerThread
 from responders.push import FcmConfig, PushClient
 from responders.settings import (
@@ -29,6 +25,7 @@ from responders.settings import (
     Settings,
 )
 from routing import Router
+from tests.helpers import migrated_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
@@ -59,12 +56,8 @@ def postgres_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(postgres_server: str) -> Iterator[str]:
-    name = f"ehbo_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
-    create_database(url)
-    upgrade(url)
-    yield url
-    drop_database(url)
+    with migrated_database(postgres_server, "ehbo_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,19 @@ API, and the timers fired by hand. Fixtures stay in the `conftest.py` files."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import os
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
+from responders.db.bootstrap import create_database, drop_database
+from responders.db.migrate import upgrade
 from responders.dispatch.timers import run_due_timers
 from responders.settings import DispatchSettings
 
@@ -112,3 +118,16 @@ async def fire_timers_now(app: FastAPI) -> int:
         "UPDATE incidents SET next_wave_at = now() WHERE next_wave_at IS NOT NULL"
     )
     return await run_due_timers(app.state.db, app.state.dispatch_context)
+
+
+@contextlib.contextmanager
+def migrated_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A throwaway database on `server_url`'s server, upgraded to head; dropped afterwards."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    create_database(url)
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)

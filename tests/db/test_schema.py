@@ -6,8 +6,6 @@ migration, or a migration without its model) fails here.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +14,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from responders.db.bootstrap import create_database, drop_database
-from responders.db.migrate import upgrade
 from responders.db.tables import Base
+from tests.helpers import migrated_database
 
 # PostGIS' own table (created with the extension by migration 0001) and Alembic's own
 # bookkeeping: neither is ours to describe.
@@ -33,14 +30,10 @@ _INDEXES = text(
 @pytest.fixture(scope="module")
 def migrated(postgres_server: str) -> Iterator[Engine]:
     """A database of its own, upgraded to head: no other test's tables or rows in it."""
-    name = f"ehbo_schema_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
-    create_database(url)
-    upgrade(url)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    yield engine
-    engine.dispose()
-    drop_database(url)
+    with migrated_database(postgres_server, "ehbo_schema") as url:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        yield engine
+        engine.dispose()
 
 
 def _ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
