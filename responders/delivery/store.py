@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from responders.db.gateway import Conn, Database
 from responders.delivery.messages import Claimed, Device
+from responders.states import AlertStatus, IncidentStatus
 
 __all__ = [
     "Sent",
@@ -73,7 +74,7 @@ _DELETE_LEASED = "DELETE FROM outbox WHERE id = %(id)s AND leased_until = %(leas
 # Every push of a batch that reached FCM (or was given up as unconfirmed, with its error),
 # recorded at once: the rows leave the outbox, the alerts become `sent`, and each gets its
 # timeline event. One statement per batch instead of three per alert (bench/bench_push.py).
-_RECORD_SENT = """
+_RECORD_SENT = f"""
     WITH done AS (
         SELECT * FROM unnest(%(outbox)s::bigint[], %(leases)s::timestamptz[],
                              %(alerts)s::bigint[], %(incidents)s::bigint[],
@@ -86,7 +87,8 @@ _RECORD_SENT = """
     ), marked AS (
         UPDATE alerts a SET fcm_message_id = done.mid, push_error = done.error,
                updated_at = now(),
-               status = CASE WHEN a.status = 'queued' THEN 'sent' ELSE a.status END
+               status = CASE WHEN a.status = '{AlertStatus.QUEUED}' THEN '{AlertStatus.SENT}'
+                             ELSE a.status END
         FROM done WHERE a.id = done.alert_id AND done.kind = 'alert'
     )
     INSERT INTO incident_events (incident_id, alert_id, kind, detail)
@@ -94,17 +96,18 @@ _RECORD_SENT = """
            jsonb_strip_nulls(jsonb_build_object('message_id', mid, 'attempt', attempt,
                                                 'unconfirmed', error))
     FROM done ORDER BY outbox_id
-"""
+"""  # noqa: S608 - the statuses are the state machine's names, never input
 # A failed alert is replaced like a decline: its active incident owes one more alert.
-_FAIL_QUEUED_ALERT = """
+_FAIL_QUEUED_ALERT = f"""
     WITH failed AS (
-        UPDATE alerts SET status = 'failed', push_error = %(reason)s, updated_at = now()
-        WHERE id = %(id)s AND status = 'queued'
+        UPDATE alerts SET status = '{AlertStatus.FAILED}', push_error = %(reason)s,
+               updated_at = now()
+        WHERE id = %(id)s AND status = '{AlertStatus.QUEUED}'
         RETURNING incident_id
     )
     UPDATE incidents i SET replacements_due = replacements_due + 1
-    FROM failed WHERE i.id = failed.incident_id AND i.status = 'active'
-"""
+    FROM failed WHERE i.id = failed.incident_id AND i.status = '{IncidentStatus.ACTIVE}'
+"""  # noqa: S608 - the statuses are the state machine's names, never input
 _RESCHEDULE_LEASED = """
     UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s,
            unconfirmed = unconfirmed + %(unconfirmed)s, leased_until = NULL,

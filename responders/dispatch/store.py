@@ -768,17 +768,17 @@ _EXPIRE_UNANSWERED_ALERTS = f"""
     RETURNING id
     """  # noqa: S608 - the list is made from the state names, never from input
 # Any number of processes run the timers: SKIP LOCKED hands each due incident to one.
-_LOCK_DUE_WAVE = """
+_LOCK_DUE_WAVE = f"""
     SELECT id FROM incidents
-    WHERE status = 'active' AND next_wave_at <= now()
+    WHERE status = '{IncidentStatus.ACTIVE}' AND next_wave_at <= now()
     ORDER BY next_wave_at LIMIT 1
     FOR UPDATE SKIP LOCKED
-    """
-_LOCK_REPLACEMENTS_DUE = """
+    """  # noqa: S608 - the status is the state machine's name
+_LOCK_REPLACEMENTS_DUE = f"""
     SELECT id, replacements_due FROM incidents
-    WHERE status = 'active' AND replacements_due > 0
+    WHERE status = '{IncidentStatus.ACTIVE}' AND replacements_due > 0
     LIMIT 1 FOR UPDATE SKIP LOCKED
-    """
+    """  # noqa: S608 - the status is the state machine's name
 _CLEAR_REPLACEMENTS_DUE = "UPDATE incidents SET replacements_due = 0 WHERE id = %(id)s"
 
 
@@ -911,16 +911,16 @@ async def add_alert_events(conn: Conn, *, alert_ids: list[int], kind: str) -> No
 # Reports of one area come in at once and each flags the others: rows another report (or
 # an operator) holds are skipped, not waited for, so two flags never deadlock; whoever holds
 # them flags them with the same key, or is confirming them.
-_FLAG_FLOOD_AREA = """
+_FLAG_FLOOD_AREA = f"""
     UPDATE incidents SET flood_group = %(group)s
     WHERE id IN (
         SELECT id FROM incidents
-        WHERE source = 'citizen' AND status = 'triage' AND flood_group IS NULL
+        WHERE source = 'citizen' AND status = '{IncidentStatus.TRIAGE}' AND flood_group IS NULL
           AND (id = %(id)s OR (created_at > now() - make_interval(secs => %(window)s)
                AND floor(ST_Y(location::geometry) / %(cell)s) = %(row)s
                AND floor(ST_X(location::geometry) / %(cell)s) = %(col)s))
         FOR UPDATE SKIP LOCKED)
-    """
+    """  # noqa: S608 - the status is the state machine's name
 
 
 async def flag_flood_area(
