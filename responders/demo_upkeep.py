@@ -11,9 +11,9 @@ past alerts stay as they were.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from responders.background import pause
 from responders.db.gateway import Database
 from responders.dispatch import store, timeline
 from responders.dispatch.lifecycle import close_incident
@@ -77,4 +77,4 @@ async def upkeep_loop(db: Database, context: DispatchContext, max_age_s: float) 
                 log.info("demo: ended incidents %s after %.0f s", ended, max_age_s)
         except Exception:
             log.warning("demo upkeep round failed; retrying", exc_info=True)
-        await asyncio.sleep(interval_s)
+        await pause(interval_s)

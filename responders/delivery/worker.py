@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from responders.background import pause
 from responders.db.gateway import Conn, Database
 from responders.db.listen import listen_forever
 from responders.delivery import store
@@ -100,6 +101,7 @@ class OutboxWorker:
         poll interval passes."""
         if self._stopping:
             return
+        await pause(0)  # a cancel a round swallowed still stops the worker (`background`)
         timeout = self._settings.poll_interval_s
         with contextlib.suppress(Exception):  # the poll interval is the safety net
             timeout = min(timeout, await store.next_due_in(self._db))

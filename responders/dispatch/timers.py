@@ -6,9 +6,9 @@ incident to one of them, and a restart loses nothing because the deadline is a c
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from responders.background import pause
 from responders.db.gateway import Conn, Database
 from responders.dispatch import store, timeline
 from responders.dispatch.lifecycle import enough_accepted
@@ -75,4 +75,4 @@ async def timer_loop(db: Database, context: DispatchContext, interval_s: float) 
             await run_due_timers(db, context)
         except Exception:
             log.warning("timer round failed; retrying", exc_info=True)
-        await asyncio.sleep(interval_s)
+        await pause(interval_s)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
+from responders.background import pause
 from responders.db.gateway import Conn, Database
 from responders.privacy import store
 from responders.settings import PrivacySettings
@@ -37,7 +37,7 @@ async def purge_loop(db: Database, settings: PrivacySettings) -> None:
             log.info("privacy purge: %s", purged)
         except Exception:  # retried next round
             log.warning("privacy purge failed; retrying", exc_info=True)
-        await asyncio.sleep(settings.purge_interval_s)
+        await pause(settings.purge_interval_s)
 
 
 async def scrub_responder(conn: Conn, responder_id: int) -> None:
