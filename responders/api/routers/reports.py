@@ -9,6 +9,7 @@ from responders.coverage import require_walkable
 from responders.dispatch import lifecycle
 from responders.floods import flag_flood
 from responders.schemas.incidents import ReportCreate, ReportReceived
+from responders.states import IncidentStatus
 
 __all__ = ["router"]
 
@@ -41,6 +42,6 @@ async def report(
             await flag_flood(conn, incident_id, flood)
     return ReportReceived(
         id=incident_id,
-        status="triage",
+        status=IncidentStatus.TRIAGE,
         message="Your report reached the dispatch centre. Call 112 as well if you have not.",
     )
