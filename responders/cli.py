@@ -1,4 +1,4 @@
-"""`ehbo`: the command line — database, server, worker, operators, graphs, the demo."""
+"""`ehbo`: the command line — database, server, worker, operators, graphs, tiles, the demo."""
 
 from __future__ import annotations
 
@@ -90,6 +90,21 @@ def _graph_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _tiles_build(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from responders.geo import default_extract
+    from responders.tiles import build_tiles, default_tiles_dir
+
+    extract = Path(args.file) if args.file else settings.routing.osm_file or default_extract()
+    built = build_tiles(extract, settings.map.cache_dir or default_tiles_dir())
+    if built is None:
+        print("ehbo: tilemaker is not installed (apt-get install tilemaker)", file=sys.stderr)
+        return 2
+    print(built)
+    return 0
+
+
 async def _with_database(settings: Settings, action: Callable[[Database], Awaitable[T]]) -> T:
     from responders.db.bootstrap import prepared_database
     from responders.db.gateway import Database
@@ -138,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     build = graph.add_parser("build", help="build and cache the walking graph of an extract")
     build.add_argument("file")
     build.set_defaults(run=_graph_build)
+
+    tiles = commands.add_parser("tiles", help="vector tiles of the map").add_subparsers(
+        dest="tiles", required=True
+    )
+    cut = tiles.add_parser("build", help="build and cache the vector tiles of an extract")
+    cut.add_argument("file", nargs="?", help="an .osm.pbf (default: the routing extract)")
+    cut.set_defaults(run=_tiles_build)
     return parser
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "OutsideCoverage",
     "RateLimited",
     "RejectedValue",
+    "TileBuildError",
     "Unauthorized",
     "Unavailable",
     "WrongCaller",
@@ -132,3 +133,9 @@ class DatabaseTimeout(Unavailable):
     """A statement ran past its time limit (`EHBO_DB_STATEMENT_TIMEOUT_MS`) and was cancelled."""
 
     code = "database_timeout"
+
+
+class TileBuildError(Unavailable):
+    """The map's vector tiles could not be built (the tile builder failed)."""
+
+    code = "tile_build_failed"

@@ -18,6 +18,7 @@ from responders.demo_upkeep import fresh_day
 from responders.dispatch.waves import DispatchContext
 from responders.geo import default_extract, load_router
 from responders.settings import Settings
+from responders.tiles import tiles_for
 from routing import Router
 
 __all__ = ["demo", "serve", "server_config"]
@@ -33,7 +34,15 @@ def _with(settings: Settings, **groups: dict[str, object]) -> Settings:
     return settings.model_copy(update=update)
 
 
+def _with_tiles(settings: Settings) -> Settings:
+    """The settings with the map's tiles file: built from the routing extract at the first
+    start (a progress percentage in the log), reused after (README, "Maps and tiles")."""
+    path = tiles_for(settings.map, settings.routing.osm_file or default_extract())
+    return _with(settings, map={"tiles_file": path}) if path else settings
+
+
 def serve(settings: Settings, *, host: str | None, port: int | None, worker: bool) -> int:
+    settings = _with_tiles(settings)
     with prepared_database(settings.db) as database:
         settings = _with(settings, db={"url": database.url})
         app = create_app(settings)
@@ -65,6 +74,7 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
 
     host, port = host or settings.api.host, port or settings.api.port
     url = f"http://{host}:{port}"
+    settings = _with_tiles(settings)
     with prepared_database(settings.db) as database:
         # The bundled FCM server answers under /fcm of the same port.
         credentials = settings.db.cluster_dir.resolve().parent / ".demo" / "credentials.json"

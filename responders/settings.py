@@ -17,6 +17,7 @@ __all__ = [
     "DatabaseSettings",
     "DispatchSettings",
     "LimitSettings",
+    "MapSettings",
     "PrivacySettings",
     "PushSettings",
     "RegionSettings",
@@ -66,8 +67,6 @@ class ApiSettings(BaseSettings):
     # Demo only: its incidents end themselves this long after the report (0: never), so
     # test incidents do not keep the demo volunteers busy.
     demo_incident_max_age_s: float = 300.0
-    # A tile URL template for production maps; None draws the loaded OSM streets instead.
-    tile_url: str | None = None
     # Leave what start-up loaded out of garbage collections (see `responders.heap`). Off
     # where many apps come and go in one process, as in the tests.
     freeze_heap: bool = True
@@ -81,6 +80,28 @@ class ApiSettings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+
+class MapSettings(BaseSettings):
+    """What the pages' maps draw (README, "Maps and tiles")."""
+
+    model_config = _config("EHBO_MAP_")
+
+    # Prebuilt vector tiles (MBTiles, OpenMapTiles schema) to serve; None builds them from the
+    # routing extract with tilemaker at start (when `build_tiles`), cached in `cache_dir`.
+    tiles_file: Path | None = None
+    build_tiles: bool = True
+    # None: ~/.cache/ehbo/tiles.
+    cache_dir: Path | None = None
+    # An external tile server instead of our tiles: a raster `{z}/{x}/{y}` template
+    # (.png/.jpg), or vector tiles (.pbf/.mvt) in the OpenMapTiles schema.
+    tile_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EHBO_MAP_TILE_URL", "EHBO_API_TILE_URL", "tile_url"),
+    )
+    # An external style (a MapLibre style or TileJSON document) of an OpenMapTiles-schema
+    # vector tile server: the pages take its tile URL and draw it with their own colours.
+    style_url: str | None = None
 
 
 class RegionSettings(BaseSettings):
@@ -203,6 +224,7 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
     region: RegionSettings = Field(default_factory=RegionSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)

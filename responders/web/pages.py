@@ -78,12 +78,15 @@ def _tile_source(tile_url: str | None) -> str:
 
 
 def _csp(settings: Settings) -> str:
+    tiles = _tile_source(settings.map.tile_url)
+    # Vector tiles and styles are fetched, not loaded as images.
+    fetched = tiles + _tile_source(settings.map.style_url)
     return (
         "default-src 'self'; "
         "script-src 'self'; "
         "style-src 'self' 'unsafe-inline'; "  # Leaflet positions its panes with style=""
-        f"img-src 'self' data:{_tile_source(settings.api.tile_url)}; "
-        "connect-src 'self'; "
+        f"img-src 'self' data:{tiles}; "
+        f"connect-src 'self'{fetched}; "
         "frame-src 'self'; frame-ancestors 'self'; "
         "base-uri 'none'; form-action 'self'; object-src 'none'"
     )

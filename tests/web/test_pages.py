@@ -100,7 +100,7 @@ async def tiled_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     tiles = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
     configured = settings.model_copy(
-        update={"api": settings.api.model_copy(update={"tile_url": tiles})}
+        update={"map": settings.map.model_copy(update={"tile_url": tiles})}
     )
     application = create_app(configured, router=helsinki_router)
     async with application.router.lifespan_context(application):
