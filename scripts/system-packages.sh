@@ -9,6 +9,8 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/share/postgresql/*/extension/postgis.
     missing="$missing postgresql-15-postgis-3"
 fi
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+# The map's vector tiles are cut from the OSM extract by tilemaker (README, "Maps and tiles").
+command -v tilemaker >/dev/null 2>&1 || missing="$missing tilemaker"
 # `make bench` drives the API with wrk, a load generator light enough to leave the CPU to us.
 if [ -n "${WITH_BENCH_TOOLS:-}" ]; then
     command -v wrk >/dev/null 2>&1 || missing="$missing wrk"

@@ -174,3 +174,23 @@ def push_client(fcm_server: FcmServerThread) -> Iterator[PushClient]:
     client = PushClient(FcmConfig(project_id=FCM_PROJECT, endpoint=fcm_server.url, timeout_s=2.0))
     yield client
     client.close()
+
+
+# --- issue 14, tiles: the Helsinki vector tiles, built once (cached in the checkout's .cache)
+
+
+@pytest.fixture(scope="session")
+def tiles_cache() -> Path:
+    path = ROOT / ".cache" / "tiles"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def helsinki_tiles(tiles_cache: Path) -> Path:
+    from responders.geo import default_extract
+    from responders.tiles import build_tiles
+
+    built = build_tiles(default_extract(), tiles_cache)
+    assert built is not None, "tilemaker is missing: scripts/system-packages.sh installs it"
+    return built

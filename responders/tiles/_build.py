@@ -55,9 +55,15 @@ def tiles_path(extract: Path, cache_dir: Path) -> Path:
 def build_tiles(
     extract: Path, cache_dir: Path | None = None, *, progress: Progress | None = None
 ) -> Path | None:
-    """The MBTiles of `extract`, built unless cached; None when tilemaker is not installed
-    (the pages then draw the walking graph's streets). Raises `TileBuildError` when the
-    build fails."""
+    """The MBTiles of `extract`, built unless cached; None when it must be built and
+    tilemaker is not installed (the pages then draw the walking graph's streets). Raises
+    `TileBuildError` when the build fails."""
+    cache_dir = Path(cache_dir or default_tiles_dir())
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = tiles_path(extract, cache_dir)
+    if target.exists():
+        log.info("tiles: using %s", target)
+        return target
     executable = shutil.which(TILEMAKER)
     if executable is None:
         log.warning(
@@ -65,12 +71,6 @@ def build_tiles(
             TILEMAKER,
         )
         return None
-    cache_dir = Path(cache_dir or default_tiles_dir())
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    target = tiles_path(extract, cache_dir)
-    if target.exists():
-        log.info("tiles: using %s", target)
-        return target
     log.info("tiles: building vector tiles of %s (once per extract)", extract)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as work:
         cleaned = Path(work) / "clean.osm.pbf"

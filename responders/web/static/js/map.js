@@ -1,6 +1,10 @@
-// Maps on Leaflet (vendored in /static/vendor). Without a tile server the background is
-// the walking graph's own streets, from /map/streets.geojson: no request leaves the machine.
+// Maps on Leaflet (vendored in /static/vendor). The background, as /map/config says: an
+// external tile server or style if configured; else the service's own vector tiles
+// (/map/tiles/{z}/{x}/{y}.pbf, OpenMapTiles schema) drawn by protomaps-leaflet (vendored)
+// with the rules in tiles.js; else the walking graph's streets from /map/streets.geojson,
+// with a note saying the detailed map is unavailable. No request leaves the machine.
 /* global L */
+import { drawVectorTiles, vectorTilesFromStyle } from "./tiles.js";
 
 let configPromise = null;
 let streetsPromise = null;
@@ -67,6 +71,47 @@ async function drawStreets(map, url) {
   }).addTo(map);
 }
 
+const VECTOR = /\.(pbf|mvt)(\?|$)/;
+
+async function drawBackground(map, config) {
+  try {
+    if (config.tile_url && VECTOR.test(config.tile_url)) {
+      await drawVectorTiles(map, { url: config.tile_url, maxDataZoom: 14 });
+    } else if (config.tile_url) {
+      L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
+    } else if (config.style_url) {
+      await drawVectorTiles(map, await vectorTilesFromStyle(config.style_url));
+    } else if (config.vector_tiles_url) {
+      await drawVectorTiles(map, { url: config.vector_tiles_url, maxDataZoom: config.max_zoom });
+    }
+  } catch (error) {
+    // A renderer or style that does not load must not leave the map empty.
+    console.error(error);
+    await fallBack(map, "/map/streets.geojson", "Detailed map unavailable: streets only");
+    return;
+  }
+  if (config.streets_url) await fallBack(map, config.streets_url, config.note);
+}
+
+async function fallBack(map, url, note) {
+  await drawStreets(map, url);
+  if (note) noteControl(note).addTo(map);
+}
+
+// A small line on the map saying what it lacks (as text: never markup).
+function noteControl(text) {
+  const Note = L.Control.extend({
+    options: { position: "bottomleft" },
+    onAdd() {
+      const note = L.DomUtil.create("div", "map-note");
+      note.setAttribute("role", "note");
+      note.textContent = text;
+      return note;
+    },
+  });
+  return new Note();
+}
+
 // createMap(element, {label, onPick}) → {map, ready}. onPick(latlng) is called on a click,
 // and on Enter while the map has the keyboard focus (the centre crosshair), so a keyboard
 // user can place a point too.
@@ -103,11 +148,7 @@ export function createMap(element, { label = "Map", onPick = null } = {}) {
       map.setView([0, 0], 2);
     }
     map.attributionControl.addAttribution(config.attribution);
-    if (config.tile_url) {
-      L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
-    } else if (config.streets_url) {
-      await drawStreets(map, config.streets_url);
-    }
+    await drawBackground(map, config);
     container.dataset.ready = "true";
     return config;
   });
