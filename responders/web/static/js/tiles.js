@@ -35,7 +35,7 @@ const COLOURS = {
   casing: "#b3a793",
   major: "#ffe7a6",
   minor: "#ffffff",
-  path: "#8c8172",
+  path: "#a39684",
   rail: "#9a9a9a",
   label: "#2b2b2b",
   halo: "#ffffff",
@@ -85,12 +85,15 @@ function paintRules(P) {
       symbolizer: fill(COLOURS.building, { stroke: COLOURS.buildingEdge, width: 0.5 }),
     },
     {
+      // Footways and tracks: many in a city (every sidewalk), so light and thin.
       dataLayer: "transportation",
+      minzoom: 15,
       filter: (z, f) => isPath(f),
       symbolizer: new P.LineSymbolizer({
         color: COLOURS.path,
-        width: scaled(1.4, 0.6),
-        dash: [3, 2],
+        width: scaled(1.5, 0.5),
+        dash: [2, 2],
+        opacity: 0.7,
       }),
     },
     {
