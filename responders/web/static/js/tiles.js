@@ -222,7 +222,7 @@ export async function vectorTilesFromStyle(styleUrl) {
   const base = tilejson.__base || styleUrl;
   if (!tilejson.tiles || !tilejson.tiles.length) throw new Error("style: no vector tiles");
   return {
-    url: new URL(tilejson.tiles[0], new URL(base, location.href)).href,
+    url: absolute(tilejson.tiles[0], base),
     maxDataZoom: tilejson.maxzoom || 14,
   };
 }
@@ -231,8 +231,14 @@ async function firstVectorSource(style, styleUrl) {
   const source = Object.values(style.sources || {}).find((s) => s.type === "vector");
   if (!source) throw new Error("style: no vector source");
   if (source.tiles) return { ...source, __base: styleUrl };
-  const absolute = new URL(source.url, new URL(styleUrl, location.href)).href;
-  return { ...(await getJson(absolute)), __base: absolute };
+  const tilejsonUrl = absolute(source.url, styleUrl);
+  return { ...(await getJson(tilejsonUrl)), __base: tilejsonUrl };
+}
+
+// A URL relative to a document's, keeping the {z}/{x}/{y} braces (URL would escape them).
+function absolute(url, base) {
+  const resolved = new URL(url, new URL(base, location.href)).href;
+  return resolved.replace(/%7B/gi, "{").replace(/%7D/gi, "}");
 }
 
 async function getJson(url) {
