@@ -124,6 +124,12 @@ async def test_the_console_map_draws_labelled_streets_and_water(
     assert await page.locator(".map-note").count() == 0
     shot = await screenshot(page, "console-vector-map")
     assert shot.stat().st_size > 100_000  # a detailed picture, not an empty one
+    # Closer in, the house numbers (zoom 17 and more).
+    for key in ["+"] + ["ArrowDown"] * 4:
+        await page.keyboard.press(key)
+        await page.wait_for_timeout(500)
+    await page.wait_for_timeout(800)
+    await screenshot(page, "console-vector-map-close")
 
 
 async def test_the_citizen_page_draws_the_tiles_too(

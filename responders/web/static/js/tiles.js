@@ -46,14 +46,19 @@ const COLOURS = {
 const MAJOR = new Set(["motorway", "trunk", "primary", "secondary", "tertiary"]);
 const MINOR = new Set(["minor", "service", "raceway", "busway", "bus_guideway"]);
 const PATHS = new Set(["path", "track", "pier", "bridge"]);
+const STOPS = new Set(["bus_stop", "tram_stop", "platform", "stop_position", "subway_entrance"]);
 
 const kind = (f) => f.props.class;
 const isMajor = (f) => MAJOR.has(kind(f));
 const isMinor = (f) => MINOR.has(kind(f));
 const isPath = (f) => PATHS.has(kind(f));
 
-// A width in pixels at zoom 16, doubled per zoom level above it and halved below.
-const scaled = (px, min = 0.5) => (z) => Math.max(min, px * 2 ** (z - 16));
+// A width in pixels at zoom 16, doubled per zoom level above it and halved below, within
+// [min, max] (a footway stays a thin line however close one zooms).
+const scaled =
+  (px, min = 0.5, max = Infinity) =>
+  (z) =>
+    Math.min(max, Math.max(min, px * 2 ** (z - 16)));
 
 function paintRules(P) {
   const fill = (colour, extra = {}) => new P.PolygonSymbolizer({ fill: colour, ...extra });
@@ -91,7 +96,7 @@ function paintRules(P) {
       filter: (z, f) => isPath(f),
       symbolizer: new P.LineSymbolizer({
         color: COLOURS.path,
-        width: scaled(1.5, 0.5),
+        width: scaled(1.5, 0.5, 3),
         dash: [2, 2],
         opacity: 0.7,
       }),
@@ -179,7 +184,8 @@ function labelRules(P) {
     {
       dataLayer: "poi",
       minzoom: 17,
-      filter: (z, f) => Boolean(f.props.name) && (f.props.rank || 99) <= 20,
+      // Places people name (shops, schools, stations), not every stop and platform.
+      filter: (z, f) => Boolean(f.props.name) && !STOPS.has(f.props.subclass),
       symbolizer: text("500 11px sans-serif", COLOURS.poi),
     },
     {
