@@ -160,3 +160,18 @@ def test_cli_builds_the_tiles(
     _without_tilemaker(monkeypatch, tmp_path)
     assert main(["tiles", "build"]) == 2
     assert "tilemaker is not installed" in capsys.readouterr().err
+
+
+def test_serve_and_demo_start_with_the_tiles(
+    helsinki_tiles: Path, tiles_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`ehbo serve` / `ehbo demo` build (or find) the tiles before the app starts, and hand
+    their file to it in the settings; without tilemaker they start without."""
+    from responders.runner import _with_tiles
+    from responders.settings import Settings
+
+    started = _with_tiles(Settings(map=MapSettings(cache_dir=tiles_cache)))
+    assert started.map.tiles_file == helsinki_tiles
+    _without_tilemaker(monkeypatch, tmp_path)
+    bare = _with_tiles(Settings(map=MapSettings(cache_dir=tmp_path / "empty")))
+    assert bare.map.tiles_file is None
