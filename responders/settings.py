@@ -182,6 +182,11 @@ class LimitSettings(BaseSettings):
     # never take a report's slot. Reports wait for a slot; registrations are refused.
     report_concurrency: int = 4
     registration_concurrency: int = 2
+    # A citizen's status page polls every 5 s (12 a minute; two tabs 24) and asks for the
+    # nearest AED's route once per load. Status reads wait for slots of their own.
+    report_status_per_client_per_minute: float = 30
+    report_aed_per_client_per_minute: float = 6
+    report_status_concurrency: int = 2
     max_tracked_keys: int = 100_000
 
 

@@ -264,6 +264,10 @@ class Incident(Base):
     purged_at: Mapped[dt.datetime | None]
     # A citizen report's area, when it came in a suspected flood (see responders.floods).
     flood_group: Mapped[str | None] = mapped_column(Text)
+    # A citizen report's status link: the SHA-256 digest of the token only its reporter
+    # holds (responders.reports), and when an operator first opened it in triage.
+    status_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    seen_at: Mapped[dt.datetime | None]
 
 
 class Alert(Base):
