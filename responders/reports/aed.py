@@ -65,12 +65,16 @@ async def nearest_aed(
         route = await drawer.route(Point(lat, lon), Point(row.lat, row.lon))
     except RoutingError:
         return CitizenAed(
-            aed=aed, walk_seconds=walk_s, distance_m=None, route=None, message=_found(walk_s)
+            aed=aed,
+            walk_seconds=round(walk_s, 1),
+            distance_m=None,
+            route=None,
+            message=_found(walk_s),
         )
     return CitizenAed(
         aed=aed,
-        walk_seconds=route.duration_s,
-        distance_m=route.distance_m,
+        walk_seconds=round(route.duration_s, 1),
+        distance_m=round(route.distance_m, 1),
         route=route.to_geojson(),
         message=_found(route.duration_s),
     )
