@@ -1,8 +1,11 @@
 // The citizen's report: where, what, a number to call back. Anonymous; goes to triage.
+// After sending, the page becomes the report's status view (status.js) at the status link
+// only this reporter holds: /report/status#<token>.
 /* global L */
 import { $, ApiError, makeApi, parseCoordinate, say, show } from "./common.js";
 import { clearFields, markProblems } from "./fields.js";
 import { createMap, incidentIcon } from "./map.js";
+import { startStatus, statusTokenInUrl } from "./report_status.js";
 
 const api = makeApi(null);
 let mapView = null;
@@ -85,11 +88,8 @@ async function send(event) {
   try {
     const received = await api("/reports", { method: "POST", body });
     say(message, "");
-    show($("#report-form"), false);
-    show($("#report-done"), true);
-    $("#done-message").textContent = received.message;
-    $("#done-id").textContent = `Report number ${received.id} · waiting for a dispatcher to confirm it (${received.status}).`;
-    $("#report-done").focus();
+    // The form is replaced by the status view, at the status link (a reload shows it too).
+    startStatus(received.status_token, { received, kind: kind.value, at: { lat, lon } });
   } catch (error) {
     let text = error instanceof ApiError ? error.describe() : `Could not send: ${error.message}`;
     if (error instanceof ApiError && error.status === 429) {
@@ -106,6 +106,12 @@ async function send(event) {
 }
 
 function start() {
+  // A status link (this tab's own after sending, a reload, or the link opened elsewhere).
+  if (statusTokenInUrl()) {
+    startStatus(statusTokenInUrl());
+    return;
+  }
+  if (location.pathname !== "/report") history.replaceState(null, "", "/report");
   mapView = createMap($("#report-map"), {
     label: "Map: tap where the person is",
     onPick: (latlng) => place(latlng, "on the map"),
