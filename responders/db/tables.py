@@ -398,18 +398,24 @@ class GeocodeName(Base):
     __tablename__ = "geocode_names"
     __table_args__ = (
         Index(
-            "geocode_names_search_idx",
+            "geocode_names_entry_search_idx",
             "search",
             postgresql_using="gin",
             postgresql_ops={"search": "gin_trgm_ops"},
+            postgresql_where=text("entry_id IS NOT NULL"),
         ),
-        Index("geocode_names_entry_idx", "entry_id"),
+        Index(
+            "geocode_names_street_search_idx",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+            postgresql_where=text("street_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = _id()
-    entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("geocode_entries.id", ondelete="CASCADE")
-    )
+    # No foreign key: the names are derived from the entries and replaced whole.
+    entry_id: Mapped[int | None] = mapped_column(BigInteger)
     street_key: Mapped[str | None] = mapped_column(Text)
     search: Mapped[str] = mapped_column(Text)
 

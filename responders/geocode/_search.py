@@ -54,12 +54,17 @@ async def search(
 ) -> list[GeocodeHit]:
     query = parse_query(q)
     hits: list[GeocodeHit] = []
-    if query.number is not None and query.text:
-        rows = await store.search_addresses(db, query.text, query.number.lo, query.number.key, near)
-        hits += _addresses(rows, query.number)
+    async with db.transaction() as conn:
+        await store.prefer_indexes(conn)
+        if query.number is not None and query.text:
+            rows = await store.search_addresses(
+                conn, query.text, query.number.lo, query.number.key, near
+            )
+            hits += _addresses(rows, query.number)
+        names = await store.search_names(conn, query.text, near, limit * 3)
     # A street whose addresses answered already is not offered again as a bare street.
     answered = {hit.street for hit in hits}
-    for row in await store.search_names(db, query.text, near, limit * 3):
+    for row in names:
         if not (row["kind"] == "street" and query.number is not None and row["street"] in answered):
             hits.append(_named(row, query))
     ranked = sorted(

@@ -79,16 +79,24 @@ def upgrade() -> None:
         """
         CREATE TABLE geocode_names (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            entry_id bigint REFERENCES geocode_entries (id) ON DELETE CASCADE,
+            -- No foreign key: the names are derived from the entries and replaced whole
+            -- after every change of them (`geocode.store.refresh_names`).
+            entry_id bigint,
             street_key text,
             search text NOT NULL
         )
         """
     )
+    # One trigram index per kind of search, each with the predicate its query has: the
+    # planner then never prefers a plain scan of the other kind's rows.
     op.execute(
-        "CREATE INDEX geocode_names_search_idx ON geocode_names USING gin (search gin_trgm_ops)"
+        "CREATE INDEX geocode_names_entry_search_idx ON geocode_names"
+        " USING gin (search gin_trgm_ops) WHERE entry_id IS NOT NULL"
     )
-    op.execute("CREATE INDEX geocode_names_entry_idx ON geocode_names (entry_id)")
+    op.execute(
+        "CREATE INDEX geocode_names_street_search_idx ON geocode_names"
+        " USING gin (search gin_trgm_ops) WHERE street_key IS NOT NULL"
+    )
     op.execute(
         """
         CREATE TABLE geocode_sources (
