@@ -21,7 +21,13 @@ from responders.geocode._osm import Extract, OsmAddress, OsmPlace, read_extract
 from responders.geocode._text import parse_housenumber
 from routing._cache import file_digest
 
-__all__ = ["BuildReport", "build_from_extract", "import_register"]
+__all__ = [
+    "BuildReport",
+    "build_from_extract",
+    "import_register",
+    "read_register",
+    "remove_register",
+]
 
 log = logging.getLogger(__name__)
 
@@ -221,3 +227,14 @@ async def import_register(db: Database, path: Path, *, replace_osm: bool = False
     await db.run(work)
     log.info("geocode: imported %d addresses from %s", len(rows), path.name)
     return len(rows)
+
+
+async def remove_register(db: Database) -> None:
+    """The imported register's addresses go; OSM's come back at the next build."""
+
+    async def work(conn: Conn) -> None:
+        await store.delete_entries(conn, "register", ["address"])
+        await store.delete_source(conn, "register")
+        await store.refresh_names(conn)
+
+    await db.run(work)

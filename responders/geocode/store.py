@@ -21,6 +21,7 @@ __all__ = [
     "add_street_segments",
     "count_entries",
     "delete_entries",
+    "delete_source",
     "ilike_search",
     "merge_street_segments",
     "nearest_address",
@@ -45,6 +46,7 @@ _RECORD_SOURCE = """
     ON CONFLICT (source) DO UPDATE SET digest = excluded.digest, entries = excluded.entries,
         replaces_osm = excluded.replaces_osm, built_at = now()
     """
+_DELETE_SOURCE = "DELETE FROM geocode_sources WHERE source = %(source)s"
 _DELETE_ENTRIES = """
     DELETE FROM geocode_entries WHERE source = %(source)s AND kind = ANY(%(kinds)s)
     """
@@ -205,6 +207,10 @@ async def record_source(
         _RECORD_SOURCE,
         {"source": source, "digest": digest, "entries": entries, "replaces_osm": replaces_osm},
     )
+
+
+async def delete_source(conn: Conn, source: str) -> None:
+    await conn.execute(_DELETE_SOURCE, {"source": source})
 
 
 async def delete_entries(conn: Conn, source: str, kinds: Sequence[str]) -> int:
