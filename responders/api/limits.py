@@ -58,6 +58,9 @@ class Limits:
         }
         self._statuses = TokenBuckets(settings.report_status_per_client_per_minute, 60, keys)
         self._status_aeds = TokenBuckets(settings.report_aed_per_client_per_minute, 60, keys)
+        self._reverse_geocodes = TokenBuckets(
+            settings.reverse_geocodes_per_client_per_minute, 60, keys
+        )
         # Two bulkheads, not one: ten registrations in flight must not refuse a report.
         self._report_slots = asyncio.Semaphore(settings.report_concurrency)
         self._status_slots = asyncio.Semaphore(settings.report_status_concurrency)
@@ -97,6 +100,10 @@ class Limits:
     def report_aed(self, client: str) -> None:
         """A citizen's status page asking for the nearest AED and its route."""
         self._check(self._status_aeds, client, "the nearest AED was asked too often")
+
+    def reverse_geocode(self, client: str) -> None:
+        """GET /geocode/reverse without a token, per client address."""
+        self._check(self._reverse_geocodes, client, "too many address lookups from this client")
 
     def _check(self, buckets: TokenBuckets, key: Hashable, detail: str) -> None:
         if not self.enabled:
