@@ -162,6 +162,15 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("PATCH", "/aeds/{aed}", {"json": {"status": "out"}}, COORDINATORS),
     ("POST", "/aeds/import", {"files": {"file": ("aeds.csv", CSV, "text/csv")}}, COORDINATORS),
     ("GET", "/route", {"params": {"from": "60.1744,24.9445", "to": "60.1735,24.9445"}}, ROUTE),
+    # Address search (step/geocode, merged for the citizen page): reverse also answers a
+    # citizen without a token, never a bad token.
+    ("GET", "/geocode", {"params": {"q": "Aleksanterinkatu 52"}}, ROUTE),
+    (
+        "GET",
+        "/geocode/reverse",
+        {"params": {"lat": 60.1735, "lon": 24.9445}},
+        {**ROUTE, "nobody": "2xx"},
+    ),
     ("POST", "/responders/me/logout", {}, OWN),
     ("DELETE", "/responders/me", {}, OWN),
 ]

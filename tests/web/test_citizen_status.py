@@ -10,8 +10,13 @@ import asyncio
 import re
 from typing import Any
 
+import pytest_asyncio
 from playwright.async_api import Page, Request, expect
 
+from responders.db.gateway import Database
+from responders.geo import default_extract
+from responders.geocode import BuildReport, build_from_extract
+from responders.settings import Settings
 from tests.web.conftest import CENTRE, NewContext, World, screenshot
 
 # The phone of the brief: the screenshots are taken at this size.
@@ -21,12 +26,29 @@ PHONE_390 = {"width": 390, "height": 844}
 LIVE = 15_000
 
 
-async def _send_report(citizen: Page) -> tuple[int, str]:
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def geocode_index(db: Database, settings: Settings) -> BuildReport:
+    """The address index of the extract (kept by `clean_db`; built once, or found current)."""
+    return await build_from_extract(db, default_extract(), cache_dir=settings.routing.cache_dir)
+
+
+async def _send_report(citizen: Page, world: World) -> tuple[int, str]:
     await citizen.goto("/report")
     await citizen.get_by_role("button", name="Use my location").click()
     await expect(citizen.locator("#where-status")).to_contain_text("from your phone")
+    # The picked point is named: the nearest address, as reverse geocoding answers it.
+    lat = await citizen.get_by_label("Latitude").input_value()
+    lon = await citizen.get_by_label("Longitude").input_value()
+    named = await world.http.get("/geocode/reverse", params={"lat": lat, "lon": lon})
+    assert named.status_code == 200, named.text
+    (feature,) = named.json()["features"]
+    await expect(citizen.locator("#where-near")).to_have_text(
+        f"Near {feature['properties']['label']}"
+    )
     await citizen.get_by_label("Collapsed, not breathing normally").check()
     await citizen.get_by_label("Your phone number").fill("+358 40 765 4321")
+    await citizen.locator("#where-near").scroll_into_view_if_needed()
+    await screenshot(citizen, "citizen-report-near")
     await citizen.get_by_role("button", name="Send report").click()
     await expect(citizen.get_by_role("heading", name="Report received")).to_be_visible(timeout=LIVE)
     await expect(citizen.locator("#report-form")).to_be_hidden()
@@ -73,7 +95,7 @@ async def _shows_guidance(citizen: Page, addresses: set[str]) -> None:
 
 
 async def test_the_reporter_follows_the_report_live_to_its_end(
-    world: World, new_context: NewContext
+    world: World, new_context: NewContext, geocode_index: BuildReport
 ) -> None:
     context = await new_context(
         viewport=PHONE_390,
@@ -89,7 +111,7 @@ async def test_the_reporter_follows_the_report_live_to_its_end(
     http, operator = world.http, world.operator_headers
 
     for round_ in (1, 2):
-        report_id, token = await _send_report(citizen)
+        report_id, token = await _send_report(citizen, world)
         await _says(citizen, "Received: waiting for a dispatcher.")
         await _shows_guidance(citizen, addresses)
         await expect(citizen.get_by_role("status")).to_contain_text("waiting for a dispatcher")

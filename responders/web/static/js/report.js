@@ -25,6 +25,26 @@ function place(latlng, how) {
   $("#lon").value = latlng.lng.toFixed(6);
   mark(latlng);
   $("#where-status").textContent = `Location set ${how}: ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}.`;
+  nameThePlace(latlng);
+}
+
+// "Near Aleksanterinkatu 52": the nearest address (or street) to the picked point, so the
+// reporter can check the spot. Only the latest point's answer is shown.
+let naming = 0;
+async function nameThePlace(latlng) {
+  const ask = ++naming;
+  const near = $("#where-near");
+  near.textContent = "";
+  try {
+    const found = await api(`/geocode/reverse?lat=${latlng.lat.toFixed(6)}&lon=${latlng.lng.toFixed(6)}`);
+    if (ask !== naming) return;
+    const feature = found && found.features && found.features[0];
+    near.textContent = feature ? `Near ${feature.properties.label}` : "";
+  } catch (error) {
+    if (ask !== naming) return;
+    const why = error instanceof ApiError ? error.message : "no connection";
+    near.textContent = `Could not name this place (${why}); the point on the map is what is sent.`;
+  }
 }
 
 function mark(latlng) {
@@ -41,6 +61,7 @@ function fromFields() {
     const at = L.latLng(lat, lon);
     mark(at);
     mapView.map.panTo(at);
+    nameThePlace(at);
   }
 }
 
