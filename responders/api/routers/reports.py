@@ -105,14 +105,17 @@ async def report_aed(
     """The nearest AED usable now (in service; public or open), by walking time from the
     report's place, with its walking route from there."""
     limits.report_aed(client_address(request))
-    async with limits.status_slot():
-        reported = await status.report_status(db, token)
-    lon, lat = reported.location.coordinates
     search = AedSearch(
         timezone=settings.region.timezone,
         radius_m=settings.dispatch.aed_search_radius_m,
         max_walk_s=settings.dispatch.max_walk_s,
         sites=settings.dispatch.aed_count * 3,
     )
+    # In the status pages' own slots, the whole of it: its reads are anonymous too. The
+    # search and the route run on the route drawer's threads, never dispatch's.
+    async with limits.status_slot():
+        reported = await status.report_status(db, token)
+        lon, lat = reported.location.coordinates
+        found = await nearest_aed(db, drawer, lat, lon, search)
     response.headers["Cache-Control"] = _PRIVATE
-    return await nearest_aed(db, drawer, lat, lon, search)
+    return found

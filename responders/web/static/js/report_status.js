@@ -83,11 +83,12 @@ async function poll() {
 function failed(error) {
   const box = $("#status-error");
   if (error instanceof ApiError && error.status === 404) {
-    // Nothing will change by asking again.
+    // Nothing will change by asking again. CPR guidance stays: someone may still need it.
+    view.ended = true;
     $("#status-headline").textContent = "This report cannot be found.";
     $("#status-detail").textContent = "";
     say(box, `${error.message}`);
-    showGuidance(false);
+    show($("#aed"), false);
     return;
   }
   view.failures += 1;
