@@ -35,6 +35,17 @@ class RouteDrawer:
         """`Router.route` on one of the drawer's threads, waiting for a free one."""
         return await anyio.to_thread.run_sync(self.router.route, a, b, via, limiter=self._limiter)
 
+    async def times_to(
+        self, target: Point, sources: Sequence[Point], max_seconds: float
+    ) -> list[float | None]:
+        """Walking seconds from each source to `target` (one bounded search; None when out
+        of reach), on the drawer's threads like a route."""
+
+        def search() -> list[float | None]:
+            return self.router.walks_to([target], max_seconds).times_from(sources)[0]
+
+        return await anyio.to_thread.run_sync(search, limiter=self._limiter)
+
 
 async def fill_alert_routes(db: Database, drawer: RouteDrawer, alert_ids: Sequence[int]) -> None:
     """Draw and store the routes of these alerts that have none yet, before they are read.

@@ -56,8 +56,14 @@ class Limits:
             "volunteer": TokenBuckets(settings.routes_per_volunteer_per_minute, 60, keys),
             "operator": TokenBuckets(settings.routes_per_operator_per_minute, 60, keys),
         }
+        self._statuses = TokenBuckets(settings.report_status_per_client_per_minute, 60, keys)
+        self._status_aeds = TokenBuckets(settings.report_aed_per_client_per_minute, 60, keys)
+        self._reverse_geocodes = TokenBuckets(
+            settings.reverse_geocodes_per_client_per_minute, 60, keys
+        )
         # Two bulkheads, not one: ten registrations in flight must not refuse a report.
         self._report_slots = asyncio.Semaphore(settings.report_concurrency)
+        self._status_slots = asyncio.Semaphore(settings.report_status_concurrency)
         self._registration_slots = asyncio.Semaphore(settings.registration_concurrency)
 
     def citizen_report(self, client: str, lat: float, lon: float) -> FloodArea | None:
@@ -87,6 +93,18 @@ class Limits:
             "too many route requests from this caller; routes already drawn stay valid",
         )
 
+    def report_status(self, client: str) -> None:
+        """A citizen's status page asking how its report goes (`GET /reports/status`)."""
+        self._check(self._statuses, client, "the status was asked too often; wait a little")
+
+    def report_aed(self, client: str) -> None:
+        """A citizen's status page asking for the nearest AED and its route."""
+        self._check(self._status_aeds, client, "the nearest AED was asked too often")
+
+    def reverse_geocode(self, client: str) -> None:
+        """GET /geocode/reverse without a token, per client address."""
+        self._check(self._reverse_geocodes, client, "too many address lookups from this client")
+
     def _check(self, buckets: TokenBuckets, key: Hashable, detail: str) -> None:
         if not self.enabled:
             return
@@ -99,6 +117,13 @@ class Limits:
         """Waits for a slot of the reports' own: a citizen report is never refused because
         others are reporting (each client's own rate is bounded before this)."""
         async with self._report_slots:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def status_slot(self) -> AsyncIterator[None]:
+        """Status pages wait for slots of their own: however many poll, they never take
+        the database connections operators and reports need."""
+        async with self._status_slots:
             yield
 
     @contextlib.asynccontextmanager

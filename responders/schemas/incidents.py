@@ -147,6 +147,10 @@ class ReportReceived(BaseModel):
     id: int
     status: Literal["triage"]
     message: str
+    # Shown once; only its digest is stored. The page puts it in the URL's fragment (never
+    # sent to a server) and sends it in a header: `GET /reports/status`.
+    status_token: str
+    status_url: str
 
 
 # A volunteer's answer to their alert, taken: the alert's status now.

@@ -135,6 +135,12 @@ async def citizen_report(request: Request) -> HTMLResponse:
     return _page_response(request, "report.html")
 
 
+@router.get("/report/status")
+async def citizen_report_status(request: Request) -> HTMLResponse:
+    """The same page, showing a report's status: its token is in the URL's fragment."""
+    return _page_response(request, "report.html")
+
+
 @router.get("/demo/phone")
 async def demo_phone(request: Request) -> HTMLResponse:
     """The demo's stand-in for volunteers' phones (404 outside the demo)."""

@@ -75,6 +75,7 @@ class World:
     triage: int
     alert: int
     aed: int
+    status_token: str  # the triage report's status link
 
     def headers(self, caller: str) -> dict[str, str]:
         return {
@@ -153,11 +154,23 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {"json": {"kind": "other", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}},
         {"default": 201},
     ),
+    # Anyone holding the report's status link (a header, whatever else is sent).
+    ("GET", "/reports/status", {"headers": {"X-Report-Token": "{status_token}"}}, ANYONE),
+    ("GET", "/reports/status/aed", {"headers": {"X-Report-Token": "{status_token}"}}, ANYONE),
     ("GET", "/aeds", {}, OPERATORS),
     ("POST", "/aeds", {"json": _aed_body}, COORDINATORS),
     ("PATCH", "/aeds/{aed}", {"json": {"status": "out"}}, COORDINATORS),
     ("POST", "/aeds/import", {"files": {"file": ("aeds.csv", CSV, "text/csv")}}, COORDINATORS),
     ("GET", "/route", {"params": {"from": "60.1744,24.9445", "to": "60.1735,24.9445"}}, ROUTE),
+    # Address search (step/geocode, merged for the citizen page): reverse also answers a
+    # citizen without a token, never a bad token.
+    ("GET", "/geocode", {"params": {"q": "Aleksanterinkatu 52"}}, ROUTE),
+    (
+        "GET",
+        "/geocode/reverse",
+        {"params": {"lat": 60.1735, "lon": 24.9445}},
+        {**ROUTE, "nobody": "2xx"},
+    ),
     ("POST", "/responders/me/logout", {}, OWN),
     ("DELETE", "/responders/me", {}, OWN),
 ]
@@ -183,11 +196,12 @@ async def world(
     _, signed_out = await place_volunteer(client, 60.1710, 24.9420, live=False)
     assert (await client.post("/responders/me/logout", headers=signed_out)).status_code == 204
     incident = await report(client, operator_headers, *INCIDENT)
-    triage = (
+    triaged = (
         await client.post(
             "/reports", json={"kind": "other", "location": {"lat": INCIDENT[0], "lon": INCIDENT[1]}}
         )
-    ).json()["id"]
+    ).json()
+    triage = triaged["id"]
     aed = (await client.post("/aeds", json=_aed_body(), headers=coordinator_headers)).json()["id"]
     return World(
         owner,
@@ -200,6 +214,7 @@ async def world(
         triage,
         alerted(incident)[owner_id]["id"],
         aed,
+        triaged["status_token"],
     )
 
 
@@ -210,6 +225,11 @@ def _request(
         alert=world.alert, incident=world.incident, triage=world.triage, aed=world.aed
     )
     kwargs = {k: v() if callable(v) else v for k, v in options.items()}
+    if "headers" in kwargs:
+        kwargs["headers"] = {
+            name: value.format(status_token=world.status_token)
+            for name, value in kwargs["headers"].items()
+        }
     return method, path, kwargs
 
 
@@ -227,7 +247,8 @@ async def test_route_answers_each_caller_rightly(
     wrong = []
     for caller in CALLERS:
         verb, path, kwargs = _request(world, method, template, options)
-        response = await client.request(verb, path, headers=world.headers(caller), **kwargs)
+        headers = {**world.headers(caller), **kwargs.pop("headers", {})}
+        response = await client.request(verb, path, headers=headers, **kwargs)
         want = expected.get(caller, expected["default"])
         ok = 200 <= response.status_code < 300 if want == "2xx" else response.status_code == want
         if ok and want == 403:

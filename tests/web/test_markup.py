@@ -206,13 +206,17 @@ async def test_user_text_never_becomes_markup(
     await citizen.goto("/report")
     await citizen.locator("#report-map[data-ready='true']").wait_for()
     await _stay(citizen)
-    await citizen.get_by_label("Latitude").fill(f"{CENTRE[0] + 0.001:.6f}")
-    await citizen.get_by_label("Longitude").fill(f"{CENTRE[1]:.6f}")
+    # Beside the planted AED, which the status view then shows as the nearest.
+    await citizen.get_by_label("Latitude").fill(f"{CENTRE[0] + 0.0006:.6f}")
+    await citizen.get_by_label("Longitude").fill(f"{CENTRE[1] + 0.0009:.6f}")
     await citizen.get_by_label("Collapsed, not breathing normally").check()
     await citizen.get_by_label("Anything else (optional)").fill(CITIZEN_NOTES)
     await citizen.get_by_role("button", name="Send report").click()
     await expect(citizen.get_by_role("heading", name="Report received")).to_be_visible()
     await _assert_inert(citizen, "/report")
+    await expect(citizen.locator("#aed-address")).to_have_text(AED_ADDRESS, timeout=15_000)
+    await expect(citizen.locator("#aed-description")).to_have_text(AED_DESCRIPTION)
+    await _assert_inert(citizen, "/report/status (nearest AED)")
 
     # The demo phone: names in the picker and the pushed list, the app in its frame.
     demo = await (await new_context(viewport=CONSOLE)).new_page()

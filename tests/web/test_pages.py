@@ -17,7 +17,7 @@ from responders.api import create_app
 from responders.settings import Settings
 from responders.web.pages import TEMPLATES_DIR, _tile_source
 
-PAGES = ("/", "/console", "/app", "/report")
+PAGES = ("/", "/console", "/app", "/report", "/report/status")
 
 
 async def test_pages_are_html_kept_on_this_origin(client: httpx.AsyncClient) -> None:

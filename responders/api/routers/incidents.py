@@ -25,6 +25,7 @@ from responders.coverage import require_dispatchable
 from responders.db.gateway import Conn, Database
 from responders.dispatch import lifecycle, views
 from responders.dispatch.waves import WaveOutcome
+from responders.reports import status as report_status
 from responders.schemas.incidents import IncidentCreate, IncidentDetail, IncidentPublic
 from responders.states import INCIDENT_FILTERS, IncidentFilter, IncidentStatus
 
@@ -83,6 +84,7 @@ async def list_incidents(
 
 @router.get("/{incident_id}")
 async def read(incident_id: PathId, _: CurrentOperator, db: DbDep) -> IncidentDetail:
+    await report_status.mark_seen(db, incident_id)  # a citizen's report: "a dispatcher is looking"
     return await views.incident_detail(db, incident_id)
 
 

@@ -1,8 +1,11 @@
 // The citizen's report: where, what, a number to call back. Anonymous; goes to triage.
+// After sending, the page becomes the report's status view (status.js) at the status link
+// only this reporter holds: /report/status#<token>.
 /* global L */
 import { $, ApiError, makeApi, parseCoordinate, say, show } from "./common.js";
 import { clearFields, markProblems } from "./fields.js";
 import { createMap, incidentIcon } from "./map.js";
+import { startStatus, statusTokenInUrl } from "./report_status.js";
 
 const api = makeApi(null);
 let mapView = null;
@@ -22,6 +25,26 @@ function place(latlng, how) {
   $("#lon").value = latlng.lng.toFixed(6);
   mark(latlng);
   $("#where-status").textContent = `Location set ${how}: ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}.`;
+  nameThePlace(latlng);
+}
+
+// "Near Aleksanterinkatu 52": the nearest address (or street) to the picked point, so the
+// reporter can check the spot. Only the latest point's answer is shown.
+let naming = 0;
+async function nameThePlace(latlng) {
+  const ask = ++naming;
+  const near = $("#where-near");
+  near.textContent = "";
+  try {
+    const found = await api(`/geocode/reverse?lat=${latlng.lat.toFixed(6)}&lon=${latlng.lng.toFixed(6)}`);
+    if (ask !== naming) return;
+    const feature = found && found.features && found.features[0];
+    near.textContent = feature ? `Near ${feature.properties.label}` : "";
+  } catch (error) {
+    if (ask !== naming) return;
+    const why = error instanceof ApiError ? error.message : "no connection";
+    near.textContent = `Could not name this place (${why}); the point on the map is what is sent.`;
+  }
 }
 
 function mark(latlng) {
@@ -38,6 +61,7 @@ function fromFields() {
     const at = L.latLng(lat, lon);
     mark(at);
     mapView.map.panTo(at);
+    nameThePlace(at);
   }
 }
 
@@ -85,11 +109,8 @@ async function send(event) {
   try {
     const received = await api("/reports", { method: "POST", body });
     say(message, "");
-    show($("#report-form"), false);
-    show($("#report-done"), true);
-    $("#done-message").textContent = received.message;
-    $("#done-id").textContent = `Report number ${received.id} · waiting for a dispatcher to confirm it (${received.status}).`;
-    $("#report-done").focus();
+    // The form is replaced by the status view, at the status link (a reload shows it too).
+    startStatus(received.status_token, { received, kind: kind.value, at: { lat, lon } });
   } catch (error) {
     let text = error instanceof ApiError ? error.describe() : `Could not send: ${error.message}`;
     if (error instanceof ApiError && error.status === 429) {
@@ -106,6 +127,12 @@ async function send(event) {
 }
 
 function start() {
+  // A status link (this tab's own after sending, a reload, or the link opened elsewhere).
+  if (statusTokenInUrl()) {
+    startStatus(statusTokenInUrl());
+    return;
+  }
+  if (location.pathname !== "/report") history.replaceState(null, "", "/report");
   mapView = createMap($("#report-map"), {
     label: "Map: tap where the person is",
     onPick: (latlng) => place(latlng, "on the map"),
