@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from responders.db.cluster import ClusterError
@@ -90,6 +91,41 @@ def _graph_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _geocode_build(args: argparse.Namespace, settings: Settings) -> int:
+    from responders.geo import default_extract
+    from responders.geocode import build_from_extract
+
+    path = Path(args.file) if args.file else settings.routing.osm_file or default_extract()
+    report = asyncio.run(
+        _with_database(
+            settings,
+            lambda db: build_from_extract(
+                db, path, cache_dir=settings.routing.cache_dir, force=args.force
+            ),
+        )
+    )
+    if report.built:
+        print(
+            f"indexed {report.addresses} addresses, {report.streets} streets and "
+            f"{report.places} places of {path.name}"
+        )
+    else:
+        print(f"the address index of {path.name} is up to date")
+    return 0
+
+
+def _geocode_import(args: argparse.Namespace, settings: Settings) -> int:
+    from responders.geocode import import_register
+
+    path = Path(args.file)
+    count = asyncio.run(
+        _with_database(settings, lambda db: import_register(db, path, replace_osm=args.replace_osm))
+    )
+    replaced = "; OSM's addresses are no longer used" if args.replace_osm else ""
+    print(f"imported {count} addresses from {path.name}{replaced}")
+    return 0
+
+
 async def _with_database(settings: Settings, action: Callable[[Database], Awaitable[T]]) -> T:
     from responders.db.bootstrap import prepared_database
     from responders.db.gateway import Database
@@ -138,6 +174,26 @@ def _parser() -> argparse.ArgumentParser:
     build = graph.add_parser("build", help="build and cache the walking graph of an extract")
     build.add_argument("file")
     build.set_defaults(run=_graph_build)
+
+    geocode = commands.add_parser("geocode", help="the address index").add_subparsers(
+        dest="geocode", required=True
+    )
+    index = geocode.add_parser(
+        "build", help="index the addresses, streets and places of an extract (if it changed)"
+    )
+    index.add_argument("file", nargs="?", help="default: the routing extract")
+    index.add_argument("--force", action="store_true", help="rebuild even if unchanged")
+    index.set_defaults(run=_geocode_build)
+    register = geocode.add_parser(
+        "import", help="import an address register (CSV: street,housenumber,postcode,city,lat,lon)"
+    )
+    register.add_argument("file")
+    register.add_argument(
+        "--replace-osm",
+        action="store_true",
+        help="the register is the authority: OSM's addresses are dropped (streets, places stay)",
+    )
+    register.set_defaults(run=_geocode_import)
     return parser
 
 

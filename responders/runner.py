@@ -17,6 +17,7 @@ from responders.demo import DemoSummary, load_demo, read_addresses, write_creden
 from responders.demo_upkeep import fresh_day
 from responders.dispatch.waves import DispatchContext
 from responders.geo import default_extract, load_router
+from responders.geocode import build_from_extract
 from responders.settings import Settings
 from routing import Router
 
@@ -36,6 +37,8 @@ def _with(settings: Settings, **groups: dict[str, object]) -> Settings:
 def serve(settings: Settings, *, host: str | None, port: int | None, worker: bool) -> int:
     with prepared_database(settings.db) as database:
         settings = _with(settings, db={"url": database.url})
+        if settings.routing.enabled:
+            asyncio.run(_build_geocode(settings))
         app = create_app(settings)
         asyncio.run(
             _serve(app, settings, host or settings.api.host, port or settings.api.port, worker)
@@ -84,10 +87,25 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
     return 0
 
 
+async def _build_geocode(settings: Settings, db: Database | None = None) -> None:
+    """The address index of the graph's extract; rebuilt only when the extract changed."""
+    if not settings.geocode.build_on_start:
+        return
+    extract = settings.routing.osm_file or default_extract()
+    own = db is None
+    database = db or await Database.open(settings.db)
+    try:
+        await build_from_extract(database, extract, cache_dir=settings.routing.cache_dir)
+    finally:
+        if own:
+            await database.close()
+
+
 async def _load_demo(settings: Settings, router: Router) -> DemoSummary:
     addresses = read_addresses(settings.routing.osm_file or default_extract())
     db = await Database.open(settings.db)
     try:
+        await _build_geocode(settings, db)
         # A fresh day for a demo restarted on the database of an earlier run: what it left
         # open is ended (stand-downs go out once the worker runs), nobody stays capped.
         context = DispatchContext(router, settings.dispatch, settings.region, db)

@@ -16,6 +16,7 @@ __all__ = [
     "ApiSettings",
     "DatabaseSettings",
     "DispatchSettings",
+    "GeocodeSettings",
     "LimitSettings",
     "PrivacySettings",
     "PushSettings",
@@ -177,12 +178,29 @@ class LimitSettings(BaseSettings):
     # GET /route: a volunteer's app needs a few; a console draws a wave's routes at once.
     routes_per_volunteer_per_minute: float = 20
     routes_per_operator_per_minute: float = 240
+    # GET /geocode/reverse without a token (the citizen page names the reporter's spot).
+    reverse_geocodes_per_client_per_minute: float = 30
     # Anonymous requests in flight at once, each kind with its own slots: the rest of the
     # database pool stays free for operators and alerted volunteers, and registrations can
     # never take a report's slot. Reports wait for a slot; registrations are refused.
     report_concurrency: int = 4
     registration_concurrency: int = 2
     max_tracked_keys: int = 100_000
+
+
+class GeocodeSettings(BaseSettings):
+    """Address search (`responders.geocode`, GET /geocode and /geocode/reverse)."""
+
+    model_config = _config("EHBO_GEOCODE_")
+
+    # Reverse geocoding names the nearest address within this distance…
+    reverse_max_m: float = Field(default=75.0, gt=0)
+    # …else the nearest named street within this one, else nothing.
+    street_max_m: float = Field(default=300.0, gt=0)
+    default_limit: int = Field(default=5, ge=1, le=20)
+    max_limit: int = Field(default=20, ge=1, le=100)
+    # Build the index from the routing extract when the service or the demo starts.
+    build_on_start: bool = True
 
 
 class PrivacySettings(BaseSettings):
@@ -209,3 +227,4 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    geocode: GeocodeSettings = Field(default_factory=GeocodeSettings)

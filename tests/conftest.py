@@ -30,7 +30,14 @@ from tests.helpers import migrated_database
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "osm"
 ARTIFACTS = ROOT / "artifacts"
-_TABLES_KEPT = ("spatial_ref_sys", "alembic_version")
+# The geocoding index is built once per session (tests/geocode/conftest.py) and only read.
+_TABLES_KEPT = (
+    "spatial_ref_sys",
+    "alembic_version",
+    "geocode_entries",
+    "geocode_names",
+    "geocode_sources",
+)
 # The FCM project the tests' local FCM emulator and push clients agree on.
 FCM_PROJECT = "ehbo-test"
 

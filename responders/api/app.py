@@ -20,6 +20,7 @@ from responders.api.middleware import BodySizeLimit, PhoneRegion
 from responders.api.routers import (
     aeds,
     alerts,
+    geocode,
     health,
     incidents,
     reports,
@@ -42,7 +43,7 @@ from routing import Router
 
 __all__ = ["create_app"]
 
-_ROUTERS = (health, states, responders, aeds, incidents, reports, alerts, route)
+_ROUTERS = (health, states, responders, aeds, incidents, reports, alerts, route, geocode)
 
 
 async def _load_router(settings: Settings) -> Router | None:

@@ -56,6 +56,9 @@ class Limits:
             "volunteer": TokenBuckets(settings.routes_per_volunteer_per_minute, 60, keys),
             "operator": TokenBuckets(settings.routes_per_operator_per_minute, 60, keys),
         }
+        self._reverse_geocodes = TokenBuckets(
+            settings.reverse_geocodes_per_client_per_minute, 60, keys
+        )
         # Two bulkheads, not one: ten registrations in flight must not refuse a report.
         self._report_slots = asyncio.Semaphore(settings.report_concurrency)
         self._registration_slots = asyncio.Semaphore(settings.registration_concurrency)
@@ -86,6 +89,10 @@ class Limits:
             (kind, caller),
             "too many route requests from this caller; routes already drawn stay valid",
         )
+
+    def reverse_geocode(self, client: str) -> None:
+        """GET /geocode/reverse without a token, per client address."""
+        self._check(self._reverse_geocodes, client, "too many address lookups from this client")
 
     def _check(self, buckets: TokenBuckets, key: Hashable, detail: str) -> None:
         if not self.enabled:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     desc,
     text,
 )
-from sqlalchemy.dialects.postgresql import INT4MULTIRANGE, JSONB, TIMESTAMP
+from sqlalchemy.dialects.postgresql import ARRAY, INT4MULTIRANGE, JSONB, TIMESTAMP
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -34,6 +34,9 @@ __all__ = [
     "Alert",
     "Base",
     "Device",
+    "GeocodeEntry",
+    "GeocodeName",
+    "GeocodeSource",
     "Incident",
     "IncidentEvent",
     "LiveLocation",
@@ -338,3 +341,92 @@ class OutboxItem(Base):
     # Set while a worker sends the row (see responders.delivery.outbox).
     leased_until: Mapped[dt.datetime | None]
     unconfirmed: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+
+# Geocoding (migration 0011, `responders.geocode`).
+
+
+class GeocodeEntry(Base):
+    """An address, a street (its segments merged) or a named place, searchable by name."""
+
+    __tablename__ = "geocode_entries"
+    __table_args__ = (
+        Index(
+            "geocode_entries_street_idx",
+            "street_key",
+            "house_lo",
+            postgresql_where=text("kind = 'address'"),
+        ),
+        Index(
+            "geocode_entries_location_idx",
+            "location",
+            postgresql_using="gist",
+            postgresql_where=text("kind = 'address'"),
+        ),
+        Index(
+            "geocode_entries_shape_idx",
+            "shape",
+            postgresql_using="gist",
+            postgresql_where=text("kind = 'street'"),
+        ),
+        Index("geocode_entries_source_idx", "source", "kind"),
+    )
+
+    id: Mapped[int] = _id()
+    kind: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    names: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    street: Mapped[str | None] = mapped_column(Text)
+    street_key: Mapped[str | None] = mapped_column(Text)
+    housenumber: Mapped[str | None] = mapped_column(Text)
+    house_key: Mapped[str | None] = mapped_column(Text)
+    house_lo: Mapped[int | None]
+    house_hi: Mapped[int | None]
+    postcode: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[Any] = mapped_column(_point())
+    shape: Mapped[Any | None] = mapped_column(
+        Geography(geometry_type="GEOMETRY", srid=4326, spatial_index=False)
+    )
+
+
+class GeocodeName(Base):
+    """A normalised name a search reaches an entry (or a street's addresses) by."""
+
+    __tablename__ = "geocode_names"
+    __table_args__ = (
+        Index(
+            "geocode_names_entry_search_idx",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+            postgresql_where=text("entry_id IS NOT NULL"),
+        ),
+        Index(
+            "geocode_names_street_search_idx",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+            postgresql_where=text("street_key IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = _id()
+    # No foreign key: the names are derived from the entries and replaced whole.
+    entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    street_key: Mapped[str | None] = mapped_column(Text)
+    search: Mapped[str] = mapped_column(Text)
+
+
+class GeocodeSource(Base):
+    """What the entries of a source were built from (the extract's sha256)."""
+
+    __tablename__ = "geocode_sources"
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    digest: Mapped[str] = mapped_column(Text)
+    entries: Mapped[int]
+    replaces_osm: Mapped[bool] = mapped_column(server_default=text("false"))
+    built_at: Mapped[dt.datetime] = _now()
