@@ -246,7 +246,8 @@ export function addressBox({ input, list, message, addressField, api, near, onPi
       return;
     }
     input.value = found.properties.label;
-    fill(found.properties.label);
+    // A dispatcher already in the address field is about to type it: theirs, even before a key.
+    if (document.activeElement !== addressField) fill(found.properties.label);
   }
 
   // A new report: no suggestion, no pending answer, no sentence of the last one.
