@@ -271,9 +271,18 @@ async def test_a_map_click_fills_the_address(
     await page.locator("#map").click()
     await expect(address).not_to_have_value("")
     [found] = await reverse_here()
+    found_at = await page.get_by_label("Latitude").input_value()
     label = found["properties"]["label"]
     await expect(address).to_have_value(label)
     await expect(box).to_have_value(label)
+
+    # Words the dispatcher typed stay when the pin moves; the box names the new point.
+    await address.fill("Stockmann, staff entrance")
+    await page.locator("#map").click(position={"x": 400, "y": 600})
+    await expect(page.get_by_label("Latitude")).not_to_have_value(found_at)
+    [moved] = await reverse_here()
+    await expect(box).to_have_value(moved["properties"]["label"])
+    await expect(address).to_have_value("Stockmann, staff entrance")
 
     # A slow answer for a later click never overwrites the address typed meanwhile (and
     # left: the focus has moved on to the notes when the answer comes).

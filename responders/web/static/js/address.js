@@ -217,6 +217,12 @@ export function addressBox({ input, list, message, addressField, api, near, onPi
     filled = label;
   }
 
+  // What a map click may replace: an empty address, or the one this box wrote; never words
+  // the dispatcher typed (the caller's own description, a door code).
+  function replaceable() {
+    return !addressField.value.trim() || addressField.value === filled;
+  }
+
   input.addEventListener("blur", () => open(false));
   addressField.addEventListener("input", () => { placeSeq += 1; });
 
@@ -230,7 +236,7 @@ export function addressBox({ input, list, message, addressField, api, near, onPi
     say(message, "");
     // The last place's name must not stand beside the new point while the answer comes.
     input.value = "";
-    if (filled && addressField.value === filled) fill("");
+    if (replaceable()) fill("");
     const params = new URLSearchParams({ lat: latlng.lat.toFixed(6), lon: latlng.lng.toFixed(6) });
     let features;
     try {
@@ -247,7 +253,7 @@ export function addressBox({ input, list, message, addressField, api, near, onPi
     }
     input.value = found.properties.label;
     // A dispatcher already in the address field is about to type it: theirs, even before a key.
-    if (document.activeElement !== addressField) fill(found.properties.label);
+    if (replaceable() && document.activeElement !== addressField) fill(found.properties.label);
   }
 
   // A new report: no suggestion, no pending answer, no sentence of the last one.
