@@ -306,6 +306,12 @@ async def sign_in_console(page: Page, token: str) -> None:
     await page.locator("#map[data-ready='true']").wait_for()
 
 
+async def show_coordinates(page: Page) -> None:
+    """Opens the console form's "Coordinates", collapsed under the address box (issue 14)."""
+    if await page.locator("#inc-coords").get_attribute("open") is None:
+        await page.locator("#inc-coords-toggle").click()
+
+
 async def sign_in_volunteer(page: Page, token: str, alert_id: int | None = None) -> None:
     await page.goto("/app#/signin")
     await page.get_by_label("Volunteer token", exact=True).fill(token)

@@ -8,7 +8,15 @@ from typing import Any
 
 from playwright.async_api import Page, Request, Route, expect
 
-from tests.web.conftest import CENTRE, CONSOLE, NewContext, Outside, World, sign_in_console
+from tests.web.conftest import (
+    CENTRE,
+    CONSOLE,
+    NewContext,
+    Outside,
+    World,
+    show_coordinates,
+    sign_in_console,
+)
 
 # Two spots a few hundred metres apart, both on walkable streets of the test extract.
 FIRST = CENTRE
@@ -17,9 +25,10 @@ SECOND = (CENTRE[0] + 0.0015, CENTRE[1] + 0.001)
 
 async def _report(page: Page, spot: tuple[float, float], address: str) -> int:
     """Reports through the form with typed coordinates; the incident's id."""
+    await show_coordinates(page)
     await page.get_by_label("Latitude").fill(f"{spot[0]:.6f}")
     await page.get_by_label("Longitude").fill(f"{spot[1]:.6f}")
-    await page.get_by_label("Address").fill(address)
+    await page.get_by_label("Address", exact=True).fill(address)
     await page.get_by_role("button", name="Report incident and alert").click()
     await expect(page.locator("#inc-message")).to_contain_text("reported")
     message = await page.locator("#inc-message").inner_text()
@@ -110,7 +119,7 @@ async def test_report_form_starts_empty_and_needs_a_location(
     await expect(page.get_by_label("Latitude")).to_have_value(re.compile(r"^60\.17"))
     await expect(page.locator("#map .pin-icon.draft")).to_have_count(1)
     await page.get_by_label("What happened").select_option("bleeding")
-    await page.get_by_label("Address").fill("Rautatientori 1")
+    await page.get_by_label("Address", exact=True).fill("Rautatientori 1")
     await page.get_by_label("Notes").fill("fell on the stairs")
     await page.get_by_role("button", name="Report incident and alert").click()
     await expect(page.locator("#inc-message")).to_contain_text("reported")
@@ -118,22 +127,24 @@ async def test_report_form_starts_empty_and_needs_a_location(
 
     # Nothing of that report stays in the form: not the location, not its marker.
     for label in ("Latitude", "Longitude", "Address", "Notes"):
-        await expect(page.get_by_label(label)).to_have_value("")
+        await expect(page.get_by_label(label, exact=True)).to_have_value("")
     await expect(page.get_by_label("What happened")).to_have_value("cardiac_arrest")
     await expect(page.locator("#map .pin-icon.draft")).to_have_count(0)
 
     # The next caller's address alone: nothing is sent; the form asks for the location.
-    await page.get_by_label("Address").fill("Mannerheimintie 5")
+    await page.get_by_label("Address", exact=True).fill("Mannerheimintie 5")
     await page.get_by_role("button", name="Report incident and alert").click()
     await expect(page.locator("#inc-where")).to_contain_text("location is needed")
     await expect(page.locator("#inc-message")).to_have_text("")
-    await expect(page.get_by_label("Latitude")).to_be_focused()
+    # The address comes first now (issue 14): the focus goes to the address box.
+    await expect(page.get_by_label("Address or place")).to_be_focused()
     await page.wait_for_timeout(300)
     assert len(posted) == 1
     listed = await world.http.get("/incidents?status=all", headers=world.operator_headers)
     assert len(listed.json()) == 1
 
     # Once the location is set for this report, it goes out.
+    await show_coordinates(page)
     await page.get_by_label("Latitude").fill(f"{SECOND[0]:.6f}")
     await page.get_by_label("Longitude").fill(f"{SECOND[1]:.6f}")
     await expect(page.locator("#inc-where")).to_have_text("")

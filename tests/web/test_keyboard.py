@@ -7,7 +7,15 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.web.conftest import CENTRE, CONSOLE, PHONE, NewContext, Outside, World
+from tests.web.conftest import (
+    CENTRE,
+    CONSOLE,
+    PHONE,
+    NewContext,
+    Outside,
+    World,
+    show_coordinates,
+)
 
 # Every visible form control has a label (or an aria-label), every button a name.
 _UNLABELLED = """() => {
@@ -45,7 +53,8 @@ async def test_console_by_keyboard_alone(
     await page.keyboard.type(world.operator)
     await page.keyboard.press("Enter")
     await page.locator("#map[data-ready='true']").wait_for()
-    await expect(page.get_by_label("What happened")).to_be_focused()
+    # The address comes first (issue 14): sign-in leads into the address box.
+    await expect(page.get_by_label("Address or place")).to_be_focused()
     await _assert_labelled(page)
 
     # On a fresh load the skip link comes first, and leads into the report form.
@@ -59,7 +68,15 @@ async def test_console_by_keyboard_alone(
     for _ in range(6):
         await page.keyboard.press("Tab")
         order.append(await _focused_id(page))
-    assert order == ["inc-kind", "inc-lat", "inc-lon", "inc-address", "inc-notes", "inc-submit"]
+    # The coordinates are collapsed under their "Coordinates" toggle since issue 14.
+    assert order == [
+        "inc-search",
+        "inc-kind",
+        "inc-coords-toggle",
+        "inc-address",
+        "inc-notes",
+        "inc-submit",
+    ]
     outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus ring is visible
 
@@ -70,6 +87,7 @@ async def test_console_by_keyboard_alone(
 
     # Or type the coordinates, and submit with Enter.
     lat, lon = CENTRE[0] + 0.001, CENTRE[1] - 0.001
+    await show_coordinates(page)
     await page.get_by_label("Latitude").fill("")
     await page.get_by_label("Latitude").press_sequentially(f"{lat:.6f}")
     await page.keyboard.press("Tab")

@@ -9,7 +9,7 @@ from playwright.async_api import Dialog, expect
 
 from responders.db.gateway import Database
 from responders.floods import FloodArea, flag_flood
-from tests.web.conftest import CONSOLE, NewContext, World, sign_in_console
+from tests.web.conftest import CONSOLE, NewContext, World, show_coordinates, sign_in_console
 
 OFF_SHORE = (60.16, 24.96)  # 610 m out from the quay: ice, a boat
 
@@ -26,6 +26,7 @@ async def test_console_confirms_an_incident_off_the_network(
         await dialog.accept()
 
     console.on("dialog", confirm)
+    await show_coordinates(console)
     await console.get_by_label("Latitude").fill(str(OFF_SHORE[0]))
     await console.get_by_label("Longitude").fill(str(OFF_SHORE[1]))
     await console.get_by_role("button", name="Report incident and alert").click()
@@ -45,6 +46,7 @@ async def test_console_declined_confirmation_sends_nothing(
     console = await (await new_context(viewport=CONSOLE)).new_page()
     await sign_in_console(console, world.operator)
     console.on("dialog", lambda dialog: dialog.dismiss())
+    await show_coordinates(console)
     await console.get_by_label("Latitude").fill(str(OFF_SHORE[0]))
     await console.get_by_label("Longitude").fill(str(OFF_SHORE[1]))
     await console.get_by_role("button", name="Report incident and alert").click()

@@ -43,7 +43,7 @@ async def test_operator_volunteer_story(
     await expect(console.get_by_label("Latitude")).to_have_value(re.compile(r"^60\.17\d+"))
     await expect(console.get_by_label("Longitude")).to_have_value(re.compile(r"^24\.94\d+"))
     await console.get_by_label("What happened").select_option("cardiac_arrest")
-    await console.get_by_label("Address").fill("Rautatientori 1")
+    await console.get_by_label("Address", exact=True).fill("Rautatientori 1")
     await console.get_by_role("button", name="Report incident and alert").click()
 
     await expect(console.locator("#incident-title")).to_have_text(

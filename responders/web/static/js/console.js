@@ -4,6 +4,7 @@ import {
   $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtClock,
   fmtDistance, fmtTime, h, makeApi, parseCoordinate, remainingWalk, say, show, tokenStore,
 } from "./common.js";
+import { addressBox } from "./address.js";
 import { aedIcon, createMap, incidentIcon } from "./map.js";
 import { ALERT, INCIDENT } from "./states.js";
 
@@ -30,6 +31,7 @@ let draftMarker = null;
 // Whether the location in the form was set for the report being written (a map click or
 // typed coordinates since the last report): a report never goes out at the last one's spot.
 let locationSet = false;
+let address = null; // the "Address or place" box (address.js)
 let incidentLayer = null;
 let othersLayer = null;
 
@@ -75,7 +77,7 @@ async function onSignIn(event) {
   }
   $("#signin-token").value = "";
   openConsole(open);
-  $("#inc-kind").focus(); // straight into the report form
+  $("#inc-search").focus(); // straight into the report form: the address comes first
 }
 
 function signOut() {
@@ -115,10 +117,20 @@ function openConsole(open = null) {
 
 function setUpConsole() {
   opened = true;
-  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: setDraft });
+  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: pickOnMap });
   incidentLayer = L.layerGroup().addTo(mapView.map);
   othersLayer = L.layerGroup().addTo(mapView.map);
   $("#new-incident").addEventListener("submit", onReport);
+  address = addressBox({
+    input: $("#inc-search"),
+    list: $("#inc-suggestions"),
+    message: $("#inc-search-message"),
+    addressField: $("#inc-address"),
+    api,
+    near: mapCentre,
+    onPick: pickAddress,
+    onUnauthorized,
+  });
   for (const id of ["#inc-lat", "#inc-lon"]) {
     $(id).addEventListener("change", draftFromFields);
     $(id).addEventListener("input", () => { locationSet = true; say($("#inc-where"), ""); });
@@ -132,13 +144,39 @@ function setUpConsole() {
   if (fromHash) select(Number(fromHash[1]));
 }
 
-function setDraft(latlng) {
+function setDraft(latlng, place = "") {
   $("#inc-lat").value = latlng.lat.toFixed(6);
   $("#inc-lon").value = latlng.lng.toFixed(6);
   placeDraft(latlng);
   locationSet = true;
   say($("#inc-where"), "");
-  say($("#inc-message"), `Location set to ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}. Choose what happened and report.`, "ok");
+  const where = place || `${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`;
+  say($("#inc-message"), `Location set to ${where}. Choose what happened and report.`, "ok");
+}
+
+// A map click (or Enter at the crosshair): the location, and its address by reverse lookup.
+function pickOnMap(latlng) {
+  setDraft(latlng);
+  address.fromPoint(latlng);
+}
+
+// A place taken in the address box: the location is the match's, the map centres on it, and
+// the focus waits on the report button, so the next Enter reports.
+function pickAddress({ lat, lon, label }) {
+  const latlng = L.latLng(lat, lon);
+  setDraft(latlng, label);
+  mapView.map.setView(latlng, 17, { animate: false });
+  $("#inc-submit").focus();
+}
+
+// Where the dispatcher is looking: the focus of the address search. Null before the map
+// has a view.
+function mapCentre() {
+  try {
+    return mapView.map.getCenter();
+  } catch {
+    return null;
+  }
 }
 
 function draftFromFields() {
@@ -162,14 +200,16 @@ async function onReport(event) {
   const lon = parseCoordinate($("#inc-lon").value, -180, 180);
   if (!locationSet) {
     say(message, "");
-    $("#inc-lat").focus();
-    return say($("#inc-where"), "A location is needed for this report: click the map or type its latitude and longitude.");
+    $("#inc-search").focus();
+    return say($("#inc-where"), "A location is needed for this report: type the address or place, click the map, or give its coordinates.");
   }
   if (lat === null) {
+    $("#inc-coords").open = true;
     $("#inc-lat").focus();
     return say(message, "Latitude: enter a number between -90 and 90, or click the map.");
   }
   if (lon === null) {
+    $("#inc-coords").open = true;
     $("#inc-lon").focus();
     return say(message, "Longitude: enter a number between -180 and 180, or click the map.");
   }
@@ -185,6 +225,7 @@ async function onReport(event) {
     const detail = await postIncident(body);
     say(message, `Incident #${detail.id} reported: ${detail.alerts.length} volunteers alerted.`, "ok");
     clearReportForm();
+    $("#inc-search").focus(); // the next call's address
     await select(detail.id, detail);
     refreshLists();
   } catch (error) {
@@ -197,6 +238,7 @@ async function onReport(event) {
 // The whole form, so nothing of this report (least of all its location) is reused by the next.
 function clearReportForm() {
   $("#new-incident").reset();
+  address.reset();
   locationSet = false;
   say($("#inc-where"), "");
   if (draftMarker) {
