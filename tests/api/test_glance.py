@@ -57,9 +57,10 @@ async def test_phones_only_of_those_on_the_way_while_open(
     assert [a["phone"] for a in closed.json()["alerts"]] == [None] * len(alerts)
     after = await _detail(client, operator_headers, incident["id"])
     assert after[going]["status"] == "arrived" and after[going]["phone"] is None
-    assert PHONE not in (
-        await client.get(f"/incidents/{incident['id']}", headers=operator_headers)
-    ).text
+    assert (
+        PHONE
+        not in (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).text
+    )
 
 
 async def test_accepted_at_and_live_position_newer_than_the_acceptance(
@@ -116,8 +117,7 @@ async def _citizen(client: httpx.AsyncClient, spot: tuple[float, float]) -> int:
 
 async def _backdate(app: FastAPI, incident_id: int, minutes: float) -> None:
     await app.state.db.execute(
-        "UPDATE incidents SET created_at = now() - make_interval(mins => %(m)s) "
-        "WHERE id = %(id)s",
+        "UPDATE incidents SET created_at = now() - make_interval(mins => %(m)s) WHERE id = %(id)s",
         {"id": incident_id, "m": minutes},
     )
 
