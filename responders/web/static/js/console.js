@@ -624,7 +624,8 @@ function eventItem(entry, li) {
 }
 
 function groupItem(entry, li) {
-  const drawn = `${entry.text}|${entry.events.length}`;
+  // Names may come after an event (a later wave's alerts): its line is redrawn then too.
+  const drawn = [entry.text, ...entry.items.map((item) => item.text)].join("|");
   if (li && li.dataset.drawn === drawn) return li;
   const first = entry.events[0];
   const details = h("details", { open: state.openGroups.has(entry.key) },
