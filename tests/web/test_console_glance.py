@@ -33,7 +33,8 @@ OscillatorNode.prototype.start = function (...args) {
 };
 """
 
-# 30 pushes over 1.2 s, an acceptance, and everyone stood down, grouped by the page's own
+# 30 pushes over 1.2 s, an acceptance, two replacements and everyone stood down, grouped by
+# the page's own
 # module: [kind, text, events] per entry.
 GROUP_30_PUSHES = """async () => {
   const { groupTimeline } = await import("/static/js/timeline.js");
@@ -48,10 +49,27 @@ GROUP_30_PUSHES = """async () => {
     event("reported", null, 0, { source: "dispatch", status: "active" }),
     ...alerts.map((a, i) => event("push_sent:alert", a.id, 100 + i * 40)),
     event("alert_accepted", 3, 5000),
+    event("replacement", null, 6000, { alerted: 1 }),
+    event("replacement", null, 7000, { alerted: 1 }),
     ...alerts.map((a) => event("alert_stood_down:closed", a.id, 9000)),
   ];
   return groupTimeline(events, alerts)
     .map((e) => [e.kind, e.text, e.events ? e.events.length : 1]);
+}"""
+
+# A report's hints: a citizen report cancelled since, an open incident of the dispatcher's.
+OTHER_HINTS = """async () => {
+  const { duplicateHints } = await import("/static/js/triage.js");
+  return duplicateHints({
+    id: 9,
+    created_at: "2026-01-01T12:10:00Z",
+    duplicate_hints: [
+      { id: 7, source: "citizen", status: "cancelled", distance_m: 40.2,
+        created_at: "2026-01-01T12:07:00Z" },
+      { id: 8, source: "dispatch", status: "active", distance_m: 179.6,
+        created_at: "2026-01-01T12:15:00Z" },
+    ],
+  });
 }"""
 
 
@@ -242,6 +260,7 @@ async def test_timeline_groups_the_routine(
         # Newest first; a group stands where its first event happened.
         ["event", "V3 was on the way: stood down (incident closed)", 1],
         ["group", "29 stood down (incident closed)", 29],
+        ["group", "2 replacements: 2 more alerted", 2],
         ["event", "V3 accepted", 1],
         ["group", "Wave 1: 30 pushes sent in 1.2 s", 30],
         ["event", "Reported (dispatch), active", 1],
@@ -315,6 +334,15 @@ async def test_triage_rings_changes_the_title_and_hints_at_duplicates(
         )
     )
     await expect(item).to_contain_text("New")
+    # A hint says what became of the other one, and what it is (a report, an incident).
+    other = await page.evaluate(OTHER_HINTS)
+    assert other == {
+        "summary": "Possible duplicate: 1 report and 1 open incident nearby",
+        "parts": [
+            {"id": 7, "label": "#7", "note": "cancelled, 40\u00a0m, 3 min before"},
+            {"id": 8, "label": "#8", "note": "active, 180\u00a0m, 5 min after"},
+        ],
+    }, other
     await screenshot(page, "console-glance-triage")
     await hints.get_by_role("button", name=f"#{first}").click()
     await expect(page.locator("#incident-title")).to_have_text(re.compile(rf"^#{first} "))

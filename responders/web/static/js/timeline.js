@@ -1,5 +1,5 @@
 // The incident timeline, readable at a glance: the routine (alerts queued, pushes sent,
-// alerts seen, expired, stood down) becomes one line per kind and wave ("Wave 1: 30
+// alerts seen, expired, stood down, replacements) becomes one line per kind and wave ("Wave 1: 30
 // pushes sent in 1.2 s"), the events that matter (accepted, declined, arrived, failed,
 // waves, reported, confirmed, closed...) stay one line each. `groupTimeline` is a pure
 // function of the events and the alerts (for names and waves): the page draws its
@@ -25,7 +25,8 @@ function seconds(ms) {
   return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 }
 
-// Routine kinds: kind -> [whether they are grouped per wave, the group's text].
+// Routine kinds: kind -> [whether they are grouped per wave, the group's text from its
+// number of events, their span in ms and the events].
 const ROUTINE = {
   alert_queued: [true, (n) => `${plural(n, "alert", "alerts")} queued`],
   "push_sent:alert": [true, (n, span) => `${plural(n, "push", "pushes")} sent in ${seconds(span)}`],
@@ -34,6 +35,9 @@ const ROUTINE = {
   "push_sent:stand_down": [false, (n, span) => `${plural(n, "stand-down push", "stand-down pushes")} sent in ${seconds(span)}`],
   "push_sent:no_longer_needed": [false, (n, span) => `${plural(n, "\u201cno longer needed\u201d push", "\u201cno longer needed\u201d pushes")} sent in ${seconds(span)}`],
   "push_sent:update": [false, (n, span) => `${plural(n, "update push", "update pushes")} sent in ${seconds(span)}`],
+  // A replacement for each decline or failed push: their number, not one line each.
+  replacement: [false, (n, span, events) =>
+    `${n} replacements: ${events.reduce((sum, e) => sum + ((e.detail || {}).alerted || 0), 0)} more alerted`],
 };
 
 function routine(kind) {
@@ -120,7 +124,7 @@ export function groupTimeline(events, alerts = []) {
     }
     const first = Date.parse(entry.events[0].created_at);
     const last = Date.parse(entry.events[entry.events.length - 1].created_at);
-    const text = entry.label(entry.events.length, last - first);
+    const text = entry.label(entry.events.length, last - first, entry.events);
     // Each event of the group keeps its own line, shown when the group is opened.
     const items = entry.events.map((event) => ({ event, text: describe(event, who)[0] }));
     const { label, ...rest } = entry;

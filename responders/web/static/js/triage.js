@@ -1,3 +1,5 @@
+import { INCIDENT_STATUS } from "./common.js";
+
 // The triage queue calls for attention: a new citizen report rings (a short tone made by
 // WebAudio, no sound file) and puts "(1) New report" in the tab's title until the operator
 // opens it; each report shows the hints at its duplicates (GET /incidents' duplicate_hints).
@@ -83,7 +85,8 @@ function ago(fromIso, toIso) {
 }
 
 // "Possible duplicate: 2 reports and 1 open incident nearby", and one part per hint
-// ({id, label: "#15", note: "150 m, 3 min before"}), or null without hints.
+// ({id, label: "#15", note: "150 m, 3 min before", or "active, 40 m, same minute" for one no
+// longer in triage}), or null without hints.
 export function duplicateHints(incident) {
   const hints = incident.duplicate_hints || [];
   if (!hints.length) return null;
@@ -98,7 +101,9 @@ export function duplicateHints(incident) {
     parts: hints.map((x) => ({
       id: x.id,
       label: `#${x.id}`,
-      note: `${Math.round(x.distance_m)}\u00a0m, ${ago(x.created_at, incident.created_at)}`,
+      // One already dealt with says how ("active": help is on the way; "cancelled"...).
+      note: [x.status === "triage" ? "" : `${INCIDENT_STATUS[x.status].toLowerCase()}, `,
+        `${Math.round(x.distance_m)}\u00a0m, ${ago(x.created_at, incident.created_at)}`].join(""),
     })),
   };
 }
