@@ -154,6 +154,10 @@ class DispatchSettings(BaseSettings):
     timer_poll_s: float = 1.0
     # Fire wave timers and expire alerts in this process (any number of processes may).
     run_timers: bool = True
+    # The triage queue hints at duplicates: other reports and open incidents this close to
+    # a report, in place and in time (either side of it).
+    duplicate_radius_m: float = 200.0
+    duplicate_window_s: int = 1_800
 
 
 class PushSettings(BaseSettings):

@@ -19,7 +19,12 @@ import orjson
 from responders.db.gateway import Conn, Database, Reader
 from responders.dispatch.rules import QUALIFIED_FOR, Assignment
 from responders.schemas.common import GeoPoint
-from responders.schemas.incidents import EventPublic, IncidentDetail, IncidentPublic
+from responders.schemas.incidents import (
+    DuplicateHint,
+    EventPublic,
+    IncidentDetail,
+    IncidentPublic,
+)
 from responders.states import (
     BUSY,
     COMMITTED,
@@ -50,6 +55,7 @@ __all__ = [
     "add_event",
     "clear_replacements_due",
     "create_report",
+    "duplicate_hints",
     "enqueue_stand_down_pushes",
     "events_after",
     "expire_unanswered_alerts",
@@ -377,6 +383,24 @@ _INCIDENT_COLUMNS = """
     i.address, i.notes, i.source, i.status, i.callback_phone, i.wave, i.radius_m,
     i.next_wave_at, i.created_at, i.updated_at, i.ended_at, i.flood_group
 """
+_LIVE_SHOWN = f"""a.status = '{AlertStatus.ACCEPTED}' AND i.status IN ({sql_list(OPEN)})
+                   AND l.updated_at > acc.accepted_at"""
+# What the console needs at a glance (issue 14): when each volunteer accepted (their ETA
+# counts from it), the phone of those on the way while the incident is open (enforced
+# here, not in the page), and their live position when it is newer than the acceptance.
+_GLANCE_COLUMNS = f"""
+                 acc.accepted_at,
+                 CASE WHEN a.status IN ({sql_list(COMMITTED)})
+                       AND i.status IN ({sql_list(OPEN)}) THEN r.phone END AS phone,
+                 CASE WHEN {_LIVE_SHOWN} THEN json_build_object('type', 'Point',
+                   'coordinates', json_build_array(ST_X(l.location::geometry),
+                                                   ST_Y(l.location::geometry))) END AS live,
+                 CASE WHEN {_LIVE_SHOWN} THEN l.updated_at END AS live_at"""
+_GLANCE_JOINS = """
+          LEFT JOIN (SELECT ev.alert_id, max(ev.created_at) AS accepted_at FROM event_rows ev
+                     WHERE ev.kind = 'alert_accepted' GROUP BY ev.alert_id) acc
+            ON acc.alert_id = a.id
+          LEFT JOIN live_locations l ON l.responder_id = a.responder_id"""
 _OPERATOR_VIEW = f"""
     SELECT {_INCIDENT_COLUMNS},
       (SELECT coalesce(json_agg(x ORDER BY x.walk_seconds, x.id), '[]') FROM (
@@ -386,8 +410,9 @@ _OPERATOR_VIEW = f"""
                  CASE WHEN a.origin IS NOT NULL THEN json_build_object('type', 'Point',
                    'coordinates', json_build_array(ST_X(a.origin::geometry),
                                                    ST_Y(a.origin::geometry))) END AS origin,
-                 a.route, a.expires_at, a.created_at, a.updated_at
-          FROM alert_rows a LEFT JOIN responders r ON r.id = a.responder_id) x) AS alerts,
+                 a.route, a.expires_at, a.created_at, a.updated_at, {_GLANCE_COLUMNS}
+          FROM alert_rows a LEFT JOIN responders r ON r.id = a.responder_id
+          {_GLANCE_JOINS}) x) AS alerts,
       (SELECT coalesce(json_agg(y ORDER BY y.id), '[]') FROM (
           SELECT ae.id,
                  CASE WHEN ae.location IS NOT NULL THEN json_build_object('type', 'Point',
@@ -977,3 +1002,35 @@ async def restart_alert_caps(db: Database, domain: str) -> int:
     """The daily alert cap of every volunteer with an e-mail address at `domain` counts
     from now; how many volunteers."""
     return await db.execute(_RESTART_ALERT_CAPS, {"domain": domain})
+
+
+# --- the console at a glance (issue 14, B2): duplicate hints of the triage queue --------
+
+# Every other incident near one of `ids` in place and time: a citizen report (whatever
+# became of it) or an open incident. The window is symmetric (the first of two reports
+# hints at the second too); `incidents_created_idx` bounds the scan to the window.
+_DUPLICATE_HINTS = f"""
+    SELECT t.id AS incident_id, o.id, o.source, o.status,
+           ST_Distance(o.location, t.location, false) AS distance_m, o.created_at
+    FROM incidents t
+    JOIN incidents o
+      ON o.id <> t.id
+     AND o.created_at BETWEEN t.created_at - make_interval(secs => %(window)s)
+                          AND t.created_at + make_interval(secs => %(window)s)
+     AND ST_DWithin(o.location, t.location, %(radius)s, false)
+     AND (o.source = 'citizen' OR o.status IN ({sql_list(OPEN)}))
+    WHERE t.id = ANY(%(ids)s)
+    ORDER BY t.id, o.created_at, o.id
+"""  # noqa: S608 - the list is made from the state names, never from input
+
+
+async def duplicate_hints(
+    reader: Reader, incident_ids: Sequence[int], *, radius_m: float, window_s: int
+) -> dict[int, list[DuplicateHint]]:
+    """incident id -> the hints at its duplicates, oldest first (ids without any: absent)."""
+    params = {"ids": list(incident_ids), "radius": radius_m, "window": window_s}
+    hints: dict[int, list[DuplicateHint]] = {}
+    for row in await reader.rows(_DUPLICATE_HINTS, params):
+        data = dict(row)
+        hints.setdefault(data.pop("incident_id"), []).append(DuplicateHint(**data))
+    return hints

@@ -21,7 +21,8 @@ from responders.schemas.incidents import (
     IncidentDetail,
     IncidentPublic,
 )
-from responders.states import COMMITTED, OPEN
+from responders.settings import DispatchSettings
+from responders.states import COMMITTED, OPEN, IncidentStatus
 
 __all__ = [
     "alert_for_responder",
@@ -35,9 +36,24 @@ __all__ = [
 
 
 async def list_incidents(
-    reader: Reader, statuses: Sequence[str], limit: int
+    reader: Reader, statuses: Sequence[str], limit: int, *, dispatch: DispatchSettings
 ) -> list[IncidentPublic]:
-    return await store.list_incidents(reader, statuses, limit)
+    """Incidents in these statuses, newest first; reports in triage with the hints at
+    their duplicates (`DispatchSettings.duplicate_*`), which the operator decides on."""
+    incidents = await store.list_incidents(reader, statuses, limit)
+    triage = [i.id for i in incidents if i.status == IncidentStatus.TRIAGE]
+    if not triage:
+        return incidents
+    hints = await store.duplicate_hints(
+        reader,
+        triage,
+        radius_m=dispatch.duplicate_radius_m,
+        window_s=dispatch.duplicate_window_s,
+    )
+    return [
+        i.model_copy(update={"duplicate_hints": hints[i.id]}) if i.id in hints else i
+        for i in incidents
+    ]
 
 
 async def incident_detail(reader: Reader, incident_id: int) -> IncidentDetail:

@@ -18,6 +18,7 @@ __all__ = [
     "AlertOperatorView",
     "AlertPublic",
     "AlertStatus",
+    "DuplicateHint",
     "EventPublic",
     "IncidentCreate",
     "IncidentDetail",
@@ -77,6 +78,23 @@ class AlertOperatorView(BaseModel):
     expires_at: dt.datetime
     created_at: dt.datetime
     updated_at: dt.datetime
+    # At a glance (issue 14): the ETA counts from the acceptance; the phone is there only
+    # for a volunteer on the way or on scene while the incident is open; the live position
+    # only for one on the way, when it is newer than their acceptance.
+    accepted_at: dt.datetime | None = None
+    phone: str | None = None
+    live: GeoPoint | None = None
+    live_at: dt.datetime | None = None
+
+
+class DuplicateHint(BaseModel):
+    """Another citizen report, or an open incident, near a report in place and time."""
+
+    id: int
+    source: Literal["dispatch", "citizen"]
+    status: IncidentStatus
+    distance_m: float
+    created_at: dt.datetime
 
 
 class IncidentPublic(BaseModel):
@@ -98,6 +116,9 @@ class IncidentPublic(BaseModel):
     # together. The group is the area's key (its south-west corner, "lat,lon").
     flood_suspected: bool = False
     flood_group: str | None = None
+    # A report in triage: the other reports and open incidents within the dispatch
+    # settings' duplicate radius and window of it (only in the list of incidents).
+    duplicate_hints: list[DuplicateHint] = Field(default_factory=list)
 
 
 class IncidentDetail(IncidentPublic):

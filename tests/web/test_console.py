@@ -98,7 +98,9 @@ async def test_live_view_follows_every_incident_opened(
     await page.unroute("**/incidents/*/events", refuse)
     await expect(badge).to_have_text("● live", timeout=15_000)
     await expect(_row(page, second[1])).to_contain_text("Declined")
-    kinds = await page.locator("#timeline li").evaluate_all("els => els.map(e => e.dataset.event)")
+    kinds = await page.locator("#timeline li[data-event]").evaluate_all(
+        "els => els.map(e => e.dataset.event)"
+    )
     assert len(kinds) == len(set(kinds)), "an event shown twice"
     assert outside.urls == []
 

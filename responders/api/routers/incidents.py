@@ -76,10 +76,12 @@ def _server_timing(outcome: WaveOutcome, began: float) -> str:
 async def list_incidents(
     _: CurrentOperator,
     db: DbDep,
+    settings: SettingsDep,
     status: IncidentFilter = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentPublic]:
-    return await views.list_incidents(db, [s.value for s in INCIDENT_FILTERS[status]], limit)
+    statuses = [s.value for s in INCIDENT_FILTERS[status]]
+    return await views.list_incidents(db, statuses, limit, dispatch=settings.dispatch)
 
 
 @router.get("/{incident_id}")

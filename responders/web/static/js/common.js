@@ -52,7 +52,7 @@ export function errorText(error) {
 // Server clock minus browser clock, from the Date header of API answers (1 s resolution;
 // only trusted when the difference is larger than that).
 let clockOffsetMs = 0;
-function serverNow() {
+export function serverNow() {
   return Date.now() + clockOffsetMs;
 }
 function noteServerDate(response) {

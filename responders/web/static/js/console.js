@@ -1,12 +1,15 @@
 // The dispatch operator's console: report, watch the volunteers come, confirm, stand down.
 /* global L */
 import {
-  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtClock,
-  fmtDistance, fmtTime, h, makeApi, parseCoordinate, remainingWalk, say, show, tokenStore,
+  $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText,
+  fmtDistance, fmtTime, h, makeApi, parseCoordinate, say, serverNow, show, tokenStore,
 } from "./common.js";
 import { addressBox } from "./address.js";
 import { aedIcon, createMap, incidentIcon } from "./map.js";
 import { ALERT, INCIDENT } from "./states.js";
+import { groupTimeline } from "./timeline.js";
+import { createRinger, duplicateHints } from "./triage.js";
+import { AT_AED_M, LEGEND, etaText as glanceEta, metresBetween, sortAlerts } from "./volunteers.js";
 
 const store = tokenStore("console");
 const api = makeApi(() => store.get());
@@ -24,7 +27,17 @@ const state = {
   refreshTimer: null,
   fitted: null,
   drawnRoutes: new Map(), // alert id -> route from GET /route (null: asked, nothing to draw yet)
+  events: new Map(), // timeline event id -> event, drawn grouped (timeline.js)
+  openGroups: new Set(), // timeline groups the operator opened (kept open across redraws)
+  liveRoutes: new Map(), // alert id -> {at: live_at, route}: the walk left from a live position
+  passedAed: new Set(), // fetchers seen at their AED: their walk left goes straight on
 };
+// Made at once: the first click or key press (the sign-in's too) lets it make sound.
+const ringer = createRinger();
+// While someone is on the way the view is read again this often, for their live position
+// (a move is no timeline event, so the stream does not say).
+const LIVE_REFRESH_MS = 5000;
+let liveRefreshedAt = 0;
 
 let mapView = null;
 let draftMarker = null;
@@ -117,6 +130,7 @@ function openConsole(open = null) {
 
 function setUpConsole() {
   opened = true;
+  renderLegend();
   mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: pickOnMap });
   incidentLayer = L.layerGroup().addTo(mapView.map);
   othersLayer = L.layerGroup().addTo(mapView.map);
@@ -270,14 +284,15 @@ async function refreshLists() {
 
 function renderLists(open) {
   const triage = open.filter((incident) => incident.status === "triage");
-  renderList($("#triage-list"), triage, "No citizen reports waiting.");
+  ringer.update(triage.map((incident) => incident.id));
+  renderList($("#triage-list"), triage, "No citizen reports waiting.", true);
   renderList($("#open-list"), open, "No open incidents.");
   $("#triage-count").textContent = String(triage.length);
   renderOthers(open);
 }
 
-function renderList(list, incidents, emptyText) {
-  const items = incidents.map((incident) => h("li", {},
+function renderList(list, incidents, emptyText, triage = false) {
+  const items = incidents.map((incident) => h("li", { class: triage && ringer.isNew(incident.id) ? "new" : null },
     h("button", {
       type: "button",
       "aria-current": incident.id === state.selected ? "true" : "false",
@@ -287,10 +302,22 @@ function renderList(list, incidents, emptyText) {
     h("strong", {}, `#${incident.id} ${KINDS[incident.kind]}`), " ",
     badge(INCIDENT_STATUS[incident.status], `i-${incident.status}`),
     incident.flood_suspected ? [" ", badge(`Suspected flood · area ${incident.flood_group}`, "i-flood")] : "",
+    triage && ringer.isNew(incident.id) ? [" ", badge("New", "i-new")] : "",
     h("div", { class: "meta" },
       `${incident.source === "citizen" ? "Citizen report" : "Dispatch"} · ${fmtTime(incident.created_at)}`,
-      incident.address ? ` · ${incident.address}` : ""))));
+      incident.address ? ` · ${incident.address}` : "")),
+    triage ? hintsLine(incident) : null));
   list.replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, emptyText)]));
+}
+
+// The hints at a report's duplicates, each a button that opens the other incident.
+function hintsLine(incident) {
+  const hints = duplicateHints(incident);
+  if (!hints) return null;
+  const parts = hints.parts.flatMap((part, index) => [index ? ", " : "",
+    h("button", { type: "button", class: "link", dataset: { incident: part.id }, onclick: () => select(part.id) }, part.label),
+    ` (${part.note})`]);
+  return h("p", { class: "dup-hints", dataset: { hintsFor: incident.id } }, `${hints.summary}: `, ...parts);
 }
 
 function renderOthers(open) {
@@ -314,14 +341,16 @@ function tip(text) {
 // ---------- one incident ----------
 
 async function select(id, detail = null) {
+  ringer.seen(id);
   if (state.selected !== id) {
     stopStream();
     Object.assign(state, {
       selected: id, detail: null, seen: new Set(), lastEventId: 0, pending: [], fitted: null, drawnRoutes: new Map(),
+      events: new Map(), openGroups: new Set(), liveRoutes: new Map(), passedAed: new Set(),
     });
     $("#timeline").replaceChildren();
     history.replaceState(null, "", `#incident=${id}`);
-    for (const button of document.querySelectorAll(".inc-list button")) {
+    for (const button of document.querySelectorAll(".inc-list button[data-incident]:not(.link)")) {
       button.setAttribute("aria-current", String(Number(button.dataset.incident) === id));
     }
   }
@@ -383,6 +412,40 @@ function render() {
   // the ones still missing, or the map would wait for phones that may never open the alert.
   const missing = d.alerts.filter((a) => a.origin && !a.route && !state.drawnRoutes.has(a.id));
   if (missing.length) askRoutes(d, missing);
+  askLiveRoutes(d);
+}
+
+// The walk left of those on the way whose app shares a live position newer than their
+// acceptance: one GET /route from there per new position, only for them.
+async function askLiveRoutes(d) {
+  const moved = d.alerts.filter((a) => a.status === "accepted" && a.live && a.live_at
+    && (state.liveRoutes.get(a.id) || {}).at !== a.live_at);
+  if (!moved.length) return;
+  for (const a of moved) state.liveRoutes.set(a.id, { at: a.live_at, route: (state.liveRoutes.get(a.id) || {}).route || null });
+  await Promise.all(moved.map(async (a) => {
+    try {
+      const route = await api(liveRoutePath(d, a));
+      const known = state.liveRoutes.get(a.id);
+      if (known && known.at === a.live_at) known.route = route;
+    } catch (error) {
+      onUnauthorized(error); // a position off the graph keeps the ETA from the acceptance
+    }
+  }));
+  if (state.detail && state.detail.id === d.id) renderAlerts(state.detail);
+}
+
+function liveRoutePath(d, a) {
+  const at = (point) => `${point.coordinates[1]},${point.coordinates[0]}`;
+  const aed = a.role === "via_aed" ? d.aeds.find((x) => x.id === a.aed_id) : null;
+  // A fetcher seen at their AED has it: from then on their way goes straight on.
+  if (aed && metresBetween(a.live, aed.location) <= AT_AED_M) state.passedAed.add(a.id);
+  const via = aed && !state.passedAed.has(a.id) ? `&via=${at(aed.location)}` : "";
+  return `/route?from=${at(a.live)}&to=${at(d.location)}${via}`;
+}
+
+function liveRoute(a) {
+  const known = state.liveRoutes.get(a.id);
+  return known && known.at === a.live_at ? known.route : null;
 }
 
 async function askRoutes(d, alerts) {
@@ -433,12 +496,16 @@ function aedLabel(d, aedId) {
 }
 
 function renderAlerts(d) {
-  const rows = d.alerts.map((a) => {
+  const rows = sortAlerts(d.alerts, new Map(d.alerts.map((a) => [a.id, liveRoute(a)]))).map((a) => {
     const role = a.role === "via_aed"
       ? [badge("Via AED", "role-via_aed"), ` fetches ${aedLabel(d, a.aed_id)}`]
       : [badge("Direct", "role-direct")];
     return h("tr", { class: a.status === "failed" ? "failed" : "", dataset: { alert: a.id, status: a.status } },
       h("td", {}, h("strong", {}, a.responder_name || "(erased)"),
+        // The API gives a phone only for those on the way or on scene, while it is open.
+        a.phone ? h("div", {}, h("a", {
+          class: "phone", href: `tel:${a.phone}`, "aria-label": `Call ${a.responder_name || "the volunteer"}: ${a.phone}`,
+        }, a.phone)) : null,
         h("div", { class: "hint" }, ...role),
         h("div", { class: "hint" }, `wave ${a.wave} · ${fmtDistance(a.straight_m)} away`)),
       h("td", {}, badge(ALERT_STATUS[a.status], `s-${a.status}`),
@@ -460,10 +527,14 @@ function renderAlerts(d) {
 }
 
 function etaText(a) {
-  if (a.status === "arrived") return "on scene";
-  if (ALERT.settled.has(a.status)) return "—";
-  const left = remainingWalk(a);
-  return left > 0 ? fmtClock(left) : `due +${fmtClock(-left)}`;
+  return glanceEta(a, serverNow(), liveRoute(a));
+}
+
+function renderLegend() {
+  $("#status-legend").replaceChildren(...LEGEND.map((group) => h("li", {},
+    h("span", { class: "legend-group" }, `${group.label}:`),
+    ...group.statuses.map((s) => h("span", { class: "legend-item", dataset: { status: s.status } },
+      h("span", { class: `swatch s-${s.status}`, "aria-hidden": "true" }), s.text)))));
 }
 
 function tick() {
@@ -472,6 +543,11 @@ function tick() {
   for (const a of d.alerts) {
     const cell = document.querySelector(`td.eta[data-alert="${a.id}"]`);
     if (cell) cell.textContent = etaText(a);
+  }
+  const onTheWay = INCIDENT.open.has(d.status) && d.alerts.some((a) => a.status === "accepted");
+  if (onTheWay && Date.now() - liveRefreshedAt >= LIVE_REFRESH_MS) {
+    liveRefreshedAt = Date.now();
+    refreshDetail();
   }
 }
 
@@ -547,54 +623,64 @@ function statusColour(status) {
 
 // ---------- timeline ----------
 
-function who(event) {
-  const d = state.detail;
-  const alert = d && event.alert_id ? d.alerts.find((a) => a.id === event.alert_id) : null;
-  return alert ? alert.responder_name || "volunteer" : event.alert_id ? `alert #${event.alert_id}` : "";
-}
-
-function describe(event) {
-  const [kind, sub] = event.kind.split(":");
-  const x = event.detail || {};
-  switch (kind) {
-    case "reported": return [`Reported (${x.source === "citizen" ? "citizen" : "dispatch"}), ${x.status}`, ""];
-    case "confirmed": return ["Confirmed by the operator", "good"];
-    case "wave_started": return [`Wave ${x.wave}: ${x.alerted} alerted within ${fmtDistance(x.radius_m || 0)}`, ""];
-    case "replacement": return [`Replacement: ${x.alerted} more alerted`, ""];
-    case "alert_queued": return [`Alert queued for ${who(event)} (${x.role === "via_aed" ? "via AED" : "direct"})`, ""];
-    case "push_sent": return [`Push ${sub === "alert" ? "sent" : sub.replace(/_/g, " ")} to ${who(event)}`, ""];
-    case "push_failed": return [`Push FAILED to ${who(event)}: ${x.reason || "unknown"}`, "bad"];
-    case "alert_delivered": return [`${who(event)} saw the alert`, ""];
-    case "alert_accepted": return [`${who(event)} accepted`, "good"];
-    case "alert_declined": return [`${who(event)} declined`, ""];
-    case "alert_arrived": return [`${who(event)} arrived`, "good"];
-    case "alert_expired": return [`${who(event)}: alert expired`, ""];
-    case "alert_failed": return [`${who(event)}: alert failed`, "bad"];
-    case "alert_stood_down": return [`${who(event)} stood down (${(sub || "").replace(/_/g, " ")})`, ""];
-    case "enough_accepted": return ["Enough volunteers accepted", "good"];
-    case "closed": return ["Incident closed", ""];
-    case "cancelled": return ["Incident cancelled", ""];
-    case "demo_ended": return [x.reason === "restart" ? "Ended by the demo's restart"
-      : `Ended by the demo after ${fmtClock(x.after_s || 0)}`, ""];
-    default: return [event.kind.replace(/_/g, " "), ""];
-  }
-}
-
 function renderTimeline(events) {
-  for (const event of events) addEvent(event);
+  for (const event of events) addEvent(event, false);
+  drawTimeline();
 }
 
-function addEvent(event) {
+function addEvent(event, draw = true) {
   if (state.seen.has(event.id)) return;
   state.seen.add(event.id);
+  state.events.set(event.id, event);
   state.lastEventId = Math.max(state.lastEventId, event.id);
-  const [text, tone] = describe(event);
-  const item = h("li", { class: tone, dataset: { event: event.id, kind: event.kind } },
-    h("time", { datetime: event.created_at }, fmtTime(event.created_at)), h("span", {}, text));
+  if (draw) drawTimeline();
+}
+
+// Newest first, the routine grouped (timeline.js). Items are kept by key and updated in
+// place, so an opened group stays open and the live region announces only what changed.
+function drawTimeline() {
+  const d = state.detail;
+  const entries = groupTimeline([...state.events.values()], d ? d.alerts : []);
   const list = $("#timeline");
-  // Newest first: insert before the first item with a smaller id.
-  const after = [...list.children].find((li) => Number(li.dataset.event) < event.id);
-  list.insertBefore(item, after || null);
+  const old = new Map([...list.children].map((li) => [li.dataset.key, li]));
+  const items = entries.map((entry) => {
+    const li = old.get(entry.key);
+    const fresh = entry.kind === "group" ? groupItem(entry, li) : eventItem(entry, li);
+    old.delete(entry.key);
+    return fresh;
+  });
+  for (const li of old.values()) li.remove();
+  items.forEach((li, index) => {
+    if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+  });
+}
+
+function eventItem(entry, li) {
+  const text = `${entry.event.created_at}|${entry.text}|${entry.tone}`;
+  if (li && li.dataset.drawn === text) return li;
+  const { event } = entry;
+  const item = h("li", { class: entry.tone, dataset: { key: entry.key, event: event.id, kind: event.kind, drawn: text } },
+    h("time", { datetime: event.created_at }, fmtTime(event.created_at)), h("span", {}, entry.text));
+  if (li) li.replaceWith(item);
+  return item;
+}
+
+function groupItem(entry, li) {
+  // Names may come after an event (a later wave's alerts): its line is redrawn then too.
+  const drawn = [entry.text, ...entry.items.map((item) => item.text)].join("|");
+  if (li && li.dataset.drawn === drawn) return li;
+  const first = entry.events[0];
+  const details = h("details", { open: state.openGroups.has(entry.key) },
+    h("summary", {}, h("time", { datetime: first.created_at }, fmtTime(first.created_at)), " ", h("span", {}, entry.text)),
+    h("ol", { class: "timeline grouped" }, ...entry.items.map((item) => h("li", { dataset: { event: item.event.id, kind: item.event.kind } },
+      h("time", { datetime: item.event.created_at }, fmtTime(item.event.created_at)), h("span", {}, item.text)))));
+  details.addEventListener("toggle", () => {
+    if (details.open) state.openGroups.add(entry.key);
+    else state.openGroups.delete(entry.key);
+  });
+  const item = h("li", { class: "group", dataset: { key: entry.key, group: entry.group, count: entry.events.length, drawn } }, details);
+  if (li) li.replaceWith(item);
+  return item;
 }
 
 // ---------- live updates: server-sent events read with fetch (bearer header) ----------
