@@ -264,6 +264,9 @@ class Incident(Base):
     purged_at: Mapped[dt.datetime | None]
     # A citizen report's area, when it came in a suspected flood (see responders.floods).
     flood_group: Mapped[str | None] = mapped_column(Text)
+    # Why it was closed or cancelled (responders/endings.py), and the operator's note.
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    end_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Alert(Base):

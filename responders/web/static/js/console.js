@@ -4,6 +4,9 @@ import {
   $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtClock,
   fmtDistance, fmtTime, h, makeApi, parseCoordinate, remainingWalk, say, show, tokenStore,
 } from "./common.js";
+import { askEnding, reasonLabel } from "./dialogs.js";
+import { setUpEditor } from "./edit.js";
+import { setUpHistory } from "./history.js";
 import { aedIcon, createMap, incidentIcon } from "./map.js";
 import { ALERT, INCIDENT } from "./states.js";
 
@@ -32,6 +35,8 @@ let draftMarker = null;
 let locationSet = false;
 let incidentLayer = null;
 let othersLayer = null;
+let editor = null; // corrections of the open incident (edit.js)
+let historyView = null; // ended incidents (history.js)
 
 // ---------- sign-in ----------
 
@@ -115,7 +120,9 @@ function openConsole(open = null) {
 
 function setUpConsole() {
   opened = true;
-  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: setDraft });
+  // A click while correcting an incident's pin moves that pin; otherwise it drafts a new one.
+  const onPick = (latlng) => (editor && editor.pick(latlng)) || setDraft(latlng);
+  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick });
   incidentLayer = L.layerGroup().addTo(mapView.map);
   othersLayer = L.layerGroup().addTo(mapView.map);
   $("#new-incident").addEventListener("submit", onReport);
@@ -126,6 +133,11 @@ function setUpConsole() {
   $("#act-confirm").addEventListener("click", () => act("confirm"));
   $("#act-close").addEventListener("click", () => act("close"));
   $("#act-cancel").addEventListener("click", () => act("cancel"));
+  editor = setUpEditor({ api, map: mapView.map, onSaved: onCorrected, onError: onUnauthorized });
+  $("#act-edit").addEventListener("click", () => state.detail && editor.open(state.detail));
+  historyView = setUpHistory({
+    api, onSelect: (id) => select(id), current: () => state.selected, onError: onUnauthorized,
+  });
   setInterval(refreshLists, LIST_POLL_MS);
   setInterval(tick, 1000);
   const fromHash = /incident=(\d+)/.exec(location.hash);
@@ -282,6 +294,7 @@ async function select(id, detail = null) {
     for (const button of document.querySelectorAll(".inc-list button")) {
       button.setAttribute("aria-current", String(Number(button.dataset.incident) === id));
     }
+    if (editor) editor.close();
   }
   try {
     state.detail = detail || (await api(`/incidents/${id}`));
@@ -295,7 +308,12 @@ async function select(id, detail = null) {
     return;
   }
   render();
-  followStream(id);
+  // An ended incident is history: read-only, nothing more will happen to it.
+  if (INCIDENT.open.has(state.detail.status)) followStream(id);
+  else {
+    stopStream();
+    setLink("history");
+  }
 }
 
 // A burst of stream events becomes one detail refresh.
@@ -331,6 +349,8 @@ function render() {
   show($("#act-confirm"), d.status === "triage");
   show($("#act-close"), open);
   show($("#act-cancel"), open);
+  show($("#act-edit"), open);
+  if (!open && editor) editor.close();
   renderAlerts(d);
   renderAeds(d);
   renderMap(d);
@@ -376,6 +396,8 @@ function renderFacts(d) {
   if (d.notes) facts.push(["Notes", d.notes]);
   if (d.status === "active") facts.push(["Wave", `${d.wave} (within ${fmtDistance(d.radius_m)})`]);
   if (d.ended_at) facts.push(["Ended", fmtTime(d.ended_at)]);
+  if (d.end_reason) facts.push(["Why", reasonLabel(d.end_reason)]);
+  if (d.end_note) facts.push(["Ending note", d.end_note]);
   $("#incident-facts").replaceChildren(...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
   const failed = d.alerts.filter((a) => a.status === "failed" || a.push_error);
   const box = $("#push-failures");
@@ -530,12 +552,29 @@ function describe(event) {
     case "alert_failed": return [`${who(event)}: alert failed`, "bad"];
     case "alert_stood_down": return [`${who(event)} stood down (${(sub || "").replace(/_/g, " ")})`, ""];
     case "enough_accepted": return ["Enough volunteers accepted", "good"];
-    case "closed": return ["Incident closed", ""];
-    case "cancelled": return ["Incident cancelled", ""];
+    case "closed": return [`Incident closed${ended(x)}`, ""];
+    case "cancelled": return [`Incident cancelled${ended(x)}`, ""];
+    case "corrected": return [`Corrected: ${corrections(x.changes || {})}`, ""];
     case "demo_ended": return [x.reason === "restart" ? "Ended by the demo's restart"
       : `Ended by the demo after ${fmtClock(x.after_s || 0)}`, ""];
     default: return [event.kind.replace(/_/g, " "), ""];
   }
+}
+
+// ": <reason> (<note>)" of a closing or cancelling event, when it has them.
+function ended(x) {
+  if (!x.reason) return "";
+  return `: ${reasonLabel(x.reason)}${x.note ? ` (${x.note})` : ""}`;
+}
+
+// What a correction changed, old → new.
+function corrections(changes) {
+  const quoted = (text) => (text ? `“${text}”` : "(none)");
+  const parts = [];
+  if (changes.address) parts.push(`address ${quoted(changes.address.old)} → ${quoted(changes.address.new)}`);
+  if (changes.location) parts.push(`pin moved ${fmtDistance(changes.location.moved_m || 0)}`);
+  if (changes.notes) parts.push(`notes ${quoted(changes.notes.old)} → ${quoted(changes.notes.new)}`);
+  return parts.join("; ") || "nothing";
 }
 
 function renderTimeline(events) {
@@ -564,6 +603,7 @@ const LINK = {
   reconnecting: ["○ reconnecting…", "off"],
   offline: ["○ offline: not receiving updates", "off"],
   missing: ["incident not found", "off"],
+  history: ["ended: read-only", "off"],
 };
 // After this many failed attempts in a row the service is called unreachable (the stream
 // keeps trying).
@@ -700,20 +740,42 @@ async function act(action) {
   const d = state.detail;
   if (!d) return;
   const message = $("#act-message");
+  // Closing and cancelling stand volunteers down: only once confirmed, with a reason.
+  let body;
+  if (action !== "confirm") {
+    const ending = await askEnding(action, `#${d.id}`);
+    $(`#act-${action}`).focus();
+    if (!ending) return;
+    body = ending.note ? ending : { reason: ending.reason };
+  }
   const labels = { confirm: "Confirming", close: "Closing", cancel: "Cancelling" };
   say(message, `${labels[action]}…`, "warn");
   for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = true;
   try {
-    state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST" });
+    state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST", body });
     if (action === "confirm") state.fitted = null;
     say(message, "");
     render();
     refreshLists();
+    if (action !== "confirm" && historyView) historyView.refresh();
   } catch (error) {
     if (!onUnauthorized(error)) say(message, errorText(error));
   } finally {
     for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = false;
   }
+}
+
+// A correction saved: show it, and draw the routes again when the pin moved.
+function onCorrected(detail, moved) {
+  if (!state.detail || state.detail.id !== detail.id) return;
+  state.detail = detail;
+  if (moved) {
+    state.drawnRoutes = new Map();
+    state.fitted = null;
+  }
+  say($("#act-message"), "Saved: volunteers on their way are told of the change.", "ok");
+  render();
+  refreshLists();
 }
 
 start();
