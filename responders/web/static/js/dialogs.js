@@ -76,6 +76,9 @@ export function askEnding(action, label) {
       $("#end-back").removeEventListener("click", onBack);
       dialog.removeEventListener("close", onClose);
       if (dialog.open) dialog.close();
+      // Gone once answered: its fields never stand beside the page's under the same names.
+      dialog.remove();
+      dialog = null;
       resolve(answer);
     };
     const onSubmit = (event) => {
