@@ -123,16 +123,20 @@ async def test_cancel_as_a_duplicate_shows_in_the_timeline_and_history_read_only
     await page.get_by_role("button", name="Cancel incident").click()
     dialog = page.get_by_role("dialog", name=f"Cancel incident #{incident['id']}?")
     await dialog.get_by_role("radio", name="Duplicate of another report").check()
-    await dialog.get_by_label("Note").fill(f"Same as #{other['id']}")
+    # The note is the operator's own text: markup in it stays characters.
+    note = f"<b class='planted'>Same as #{other['id']}</b>"
+    await dialog.get_by_label("Note").fill(note)
     await dialog.get_by_role("button", name="Confirm", exact=True).click()
     await expect(page.locator("#incident-status")).to_have_text("Cancelled")
     await expect(page.locator("#timeline li[data-kind='cancelled'] span")).to_have_text(
-        f"Incident cancelled: Duplicate of another report (Same as #{other['id']})"
+        f"Incident cancelled: Duplicate of another report ({note})"
     )
+    await expect(page.locator("#incident-facts")).to_contain_text(note)
+    assert await page.locator(".planted").count() == 0
     cancelled = await world.incident(incident["id"])
     assert (cancelled["end_reason"], cancelled["end_note"]) == (
         "duplicate",
-        f"Same as #{other['id']}",
+        note,
     )
     assert {a["stand_down_reason"] for a in cancelled["alerts"] if a["status"] != "failed"} == {
         "cancelled"
