@@ -4,6 +4,9 @@ and the local FCM server."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
 
 from responders.delivery import OutboxWorker
@@ -11,7 +14,7 @@ from responders.emulators.fcm import FcmServerState
 from tests.helpers import INCIDENT, alerted, offset, place_volunteer, report
 
 
-def _by_kind(fcm: FcmServerState, kind: str) -> dict[int, dict[str, object]]:
+def _by_kind(fcm: FcmServerState, kind: str) -> dict[int, Mapping[str, Any]]:
     """The messages of `kind` FCM took, by alert id."""
     found = {}
     for received in fcm.messages():
@@ -40,11 +43,8 @@ async def test_the_stand_down_push_says_why_the_incident_was_cancelled(
     assert cancelled.status_code == 200, cancelled.text
     await worker.drain()
     message = _by_kind(fcm, "stand_down")[alert_id]
-    data = message["data"]
-    assert isinstance(data, dict) and data["reason"] == "ems_on_scene" and data["v"] == "1"
-    notification = message["notification"]
-    assert isinstance(notification, dict)
-    assert notification["body"] == "Stood down: the ambulance is on scene. Thank you."
+    assert message["data"]["reason"] == "ems_on_scene" and message["data"]["v"] == "1"
+    assert message["notification"]["body"] == "Stood down: the ambulance is on scene. Thank you."
     # The operator's note stays in the console: it may hold details of the patient.
     assert "flat 3" not in str(message)
 
@@ -75,9 +75,7 @@ async def test_a_correction_sends_an_update_push_to_those_who_may_be_on_the_way(
     message = updates[alerts[coming]["id"]]
     # Like every push, no address travels: the app reads the alert again.
     assert "Unioninkatu" not in str(message)
-    android = message["android"]
-    assert isinstance(android, dict)
-    assert android["notification"]["channel_id"] == "ehbo_updates"
+    assert message["android"]["notification"]["channel_id"] == "ehbo_updates"
     detail = (await client.get(f"/incidents/{incident['id']}", headers=operator_headers)).json()
     sent = [e for e in detail["timeline"] if e["kind"] == "push_sent:update"]
     assert [e["alert_id"] for e in sent] == [alerts[coming]["id"]]
