@@ -238,14 +238,19 @@ async def test_cancel_and_close_stand_everyone_down_but_decliners(
     async with app.state.db.transaction() as conn:  # as if the worker had sent them
         await conn.execute("UPDATE alerts SET status = 'sent' WHERE status = 'queued'")
         await conn.execute("DELETE FROM outbox")
-    ended = await client.post(f"/incidents/{incident['id']}/{ending}", headers=operator_headers)
+    why = {"reason": "other", "note": "a test"}  # a reason both endings take
+    ended = await client.post(
+        f"/incidents/{incident['id']}/{ending}", headers=operator_headers, json=why
+    )
     assert ended.status_code == 200
     body = ended.json()
     assert body["status"] == {"cancel": "cancelled", "close": "closed"}[ending]
     statuses = {rid: alert["status"] for rid, alert in alerted(body).items()}
     assert statuses == {a: "stood_down", b: "declined", c: "stood_down"}
     assert await _outbox(app, "stand_down") == {alerts[a]["id"], alerts[c]["id"]}
-    again = await client.post(f"/incidents/{incident['id']}/{ending}", headers=operator_headers)
+    again = await client.post(
+        f"/incidents/{incident['id']}/{ending}", headers=operator_headers, json=why
+    )
     assert again.status_code == 200, "repeating is harmless"
 
 
