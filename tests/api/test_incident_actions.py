@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from responders.dispatch.history import window
 from responders.errors import InvalidInput
+from responders.privacy import purge
+from responders.settings import PrivacySettings
 from tests.helpers import INCIDENT, alerted, offset, place_volunteer, report
 
 HARBOUR = {"lat": 60.163, "lon": 24.956}  # South Harbour: water, 215 m from the quay
@@ -288,3 +290,24 @@ def test_today_and_this_week_begin_at_the_regions_midnight() -> None:
     )
     with pytest.raises(InvalidInput):
         window("2026-02-30", None, "Europe/Helsinki", now)
+
+
+async def test_the_retention_purge_takes_the_ending_note_and_the_corrections_texts(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
+) -> None:
+    incident = await report(client, operator_headers, *INCIDENT)
+    path = f"/incidents/{incident['id']}"
+    await client.patch(path, headers=operator_headers, json={"notes": "Flat 3, Virtanen"})
+    await client.post(
+        f"{path}/close", headers=operator_headers, json={"reason": "other", "note": "Mr Virtanen"}
+    )
+    await app.state.db.execute("UPDATE incidents SET ended_at = now() - interval '31 days'")
+    async with app.state.db.transaction() as conn:
+        purged = await purge(conn, PrivacySettings())
+    assert purged.incidents == 1
+    detail = (await client.get(path, headers=operator_headers)).json()
+    assert "Virtanen" not in str(detail)
+    assert detail["end_note"] is None and detail["end_reason"] == "other"
+    [corrected] = _events(detail, "corrected")
+    assert corrected["detail"] == {"changed": ["notes"]}, "what changed stays, not the texts"
+    assert _events(detail, "closed")[0]["detail"] == {"reason": "other"}
