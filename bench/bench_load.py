@@ -109,7 +109,9 @@ async def answer_alerts(
 
 async def close_later(http: httpx.AsyncClient, operator: dict[str, str], incident_id: int) -> None:
     await asyncio.sleep(CLOSE_AFTER_S)
-    await http.post(f"/incidents/{incident_id}/close", headers=operator)
+    await http.post(
+        f"/incidents/{incident_id}/close", headers=operator, json={"reason": "ems_took_over"}
+    )
 
 
 async def run(

@@ -51,7 +51,11 @@ async def dispatches(
         )
         latencies.append(time.perf_counter() - began)
         assert response.status_code == 201, response.text
-        await http.post(f"/incidents/{response.json()['id']}/close", headers=operator)
+        await http.post(
+            f"/incidents/{response.json()['id']}/close",
+            headers=operator,
+            json={"reason": "ems_took_over"},
+        )
         await asyncio.sleep(max(0.0, DISPATCH_EVERY_S - (time.perf_counter() - began)))
     return latencies
 

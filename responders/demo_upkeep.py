@@ -25,6 +25,9 @@ __all__ = ["DEMO_DOMAIN", "close_old_incidents", "fresh_day", "upkeep_loop"]
 
 log = logging.getLogger(__name__)
 
+# The note of the demo's own endings (reason "other"), by why the demo ended it.
+_DEMO_NOTES = {"age": "Ended by the demo: it was old.", "restart": "Ended by the demo's restart."}
+
 # Demo volunteers are the ones registered with an e-mail address of this domain.
 DEMO_DOMAIN = "demo.ehbo.example"
 
@@ -46,7 +49,14 @@ async def close_old_incidents(
                 await timeline.record(
                     conn, incident_id, "demo_ended", reason=reason, after_s=max_age_s
                 )
-                await close_incident(conn, context, incident_id, ending)
+                await close_incident(
+                    conn,
+                    context,
+                    incident_id,
+                    ending,
+                    "other",
+                    _DEMO_NOTES.get(reason, "Ended by the demo."),
+                )
         except IllegalTransition:
             continue  # an operator ended it (or confirmed it) meanwhile: theirs to decide
         except Unavailable:

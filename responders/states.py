@@ -78,13 +78,15 @@ INCIDENT_ENDINGS: Mapping[IncidentStatus, frozenset[IncidentStatus]] = MappingPr
     {_I.CLOSED: frozenset({_I.ACTIVE}), _I.CANCELLED: OPEN}
 )
 # The operator list's `?status=` filter: name → the states it shows.
-IncidentFilter = Literal["open", "triage", "active", "ended", "all"]
+IncidentFilter = Literal["open", "triage", "active", "ended", "closed", "cancelled", "all"]
 INCIDENT_FILTERS: Mapping[IncidentFilter, frozenset[IncidentStatus]] = MappingProxyType(
     {
         "open": OPEN,
         "triage": frozenset({_I.TRIAGE}),
         "active": frozenset({_I.ACTIVE}),
         "ended": ENDED,
+        "closed": frozenset({_I.CLOSED}),
+        "cancelled": frozenset({_I.CANCELLED}),
         "all": frozenset(IncidentStatus),
     }
 )

@@ -272,6 +272,10 @@ class Incident(Base):
     status_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
     seen_at: Mapped[dt.datetime | None]
 
+    # Why it was closed or cancelled (responders/endings.py), and the operator's note.
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    end_note: Mapped[str | None] = mapped_column(Text)
+
 
 class Alert(Base):
     __tablename__ = "alerts"

@@ -1,10 +1,15 @@
-"""What a push says. No location or address travels in a push: the app fetches the alert."""
+"""What a push says. No location or address travels in a push: the app fetches the alert.
+
+A stand-down says why the incident ended (`responders.endings`: the reason's code in the
+data, its sentence in the text; never the operator's note). An update says the incident was
+corrected: the app reads the alert again, which shows the new address and pin."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from responders.endings import reason_sentence
 from responders.push import PushMessage
 
 __all__ = ["Claimed", "Device", "push_for"]
@@ -36,6 +41,7 @@ class Claimed:
     role: str
     walk_seconds: float
     stand_down_reason: str | None
+    end_reason: str | None = None  # why the incident was closed or cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,19 @@ def _title_body(item: Claimed) -> tuple[str, str]:
         return f"{what} nearby — can you help?", f"About {minutes} min on foot. Tap to answer."
     if item.kind == "no_longer_needed":
         return "No longer needed", "Enough responders are on their way. Thank you."
+    if item.kind == "update":
+        return f"{what}: details changed", "The address or location changed. Tap to see it."
+    why = reason_sentence(item.end_reason)
+    if why:
+        return "Stand down", f"Stood down: {why}. Thank you."
     return "Stand down", f"The incident is {item.stand_down_reason or 'over'}. Thank you."
+
+
+def _extra(item: Claimed) -> dict[str, str]:
+    """A stand-down's reason code, for the app (versioned data: strings only)."""
+    if item.kind == "stand_down" and item.end_reason:
+        return {"reason": item.end_reason}
+    return {}
 
 
 def push_for(item: Claimed, device: Device, ttl_s: int) -> PushMessage:
@@ -69,4 +87,5 @@ def push_for(item: Claimed, device: Device, ttl_s: int) -> PushMessage:
         title=title,
         body=body,
         ttl_s=ttl_s,
+        extra=_extra(item),
     )

@@ -54,7 +54,7 @@ _CLAIM_DUE = """
     SELECT l.id AS outbox_id, l.kind, l.attempts, l.unconfirmed, l.leased_until AS lease,
            EXTRACT(EPOCH FROM l.expires_at - now())::float8 AS seconds_left,
            a.id AS alert_id, a.status AS alert_status, a.incident_id, i.kind AS incident_kind,
-           a.responder_id, a.role, a.walk_seconds, a.stand_down_reason
+           a.responder_id, a.role, a.walk_seconds, a.stand_down_reason, i.end_reason
     FROM leased l
     JOIN alerts a ON a.id = l.alert_id
     JOIN incidents i ON i.id = a.incident_id

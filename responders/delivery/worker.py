@@ -31,7 +31,7 @@ from responders.delivery.store import Sent
 from responders.dispatch import timeline
 from responders.push import PushClient, PushMessage, SendOutcome, SendResult
 from responders.settings import PushSettings
-from responders.states import AlertStatus
+from responders.states import SETTLED, AlertStatus
 
 __all__ = ["MAX_UNCONFIRMED", "OutboxWorker", "backoff_s"]
 
@@ -166,8 +166,11 @@ class OutboxWorker:
         return sends
 
     async def _still_wanted(self, conn: Conn, item: Claimed) -> bool:
-        if item.responder_id is None or (
-            item.kind == "alert" and item.alert_status != AlertStatus.QUEUED
+        if (
+            item.responder_id is None
+            or (item.kind == "alert" and item.alert_status != AlertStatus.QUEUED)
+            # A correction's news is moot once the volunteer said no or was stood down.
+            or (item.kind == "update" and item.alert_status in SETTLED)
         ):
             await store.withdraw(conn, item)  # moot: answered or stood down before it went out
             return False

@@ -7,7 +7,8 @@ from responders.dispatch import store, timeline
 from responders.dispatch.standdown import stand_down
 from responders.dispatch.store import NewIncident
 from responders.dispatch.waves import DispatchContext, WaveOutcome, run_first_wave, run_wave
-from responders.errors import IllegalTransition, NotFound
+from responders.endings import CANCEL_REASONS, CLOSE_REASONS, NOTE_REQUIRED
+from responders.errors import IllegalTransition, InvalidInput, NotFound
 from responders.schemas.incidents import IncidentDetail
 from responders.states import (
     ALERT_ACTIONS,
@@ -65,21 +66,44 @@ async def confirm_incident(conn: Conn, context: DispatchContext, incident_id: in
 
 
 async def close_incident(
-    conn: Conn, context: DispatchContext, incident_id: int, ending: str
+    conn: Conn,
+    context: DispatchContext,
+    incident_id: int,
+    ending: str,
+    reason: str,
+    note: str | None = None,
 ) -> list[int]:
-    """`ending` is `closed` or `cancelled`; everyone alerted who has not declined stands down."""
+    """`ending` is `closed` or `cancelled`, for `reason` (`responders.endings`, with the
+    operator's `note`); everyone alerted who has not declined stands down, and their
+    stand-down push says why."""
     final = IncidentStatus(ending)
     ending = final.value  # a plain name for the timeline
+    _check_reason(final, reason, note)
     status = await _incident_status(conn, incident_id)
     if status == ending:
         return []
     if status not in INCIDENT_ENDINGS[final]:
         raise IllegalTransition(f"a {status} incident cannot be {ending}", state=status)
     await store.set_incident_status(conn, incident_id, final)
-    await timeline.record(conn, incident_id, ending)
+    # Before the stand-downs: their pushes read the reason from the incident.
+    await store.set_end_reason(conn, incident_id, reason, note)
+    await timeline.record(conn, incident_id, ending, reason=reason, note=note)
     return await stand_down(
         conn, incident_id, ending, NEEDS_STAND_DOWN, context.settings.alert_ttl_s
     )
+
+
+def _check_reason(ending: IncidentStatus, reason: str, note: str | None) -> None:
+    """The request's schema checks this for the API; the demo and scripts come here too."""
+    known = CLOSE_REASONS if ending == IncidentStatus.CLOSED else CANCEL_REASONS
+    if reason not in known:
+        raise InvalidInput(
+            f"Choose why it is {ending.value}: one of {', '.join(known)}.", field="body.reason"
+        )
+    if reason == NOTE_REQUIRED and not note:
+        raise InvalidInput(
+            'Write what happened: the reason "other" needs a note.', field="body.note"
+        )
 
 
 # The actions' allowed states are data (`states.ALERT_ACTIONS`). A `failed` alert (its

@@ -381,7 +381,8 @@ _WRITE_WAVE = f"""
 _INCIDENT_COLUMNS = """
     i.id, i.kind, ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
     i.address, i.notes, i.source, i.status, i.callback_phone, i.wave, i.radius_m,
-    i.next_wave_at, i.created_at, i.updated_at, i.ended_at, i.flood_group
+    i.next_wave_at, i.created_at, i.updated_at, i.ended_at, i.flood_group, i.end_reason,
+    i.end_note
 """
 _LIVE_SHOWN = f"""a.status = '{AlertStatus.ACCEPTED}' AND i.status IN ({sql_list(OPEN)})
                    AND l.updated_at > acc.accepted_at"""
@@ -711,6 +712,7 @@ class OwnAlert:
     incident_status: str
     address: str | None
     notes: str | None
+    end_reason: str | None
     lon: float
     lat: float
     aed_lon: float | None
@@ -724,7 +726,7 @@ _OWN_ALERTS = """
     SELECT a.id, a.status, a.role, a.wave, a.walk_seconds, a.stand_down_reason, a.expires_at,
            a.created_at, a.route, a.aed_id,
            i.id AS incident_id, i.kind, i.status AS incident_status, i.address, i.notes,
-           ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
+           i.end_reason, ST_X(i.location::geometry) AS lon, ST_Y(i.location::geometry) AS lat,
            ST_X(ae.location::geometry) AS aed_lon, ST_Y(ae.location::geometry) AS aed_lat,
            ae.address AS aed_address, ae.description AS aed_description, ae.cabinet_code
     FROM alerts a JOIN incidents i ON i.id = a.incident_id
@@ -1034,3 +1036,113 @@ async def duplicate_hints(
         data = dict(row)
         hints.setdefault(data.pop("incident_id"), []).append(DuplicateHint(**data))
     return hints
+
+# ---- issue 14, B1: end reasons, corrections, incident history -------------------------
+
+__all__ += [
+    "IncidentFacts",
+    "correct_incident",
+    "enqueue_update_pushes",
+    "forget_routes",
+    "incident_history",
+    "lock_incident_facts",
+    "set_end_reason",
+]
+
+# --- why an incident ended (`dispatch.lifecycle.close_incident`) -----------------------
+_SET_END_REASON = """
+    UPDATE incidents SET end_reason = %(reason)s, end_note = %(note)s WHERE id = %(id)s
+    """
+
+
+async def set_end_reason(conn: Conn, incident_id: int, reason: str, note: str | None) -> None:
+    """Why the incident was closed or cancelled, and the operator's note."""
+    await conn.execute(_SET_END_REASON, {"id": incident_id, "reason": reason, "note": note})
+
+
+# --- an operator's correction (`dispatch.corrections`) ---------------------------------
+_LOCK_INCIDENT_FOR_CORRECTION = """
+    SELECT status, address, notes, ST_Y(location::geometry) AS lat,
+           ST_X(location::geometry) AS lon
+    FROM incidents WHERE id = %(id)s FOR UPDATE
+    """
+_CORRECT_INCIDENT = """
+    UPDATE incidents SET location = ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
+           address = %(address)s, notes = %(notes)s, updated_at = now()
+    WHERE id = %(id)s
+    """
+# The stored routes lead to the old pin: they are drawn again, to the new one, when read.
+_FORGET_ROUTES = "UPDATE alerts SET route = NULL WHERE incident_id = %(id)s AND route IS NOT NULL"
+_ENQUEUE_UPDATE_PUSHES = """
+    INSERT INTO outbox (alert_id, kind, expires_at)
+    SELECT id, 'update', now() + make_interval(secs => %(ttl)s)
+    FROM alerts WHERE incident_id = %(id)s AND status = ANY(%(states)s)
+    ORDER BY walk_seconds, id
+    RETURNING alert_id
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFacts:
+    """What an operator may correct of an incident, as stored, and its status."""
+
+    status: str
+    address: str | None
+    notes: str | None
+    lat: float
+    lon: float
+
+
+async def lock_incident_facts(conn: Conn, incident_id: int) -> IncidentFacts | None:
+    """The incident's correctable facts, its row locked for the caller; None: no such."""
+    row = await conn.first(_LOCK_INCIDENT_FOR_CORRECTION, {"id": incident_id})
+    return None if row is None else IncidentFacts(**row)
+
+
+async def correct_incident(conn: Conn, incident_id: int, facts: IncidentFacts) -> None:
+    """Store the incident's corrected location, address and notes (`facts.status` unused)."""
+    params = {
+        "id": incident_id,
+        "lat": facts.lat,
+        "lon": facts.lon,
+        "address": facts.address,
+        "notes": facts.notes,
+    }
+    await conn.execute(_CORRECT_INCIDENT, params)
+
+
+async def forget_routes(conn: Conn, incident_id: int) -> None:
+    """The incident's alerts lose their stored routes (the pin moved)."""
+    await conn.execute(_FORGET_ROUTES, {"id": incident_id})
+
+
+async def enqueue_update_pushes(
+    conn: Conn, incident_id: int, states: frozenset[AlertStatus], ttl_s: int
+) -> list[int]:
+    """An `update` push for each of the incident's alerts in `states`; their ids."""
+    params = {"id": incident_id, "states": sorted(s.value for s in states), "ttl": ttl_s}
+    return [int(i) for i in await conn.column(_ENQUEUE_UPDATE_PUSHES, params)]
+
+
+# --- history (`GET /incidents?since=...`) ----------------------------------------------
+# Reported in [since, until) (either open-ended), newest first.
+_INCIDENT_HISTORY = f"""
+    SELECT {_INCIDENT_COLUMNS} FROM incidents i
+    WHERE i.status = ANY(%(statuses)s)
+      AND (CAST(%(since)s AS timestamptz) IS NULL OR i.created_at >= %(since)s)
+      AND (CAST(%(until)s AS timestamptz) IS NULL OR i.created_at < %(until)s)
+    ORDER BY i.created_at DESC LIMIT %(limit)s
+    """  # noqa: S608 - constants only
+
+
+async def incident_history(
+    reader: Reader,
+    statuses: Sequence[str],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    limit: int,
+) -> list[IncidentPublic]:
+    """Incidents in these statuses reported in [since, until), newest first."""
+    params = {"statuses": list(statuses), "since": since, "until": until, "limit": limit}
+    rows = await reader.rows(_INCIDENT_HISTORY, params)
+    return [IncidentPublic(**_incident(r)) for r in rows]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from responders.db.gateway import Reader
 from responders.dispatch import store
 from responders.dispatch.store import OwnAlert
+from responders.endings import reason_sentence
 from responders.errors import NotFound
 from responders.schemas.common import GeoPoint
 from responders.schemas.incidents import (
@@ -115,6 +116,8 @@ def _my_alert(row: OwnAlert, address_after_accept: bool) -> AlertPublic:
         notes=row.notes,
         location=_point(row.lon, row.lat) if located else None,
         address=row.address if located else None,
+        end_reason=row.end_reason,
+        end_reason_text=reason_sentence(row.end_reason),
     )
     aed = None
     if row.aed_id is not None:

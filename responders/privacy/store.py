@@ -31,12 +31,18 @@ _PURGE_ENDED_INCIDENTS = f"""
         UPDATE alerts SET route = NULL, origin = NULL, responder_id = NULL
         WHERE incident_id IN (SELECT id FROM due) RETURNING id
     ), events_done AS (
-        -- The timeline stays; only who was unreachable (volunteer ids) goes.
-        UPDATE incident_events SET detail = detail - 'unreachable'
-        WHERE incident_id IN (SELECT id FROM due) AND detail ? 'unreachable' RETURNING id
+        -- The timeline stays; who was unreachable (volunteer ids), an ending's note and a
+        -- correction's old and new texts go (a correction keeps the names of what changed).
+        UPDATE incident_events SET detail = detail - 'unreachable' - 'note' - 'changes'
+               || CASE WHEN detail ? 'changes' THEN jsonb_build_object('changed', (
+                      SELECT jsonb_agg(k ORDER BY k) FROM jsonb_object_keys(detail -> 'changes') k))
+                  ELSE jsonb_build_object() END
+        WHERE incident_id IN (SELECT id FROM due)
+          AND detail ?| ARRAY['unreachable', 'note', 'changes']
+        RETURNING id
     ), incidents_done AS (
         UPDATE incidents SET address = NULL, notes = NULL, callback_phone = NULL,
-               purged_at = now()
+               end_note = NULL, purged_at = now()
         WHERE id IN (SELECT id FROM due) RETURNING id
     )
     SELECT (SELECT count(*) FROM incidents_done) AS incidents,
@@ -65,8 +71,9 @@ async def delete_stale_live_locations(conn: Conn, keep_s: int) -> int:
 
 
 async def purge_ended_incidents(conn: Conn, keep_s: float) -> PurgedIncidents:
-    """Incidents ended more than `keep_s` ago lose their address, notes and phone, their
-    alerts their routes, positions and volunteer, their timeline who was unreachable."""
+    """Incidents ended more than `keep_s` ago lose their address, notes, phone and ending
+    note, their alerts their routes, positions and volunteer, their timeline who was
+    unreachable, the ending's note and the corrections' texts."""
     row = await conn.one(_PURGE_ENDED_INCIDENTS, {"keep": keep_s})
     return PurgedIncidents(incidents=row["incidents"], alerts=row["alerts"])
 

@@ -36,7 +36,8 @@ ALERT_CHANNEL_ID = "ehbo_alerts"
 UPDATE_CHANNEL_ID = "ehbo_updates"
 
 Platform = Literal["android", "ios", "web"]
-PushKind = Literal["alert", "stand_down", "no_longer_needed"]
+# "update": an operator corrected the incident (address, pin, notes); the app reads it again.
+PushKind = Literal["alert", "stand_down", "no_longer_needed", "update"]
 TargetField = Literal["fid", "token"]
 
 _CORE_DATA_KEYS = frozenset({"v", "kind", "alert_id", "incident_id", "role"})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from responders.endings import NOTE_REQUIRED, CancelReason, CloseReason
 from responders.schemas.common import GeoPoint, LatLon, Strict
 from responders.schemas.contact import Phone
 from responders.states import AlertStatus, IncidentStatus
@@ -20,6 +21,9 @@ __all__ = [
     "AlertStatus",
     "DuplicateHint",
     "EventPublic",
+    "IncidentCancel",
+    "IncidentClose",
+    "IncidentCorrection",
     "IncidentCreate",
     "IncidentDetail",
     "IncidentKind",
@@ -40,6 +44,43 @@ class IncidentCreate(Strict):
     notes: Notes = None
     # Off the walking network (water, ice, an island) an incident is refused until the
     # operator confirms it; volunteers then walk to the nearest walkable point.
+    confirm_off_network: bool = False
+
+
+class _Ending(Strict):
+    """Why an incident ends (`responders.endings`), with an optional note; "other" needs
+    the note, since it says nothing by itself."""
+
+    note: Annotated[str | None, Field(max_length=500, validate_default=True)] = None
+
+    @field_validator("note", mode="after")
+    @classmethod
+    def _note_for_other(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = value or None  # blank is no note
+        if info.data.get("reason") == NOTE_REQUIRED and value is None:
+            raise ValueError('Write what happened: the reason "other" needs a note.')
+        return value
+
+
+# (Comments, not docstrings: a docstring would become the OpenAPI schema's description.)
+# Cancelling: why the incident needs nobody (anything may be cancelled while open).
+class IncidentCancel(_Ending):
+    reason: CancelReason
+
+
+# Closing an active incident: how it ended.
+class IncidentClose(_Ending):
+    reason: CloseReason
+
+
+class IncidentCorrection(Strict):
+    """An operator's correction of an open incident: any of these; the ones sent are set
+    (an empty address or notes clears it)."""
+
+    location: LatLon | None = None
+    address: Annotated[str | None, Field(max_length=300)] = None
+    notes: Notes = None
+    # As for a new incident: a pin moved off the walking network needs the operator's word.
     confirm_off_network: bool = False
 
 
@@ -120,6 +161,10 @@ class IncidentPublic(BaseModel):
     # settings' duplicate radius and window of it (only in the list of incidents).
     duplicate_hints: list[DuplicateHint] = Field(default_factory=list)
 
+    # Why it was closed or cancelled (`responders.endings`), and the operator's note.
+    end_reason: str | None = None
+    end_note: str | None = None
+
 
 class IncidentDetail(IncidentPublic):
     alerts: list[AlertOperatorView]
@@ -144,6 +189,10 @@ class AlertIncident(BaseModel):
     location: GeoPoint | None = Field(description="hidden until accepted where configured")
     address: str | None
     notes: str | None
+    end_reason: str | None = Field(default=None, description="why it was closed or cancelled")
+    end_reason_text: str | None = Field(
+        default=None, description='the reason as the end of "Stood down: ..."'
+    )
 
 
 class AlertPublic(BaseModel):

@@ -146,8 +146,9 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("GET", "/incidents", {}, OPERATORS),
     ("GET", "/incidents/{incident}", {}, OPERATORS),
     ("POST", "/incidents/{triage}/confirm", {}, OPERATORS),
-    ("POST", "/incidents/{incident}/close", {}, OPERATORS),
-    ("POST", "/incidents/{triage}/cancel", {}, OPERATORS),
+    ("PATCH", "/incidents/{incident}", {"json": {"notes": "Second floor"}}, OPERATORS),
+    ("POST", "/incidents/{incident}/close", {"json": {"reason": "patient_fine"}}, OPERATORS),
+    ("POST", "/incidents/{triage}/cancel", {"json": {"reason": "duplicate"}}, OPERATORS),
     (
         "POST",
         "/reports",

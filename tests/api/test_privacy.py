@@ -53,7 +53,11 @@ async def test_retention_purge(
 ) -> None:
     await place_volunteer(client, *NEARBY)
     incident = await report(client, operator_headers, *INCIDENT)
-    await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    await client.post(
+        f"/incidents/{incident['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     async with app.state.db.transaction() as conn:
         await conn.execute("UPDATE live_locations SET updated_at = now() - interval '2 h'")
         await conn.execute("UPDATE incidents SET ended_at = now() - interval '31 days'")
@@ -198,7 +202,11 @@ async def test_cabinet_code_only_to_a_fetcher_who_accepted_while_open(
     assert arrived.json()["status"] == "arrived"
     assert _codes(await _alert_views(client, taker_headers, taker["id"])) == {CODE}
 
-    closed = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    closed = await client.post(
+        f"/incidents/{incident['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     assert closed.status_code == 200 and CODE not in closed.text
     assert _codes(await _alert_views(client, taker_headers, taker["id"])) == {None}, "not after"
 

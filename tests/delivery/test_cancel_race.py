@@ -37,7 +37,9 @@ async def _rounds(client: httpx.AsyncClient, headers: dict[str, str]) -> list[tu
         incident = await report(client, headers, *INCIDENT)
         assert incident["alerts"], "the volunteers were free again"
         await asyncio.sleep(rng.uniform(0.0, 2.0))
-        cancel = await client.post(f"/incidents/{incident['id']}/cancel", headers=headers)
+        cancel = await client.post(
+            f"/incidents/{incident['id']}/cancel", headers=headers, json={"reason": "duplicate"}
+        )
         assert cancel.status_code == 200, cancel.text
         ended.append((cancel.status_code, cancel.text))
     return ended

@@ -84,7 +84,9 @@ async def test_simultaneous_dispatches_never_share_a_volunteer(
                 owed = (await conn.execute(_OWED, {"ids": ids})).all()
             assert [(row.alerted, row.replacements_due) for row in owed] == [(WAVE, 0), (WAVE, 0)]
             for incident_id in ids:
-                closed = await one.post(f"/incidents/{incident_id}/close")
+                closed = await one.post(
+                    f"/incidents/{incident_id}/close", json={"reason": "ems_took_over"}
+                )
                 assert closed.status_code == 200
 
 

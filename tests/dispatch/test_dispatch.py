@@ -131,7 +131,11 @@ async def test_daily_alert_cap(client: httpx.AsyncClient, operator_headers: dict
     first = await report(client, operator_headers, *INCIDENT)
     alert_id = alerted(first)[volunteer]["id"]
     await client.post(f"/alerts/{alert_id}/decline", headers=headers)
-    await client.post(f"/incidents/{first['id']}/close", headers=operator_headers)
+    await client.post(
+        f"/incidents/{first['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     second = await report(client, operator_headers, *INCIDENT)
     assert alerted(second) == {}
 

@@ -238,14 +238,19 @@ async def test_cancel_and_close_stand_everyone_down_but_decliners(
     async with app.state.db.transaction() as conn:  # as if the worker had sent them
         await conn.execute("UPDATE alerts SET status = 'sent' WHERE status = 'queued'")
         await conn.execute("DELETE FROM outbox")
-    ended = await client.post(f"/incidents/{incident['id']}/{ending}", headers=operator_headers)
+    why = {"reason": "other", "note": "a test"}  # a reason both endings take
+    ended = await client.post(
+        f"/incidents/{incident['id']}/{ending}", headers=operator_headers, json=why
+    )
     assert ended.status_code == 200
     body = ended.json()
     assert body["status"] == {"cancel": "cancelled", "close": "closed"}[ending]
     statuses = {rid: alert["status"] for rid, alert in alerted(body).items()}
     assert statuses == {a: "stood_down", b: "declined", c: "stood_down"}
     assert await _outbox(app, "stand_down") == {alerts[a]["id"], alerts[c]["id"]}
-    again = await client.post(f"/incidents/{incident['id']}/{ending}", headers=operator_headers)
+    again = await client.post(
+        f"/incidents/{incident['id']}/{ending}", headers=operator_headers, json=why
+    )
     assert again.status_code == 200, "repeating is harmless"
 
 
@@ -264,11 +269,19 @@ async def test_illegal_transitions_are_409_with_state(
     assert (await client.post(f"/alerts/{alert_id}/accept", headers=headers)).status_code == 200
     repeat = await client.post(f"/alerts/{alert_id}/accept", headers=headers)
     assert repeat.status_code == 200 and repeat.json()["status"] == "accepted"
-    await client.post(f"/incidents/{incident['id']}/cancel", headers=operator_headers)
+    await client.post(
+        f"/incidents/{incident['id']}/cancel",
+        headers=operator_headers,
+        json={"reason": "duplicate"},
+    )
     late = await client.post(f"/alerts/{alert_id}/arrived", headers=headers)
     assert late.status_code == 409
     assert late.json()["incident_state"] == "cancelled"
-    closing = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    closing = await client.post(
+        f"/incidents/{incident['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     assert closing.status_code == 409 and closing.json()["state"] == "cancelled"
 
 
@@ -402,7 +415,11 @@ async def test_a_failed_alert_cannot_be_answered_once_help_is_not_wanted(
     refused = await client.post(f"/alerts/{alerts[b]['id']}/accept", headers=hb)
     assert refused.status_code == 409
     assert refused.json()["state"] == "failed" and "enough" in refused.json()["detail"]
-    await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    await client.post(
+        f"/incidents/{incident['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     closed = await client.post(f"/alerts/{alerts[b]['id']}/decline", headers=hb)
     assert closed.status_code == 409 and closed.json()["incident_state"] == "closed"
 
@@ -423,7 +440,11 @@ async def test_close_after_arrival_keeps_the_arrival_and_sends_it_no_stand_down(
         assert accepted.json()["status"] == "accepted"
     arrived = await client.post(f"/alerts/{alerts[there]['id']}/arrived", headers=there_headers)
     assert arrived.json()["status"] == "arrived"
-    closed = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    closed = await client.post(
+        f"/incidents/{incident['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     assert closed.status_code == 200
     statuses = {rid: alert["status"] for rid, alert in alerted(closed.json()).items()}
     assert statuses == {there: "arrived", coming: "stood_down"}

@@ -100,6 +100,9 @@ async def test_citizen_report_waits_in_triage_until_confirmed(
 
     # A false alarm after all: cancelling stands every alerted volunteer down.
     await console.get_by_role("button", name="Cancel incident").click()
+    # (issue 14: cancelling asks why, in a dialog)
+    await console.get_by_role("radio", name="Hoax or mistake").check()
+    await console.get_by_role("button", name="Confirm", exact=True).click()
     await expect(console.locator("#incident-status")).to_have_text("Cancelled")
     await expect(console.locator("#open-list")).to_contain_text("No open incidents.")
     cancelled = await world.incident(report_id)

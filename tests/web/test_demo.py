@@ -125,7 +125,11 @@ async def test_a_demo_restart_gives_demo_volunteers_a_fresh_day(
     for _ in range(cap):
         incident = await _report(client, operator_headers)
         assert {a["responder_id"] for a in incident["alerts"]} == {demo_id, other_id}
-        closed = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+        closed = await client.post(
+            f"/incidents/{incident['id']}/close",
+            headers=operator_headers,
+            json={"reason": "ems_took_over"},
+        )
         assert closed.status_code == 200, closed.text
     # Both capped now; one more incident stays open, as a demo run may leave it.
     left_open = await _report(client, operator_headers)

@@ -60,7 +60,9 @@ async def test_demo_phone_shows_pushes_and_opens_the_alert(
 
     # Closing stands the volunteer down: a second push reaches the same phone.
     closed = await world.http.post(
-        f"/incidents/{reported.json()['id']}/close", headers=world.operator_headers
+        f"/incidents/{reported.json()['id']}/close",
+        headers=world.operator_headers,
+        json={"reason": "ems_took_over"},
     )
     assert closed.status_code == 200
     await expect(page.locator("#pushes li[data-kind='stand_down']")).to_have_count(1)

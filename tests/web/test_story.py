@@ -138,6 +138,9 @@ async def test_operator_volunteer_story(
     # The operator closes: the one still on the way stands down; the arrival stays an
     # arrival (issue 12, #6): no stand-down reaches the volunteer on scene.
     await console.get_by_role("button", name="Close incident").click()
+    # (issue 14: closing asks how it ended, in a dialog)
+    await console.get_by_role("radio", name="The ambulance crew took over").check()
+    await console.get_by_role("button", name="Confirm", exact=True).click()
     await expect(console.locator("#incident-status")).to_have_text("Closed")
     await expect(console.get_by_role("button", name="Close incident")).to_be_hidden()
     await expect(phone.locator("#alert-status")).to_have_text("Arrived")

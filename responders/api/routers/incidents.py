@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -23,10 +24,18 @@ from responders.api.events import Subscription
 from responders.api.streams import CredentialWatch, OperatorWatch
 from responders.coverage import require_dispatchable
 from responders.db.gateway import Conn, Database
-from responders.dispatch import lifecycle, views
+from responders.dispatch import corrections, history, lifecycle, views
 from responders.dispatch.waves import WaveOutcome
+from responders.errors import InvalidInput
 from responders.reports import status as report_status
-from responders.schemas.incidents import IncidentCreate, IncidentDetail, IncidentPublic
+from responders.schemas.incidents import (
+    IncidentCancel,
+    IncidentClose,
+    IncidentCorrection,
+    IncidentCreate,
+    IncidentDetail,
+    IncidentPublic,
+)
 from responders.states import INCIDENT_FILTERS, IncidentFilter, IncidentStatus
 
 __all__ = ["router"]
@@ -79,9 +88,18 @@ async def list_incidents(
     settings: SettingsDep,
     status: IncidentFilter = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    since: Annotated[
+        str | None,
+        Query(description="reported since: `today`, `week` (since Monday) or a date"),
+    ] = None,
+    until: Annotated[dt.date | None, Query(description="reported until this day, included")] = None,
 ) -> list[IncidentPublic]:
+    """Newest first. `since` and `until` are days in the region's time zone (the history)."""
     statuses = [s.value for s in INCIDENT_FILTERS[status]]
-    return await views.list_incidents(db, statuses, limit, dispatch=settings.dispatch)
+    if since is None and until is None:
+        return await views.list_incidents(db, statuses, limit, dispatch=settings.dispatch)
+    span = history.window(since, until, settings.region.timezone, dt.datetime.now(dt.UTC))
+    return await history.incident_history(db, statuses, span, limit)
 
 
 @router.get("/{incident_id}")
@@ -90,14 +108,45 @@ async def read(incident_id: PathId, _: CurrentOperator, db: DbDep) -> IncidentDe
     return await views.incident_detail(db, incident_id)
 
 
+@router.patch("/{incident_id}")
+async def correct(
+    incident_id: PathId,
+    data: IncidentCorrection,
+    _: CurrentOperator,
+    db: DbDep,
+    context: DispatchContextDep,
+    graph: RouterDep,
+    settings: SettingsDep,
+) -> IncidentDetail:
+    """Correct an open incident's location, address or notes; volunteers who may be on the
+    way get an update push. A moved pin must be dispatchable, as a new incident's."""
+    if data.location is not None:
+        reach_m = settings.dispatch.max_radius_m
+        require_dispatchable(graph, data.location, data.confirm_off_network, reach_m)
+
+    async def change(conn: Conn) -> None:
+        await corrections.correct_incident(conn, context, incident_id, data)
+
+    await db.run(change)
+    return await views.incident_detail(db, incident_id)
+
+
 async def _transition(
-    db: Database, context: DispatchContextDep, incident_id: int, action: str
+    db: Database,
+    context: DispatchContextDep,
+    incident_id: int,
+    action: str,
+    ending: IncidentCancel | IncidentClose | None = None,
 ) -> IncidentDetail:
     async def change(conn: Conn) -> None:
         if action == "confirm":
             await lifecycle.confirm_incident(conn, context, incident_id)
+        elif ending is None:
+            raise InvalidInput(f"Choose why the incident is {action}.", field="body.reason")
         else:
-            await lifecycle.close_incident(conn, context, incident_id, action)
+            await lifecycle.close_incident(
+                conn, context, incident_id, action, ending.reason, ending.note
+            )
 
     # A deadlock with the push worker or a volunteer's answer is retried whole (db.retry).
     await db.run(change)
@@ -115,14 +164,18 @@ async def confirm(
     return await _transition(db, context, incident_id, "confirm")
 
 
+# The body is optional to the framework only so that a missing one is refused in words
+# naming the field (`reason`), like every other missing field.
 @router.post("/{incident_id}/cancel")
 async def cancel(
     incident_id: PathId,
     _: CurrentOperator,
     db: DbDep,
     context: DispatchContextDep,
+    data: IncidentCancel | None = None,
 ) -> IncidentDetail:
-    return await _transition(db, context, incident_id, IncidentStatus.CANCELLED)
+    """Cancel an open incident, saying why; everyone alerted is stood down."""
+    return await _transition(db, context, incident_id, IncidentStatus.CANCELLED, data)
 
 
 @router.post("/{incident_id}/close")
@@ -131,8 +184,10 @@ async def close(
     _: CurrentOperator,
     db: DbDep,
     context: DispatchContextDep,
+    data: IncidentClose | None = None,
 ) -> IncidentDetail:
-    return await _transition(db, context, incident_id, IncidentStatus.CLOSED)
+    """Close an active incident, saying how it ended; everyone on the way is stood down."""
+    return await _transition(db, context, incident_id, IncidentStatus.CLOSED, data)
 
 
 _KEEPALIVE_S = 15.0

@@ -6,14 +6,14 @@ SHA-256 digest is stored, unique, so the status page finds its report by one ind
 "seen" event in the timeline too): the reporter's page then says a dispatcher is looking.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-29
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,15 @@ const STAND_DOWN = {
   no_longer_needed: "Stand down: enough volunteers are on their way. You are no longer needed. Thank you!",
 };
 
+// The stand-down says why the incident ended when the operator said so (the service's own
+// sentence for the reason; "other" says nothing more than the plain text).
+function standDownText(a) {
+  const plain = STAND_DOWN[a.stand_down_reason] || "Stand down.";
+  const why = a.incident.end_reason !== "other" && a.incident.end_reason_text;
+  if (!why || !["closed", "cancelled"].includes(a.stand_down_reason)) return plain;
+  return `Stood down: ${why} — ${plain.replace(/^Stand down: /, "")}`;
+}
+
 let pollTimer = null;
 let otherPlaces = []; // places the form does not edit, kept as they are on save
 let alertView = null; // {id, map, ready, layer, signature, mapKey, delivered}
@@ -220,7 +229,7 @@ function renderAlert(a) {
   const standDown = $("#stand-down");
   const stoodDown = a.status === "stood_down";
   show(standDown, stoodDown);
-  standDown.textContent = stoodDown ? STAND_DOWN[a.stand_down_reason] || "Stand down." : "";
+  standDown.textContent = stoodDown ? standDownText(a) : "";
   roleBox(a);
   $("#alert-where").textContent = a.incident.location
     ? `Where: ${a.incident.address || "see the map"}`
@@ -231,16 +240,24 @@ function renderAlert(a) {
   $("#fact-distance").textContent = props ? fmtDistance(props.distance_m) : "…";
   drawAlertMap(a);
   const signature = `${a.status}|${a.stand_down_reason}|${a.incident.status}`;
+  // An operator's correction (a new address or pin) is said once, when it shows.
+  const where = `${a.incident.address}|${a.incident.location && a.incident.location.coordinates}`;
+  const corrected = alertView.where !== undefined && where !== alertView.where && !stoodDown;
+  alertView.where = where;
   if (signature !== alertView.signature) {
     const first = alertView.signature === "";
     alertView.signature = signature;
     renderButtons(a);
     if (!first) announce(stoodDown ? standDown.textContent : `Alert ${ALERT_STATUS[a.status].toLowerCase()}.`);
+  } else if (corrected) {
+    announce("The dispatcher corrected the incident's address or location.");
   }
 }
 
 function drawAlertMap(a) {
-  const key = `${Boolean(a.route)}|${Boolean(a.incident.location)}`;
+  // The pin's coordinates too: an operator's correction moves it (and the route with it).
+  const pin = a.incident.location ? a.incident.location.coordinates.join(",") : "";
+  const key = `${Boolean(a.route)}|${pin}`;
   if (alertView.mapKey === key) return;
   alertView.mapKey = key;
   const layer = alertView.layer;

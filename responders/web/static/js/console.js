@@ -5,6 +5,9 @@ import {
   fmtDistance, fmtTime, h, makeApi, parseCoordinate, say, serverNow, show, tokenStore,
 } from "./common.js";
 import { addressBox } from "./address.js";
+import { askEnding, reasonLabel } from "./dialogs.js";
+import { setUpEditor } from "./edit.js";
+import { setUpHistory } from "./history.js";
 import { aedIcon, createMap, incidentIcon } from "./map.js";
 import { ALERT, INCIDENT } from "./states.js";
 import { groupTimeline } from "./timeline.js";
@@ -47,6 +50,8 @@ let locationSet = false;
 let address = null; // the "Address or place" box (address.js)
 let incidentLayer = null;
 let othersLayer = null;
+let editor = null; // corrections of the open incident (edit.js)
+let historyView = null; // ended incidents (history.js)
 
 // ---------- sign-in ----------
 
@@ -131,7 +136,9 @@ function openConsole(open = null) {
 function setUpConsole() {
   opened = true;
   renderLegend();
-  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick: pickOnMap });
+  // A click while correcting an incident's pin moves that pin; otherwise it drafts a new one.
+  const onPick = (latlng) => (editor && editor.pick(latlng)) || pickOnMap(latlng);
+  mapView = createMap($("#map"), { label: "Incident map: click to set the location of a new incident", onPick });
   incidentLayer = L.layerGroup().addTo(mapView.map);
   othersLayer = L.layerGroup().addTo(mapView.map);
   $("#new-incident").addEventListener("submit", onReport);
@@ -152,6 +159,11 @@ function setUpConsole() {
   $("#act-confirm").addEventListener("click", () => act("confirm"));
   $("#act-close").addEventListener("click", () => act("close"));
   $("#act-cancel").addEventListener("click", () => act("cancel"));
+  editor = setUpEditor({ api, map: mapView.map, onSaved: onCorrected, onError: onUnauthorized });
+  $("#act-edit").addEventListener("click", () => state.detail && editor.open(state.detail));
+  historyView = setUpHistory({
+    api, onSelect: (id) => select(id), current: () => state.selected, onError: onUnauthorized,
+  });
   setInterval(refreshLists, LIST_POLL_MS);
   setInterval(tick, 1000);
   const fromHash = /incident=(\d+)/.exec(location.hash);
@@ -353,6 +365,7 @@ async function select(id, detail = null) {
     for (const button of document.querySelectorAll(".inc-list button[data-incident]:not(.link)")) {
       button.setAttribute("aria-current", String(Number(button.dataset.incident) === id));
     }
+    if (editor) editor.close();
   }
   try {
     state.detail = detail || (await api(`/incidents/${id}`));
@@ -366,7 +379,12 @@ async function select(id, detail = null) {
     return;
   }
   render();
-  followStream(id);
+  // An ended incident is history: read-only, nothing more will happen to it.
+  if (INCIDENT.open.has(state.detail.status)) followStream(id);
+  else {
+    stopStream();
+    setLink("history");
+  }
 }
 
 // A burst of stream events becomes one detail refresh.
@@ -402,6 +420,8 @@ function render() {
   show($("#act-confirm"), d.status === "triage");
   show($("#act-close"), open);
   show($("#act-cancel"), open);
+  show($("#act-edit"), open);
+  if (!open && editor) editor.close();
   renderAlerts(d);
   renderAeds(d);
   renderMap(d);
@@ -481,6 +501,8 @@ function renderFacts(d) {
   if (d.notes) facts.push(["Notes", d.notes]);
   if (d.status === "active") facts.push(["Wave", `${d.wave} (within ${fmtDistance(d.radius_m)})`]);
   if (d.ended_at) facts.push(["Ended", fmtTime(d.ended_at)]);
+  if (d.end_reason) facts.push(["Why", reasonLabel(d.end_reason)]);
+  if (d.end_note) facts.push(["Ending note", d.end_note]);
   $("#incident-facts").replaceChildren(...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
   const failed = d.alerts.filter((a) => a.status === "failed" || a.push_error);
   const box = $("#push-failures");
@@ -692,6 +714,7 @@ const LINK = {
   reconnecting: ["○ reconnecting…", "off"],
   offline: ["○ offline: not receiving updates", "off"],
   missing: ["incident not found", "off"],
+  history: ["ended: read-only", "off"],
 };
 // After this many failed attempts in a row the service is called unreachable (the stream
 // keeps trying).
@@ -828,20 +851,42 @@ async function act(action) {
   const d = state.detail;
   if (!d) return;
   const message = $("#act-message");
+  // Closing and cancelling stand volunteers down: only once confirmed, with a reason.
+  let body;
+  if (action !== "confirm") {
+    const ending = await askEnding(action, `#${d.id}`);
+    $(`#act-${action}`).focus();
+    if (!ending) return;
+    body = ending.note ? ending : { reason: ending.reason };
+  }
   const labels = { confirm: "Confirming", close: "Closing", cancel: "Cancelling" };
   say(message, `${labels[action]}…`, "warn");
   for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = true;
   try {
-    state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST" });
+    state.detail = await api(`/incidents/${d.id}/${action}`, { method: "POST", body });
     if (action === "confirm") state.fitted = null;
     say(message, "");
     render();
     refreshLists();
+    if (action !== "confirm" && historyView) historyView.refresh();
   } catch (error) {
     if (!onUnauthorized(error)) say(message, errorText(error));
   } finally {
     for (const b of document.querySelectorAll("#incident .actions button")) b.disabled = false;
   }
+}
+
+// A correction saved: show it, and draw the routes again when the pin moved.
+function onCorrected(detail, moved) {
+  if (!state.detail || state.detail.id !== detail.id) return;
+  state.detail = detail;
+  if (moved) {
+    state.drawnRoutes = new Map();
+    state.fitted = null;
+  }
+  say($("#act-message"), "Saved: volunteers on their way are told of the change.", "ok");
+  render();
+  refreshLists();
 }
 
 start();

@@ -5,7 +5,9 @@
 import { $, errorText, fmtTime, h, makeApi, say } from "./common.js";
 
 const POLL_MS = 2000;
-const PUSH_KINDS = { alert: "Alert push", stand_down: "Stand-down push", no_longer_needed: "No-longer-needed push" };
+const PUSH_KINDS = {
+  alert: "Alert push", stand_down: "Stand-down push", no_longer_needed: "No-longer-needed push", update: "Update push",
+};
 const plain = makeApi(null);
 const volunteers = new Map(); // id -> {id, name, devices}
 const byDevice = new Map(); // fcm token -> volunteer

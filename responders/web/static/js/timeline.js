@@ -6,6 +6,7 @@
 // entries, tests run it in the page.
 
 import { fmtClock, fmtDistance } from "./common.js";
+import { reasonLabel } from "./dialogs.js";
 
 const STAND_DOWN_REASONS = {
   closed: "incident closed",
@@ -48,6 +49,22 @@ function routine(kind) {
 }
 
 // One event's own line: [text, tone] ("good", "bad" or "").
+// ": <reason> (<note>)" of a closing or cancelling event, when it has them.
+function ended(x) {
+  if (!x.reason) return "";
+  return `: ${reasonLabel(x.reason)}${x.note ? ` (${x.note})` : ""}`;
+}
+
+// What a correction changed, old → new.
+function corrections(changes) {
+  const quoted = (text) => (text ? `“${text}”` : "(none)");
+  const parts = [];
+  if (changes.address) parts.push(`address ${quoted(changes.address.old)} → ${quoted(changes.address.new)}`);
+  if (changes.location) parts.push(`pin moved ${fmtDistance(changes.location.moved_m || 0)}`);
+  if (changes.notes) parts.push(`notes ${quoted(changes.notes.old)} → ${quoted(changes.notes.new)}`);
+  return parts.join("; ") || "nothing";
+}
+
 export function describe(event, who) {
   const [kind, sub] = event.kind.split(":");
   const x = event.detail || {};
@@ -70,8 +87,10 @@ export function describe(event, who) {
     case "alert_failed": return [`${name}: alert failed`, "bad"];
     case "alert_stood_down": return [`${name} stood down (${reasonText(sub)})`, ""];
     case "enough_accepted": return ["Enough volunteers accepted", "good"];
-    case "closed": return ["Incident closed", ""];
-    case "cancelled": return ["Incident cancelled", ""];
+    case "closed": return [`Incident closed${ended(x)}`, ""];
+    case "cancelled": return [`Incident cancelled${ended(x)}`, ""];
+    case "corrected": return [`Corrected: ${corrections(x.changes || {})}`, ""];
+    case "seen": return ["A dispatcher opened the report", ""];
     case "demo_ended": return [x.reason === "restart" ? "Ended by the demo's restart"
       : `Ended by the demo after ${fmtClock(x.after_s || 0)}`, ""];
     default: return [event.kind.replace(/_/g, " "), ""];
