@@ -122,7 +122,7 @@ async def test_acceptance_figures_over_100_random_addresses(
         f"\nstreet number first within 30 m: {figures.exact:.0%}; one letter dropped: "
         f"{figures.dropped:.0%}; reverse names the street: {figures.reverse:.0%}"
     )
-    print("\n".join(figures.misses))
+    print("missed:", "; ".join(figures.misses))
     assert figures.exact >= 0.95
     assert figures.dropped >= 0.80
     assert figures.reverse >= 0.90
