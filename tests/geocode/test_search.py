@@ -3,8 +3,6 @@ its acceptance figures over 100 addressed objects taken at random."""
 
 from __future__ import annotations
 
-from typing import LiteralString, cast
-
 import pytest
 
 from responders.db.gateway import Database
@@ -159,7 +157,7 @@ async def test_searches_read_their_indexes(
     async with db.transaction() as conn:
         await store.prefer_indexes(conn)
         plan = await conn.column(
-            cast(LiteralString, "EXPLAIN (COSTS OFF) " + statement),
+            "EXPLAIN (COSTS OFF) " + statement,
             {"near_lat": None, "near_lon": None, **params},
         )
     text = "\n".join(plan)
