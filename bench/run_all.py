@@ -15,6 +15,7 @@ BENCHES = [
     "bench_push.py",
     "bench_load.py",
     "bench_route_loop.py",
+    "bench_geocode.py",
 ]
 
 

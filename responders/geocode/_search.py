@@ -101,7 +101,7 @@ async def reverse(
         label=row["label"],
         kind="street",
         match="street",
-        confidence=_proximity(row["distance_m"], street_max_m) * _STREET_ONLY,
+        confidence=round(_proximity(row["distance_m"], street_max_m) * _STREET_ONLY, 3),
         street=row["street"],
         note="No address nearby: the nearest street",
         distance_m=_metres(row["distance_m"]),

@@ -124,6 +124,7 @@ async def test_reverse_names_the_address_or_the_street_or_nothing(
     (street,) = park.json()["features"]
     assert street["properties"]["kind"] == "street"
     assert 75 < street["properties"]["distance_m"] < 300
+    assert street["properties"]["confidence"] == round(street["properties"]["confidence"], 3)
     sea = await client.get(
         "/geocode/reverse", params={"lat": 60.10, "lon": 24.90}, headers=operator_headers
     )

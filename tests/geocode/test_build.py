@@ -194,3 +194,28 @@ def test_the_command_line_imports_and_names_bad_lines(
             await database.close()
 
     assert asyncio.run(found()) == "Hämeentie 1, Helsinki"
+
+
+async def test_the_service_start_builds_the_index_unless_told_not_to(
+    db: Database,
+    settings: Settings,
+    extract_path: Path,
+    geocode_index: BuildReport,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from responders.runner import _build_geocode
+    from responders.settings import GeocodeSettings, RoutingSettings
+
+    caplog.set_level("INFO", logger="responders.geocode")
+    await _build_geocode(settings, db)
+    assert "the index of Helsinki.osm.pbf is up to date" in caplog.text
+    caplog.clear()
+    # Off: not even the extract is read (this one does not exist).
+    off = settings.model_copy(
+        update={
+            "geocode": GeocodeSettings(build_on_start=False),
+            "routing": RoutingSettings(osm_file=extract_path.with_name("missing.osm.pbf")),
+        }
+    )
+    await _build_geocode(off, db)
+    assert "geocode" not in caplog.text

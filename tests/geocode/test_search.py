@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from responders.db.gateway import Database
-from responders.geocode import GeocodeHit, reverse, search
+from responders.geocode import GeocodeHit, reverse, search, store
 from responders.geocode._osm import Extract
 from tests.geocode.accuracy import measure
 
@@ -122,7 +122,44 @@ async def test_acceptance_figures_over_100_random_addresses(
         f"\nstreet number first within 30 m: {figures.exact:.0%}; one letter dropped: "
         f"{figures.dropped:.0%}; reverse names the street: {figures.reverse:.0%}"
     )
-    print("\n".join(figures.misses))
+    print("missed:", "; ".join(figures.misses))
     assert figures.exact >= 0.95
     assert figures.dropped >= 0.80
     assert figures.reverse >= 0.90
+
+
+@pytest.mark.parametrize(
+    ("statement", "params", "index"),
+    [
+        (
+            store._SEARCH_ADDRESSES,
+            {"text": "Annankatu", "number": 14, "house_key": "14", "keys": 6, "per_street": 8},
+            "geocode_names_street_search_idx",
+        ),
+        (store._SEARCH_NAMES, {"text": "Stockmann", "limit": 15}, "geocode_names_entry_search_idx"),
+        (
+            store._NEAREST_ADDRESS,
+            {"lat": 60.1684, "lon": 24.942, "max_m": 75},
+            "geocode_entries_location_idx",
+        ),
+        (
+            store._NEAREST_STREET,
+            {"lat": 60.17, "lon": 24.956, "max_m": 300},
+            "geocode_entries_shape_idx",
+        ),
+    ],
+)
+async def test_searches_read_their_indexes(
+    db: Database, statement: str, params: dict[str, object], index: str
+) -> None:
+    """As `search` and `reverse` run them: the trigram and spatial indexes answer, not a
+    scan computing trigrams or distances for every row."""
+    async with db.transaction() as conn:
+        await store.prefer_indexes(conn)
+        plan = await conn.column(
+            "EXPLAIN (COSTS OFF) " + statement,
+            {"near_lat": None, "near_lon": None, **params},
+        )
+    text = "\n".join(plan)
+    assert index in text, text
+    assert "Seq Scan on geocode_names" not in text

@@ -29,14 +29,18 @@ def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
     # unaccent() is only STABLE (its dictionary could change); naming the dictionary makes
     # the result depend on the text alone, so the function may be IMMUTABLE: a constant
-    # argument is folded at planning time and the trigram indexes are usable.
+    # argument is folded at planning time and the trigram indexes are usable. PL/pgSQL, not
+    # SQL: a SQL function that cannot be inlined is parsed and planned again at every call,
+    # and a search folds several.
     op.execute(
         """
         CREATE FUNCTION geocode_norm(value text) RETURNS text
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-            SELECT btrim(regexp_replace(
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        BEGIN
+            RETURN btrim(regexp_replace(
                 lower(public.unaccent('public.unaccent'::regdictionary, value)),
-                '[^[:alnum:]]+', ' ', 'g'))
+                '[^[:alnum:]]+', ' ', 'g'));
+        END
         $$
         """
     )
