@@ -42,7 +42,7 @@ _PURGE_ENDED_INCIDENTS = f"""
         RETURNING id
     ), incidents_done AS (
         UPDATE incidents SET address = NULL, notes = NULL, callback_phone = NULL,
-               end_note = NULL, purged_at = now()
+               end_note = NULL, status_token_hash = NULL, purged_at = now()
         WHERE id IN (SELECT id FROM due) RETURNING id
     )
     SELECT (SELECT count(*) FROM incidents_done) AS incidents,

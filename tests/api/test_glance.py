@@ -52,7 +52,11 @@ async def test_phones_only_of_those_on_the_way_while_open(
     await _answer(client, going_h, alerts[going]["id"], "arrived")
     assert (await _detail(client, operator_headers, incident["id"]))[going]["phone"] == PHONE
 
-    closed = await client.post(f"/incidents/{incident['id']}/close", headers=operator_headers)
+    closed = await client.post(
+        f"/incidents/{incident['id']}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     assert closed.status_code == 200, closed.text
     assert [a["phone"] for a in closed.json()["alerts"]] == [None] * len(alerts)
     after = await _detail(client, operator_headers, incident["id"])
@@ -143,11 +147,15 @@ async def test_duplicate_hints_within_200_m_and_30_minutes(
     # An open incident of the dispatcher's near it counts; a closed one does not.
     open_one = (await report(client, operator_headers, *offset(*INCIDENT, 0, 100)))["id"]
     closed_one = (await report(client, operator_headers, *offset(*INCIDENT, 30, 30)))["id"]
-    closing = await client.post(f"/incidents/{closed_one}/close", headers=operator_headers)
+    closing = await client.post(
+        f"/incidents/{closed_one}/close", headers=operator_headers, json={"reason": "ems_took_over"}
+    )
     assert closing.status_code == 200
     # A citizen report is a hint whatever became of it (cancelled as the duplicate it was).
     cancelled = await _citizen(client, offset(*INCIDENT, 40, 0))
-    cancel = await client.post(f"/incidents/{cancelled}/cancel", headers=operator_headers)
+    cancel = await client.post(
+        f"/incidents/{cancelled}/cancel", headers=operator_headers, json={"reason": "duplicate"}
+    )
     assert cancel.status_code == 200
 
     hints = await _hints(client, operator_headers)

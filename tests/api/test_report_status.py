@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.db.gateway import Database
-from responders.settings import LimitSettings, Settings
+from responders.privacy import purge
+from responders.settings import LimitSettings, PrivacySettings, Settings
 from routing import Router
 from tests.helpers import INCIDENT, offset, place_volunteer
 
@@ -120,7 +121,11 @@ async def test_the_status_follows_the_lifecycle_and_never_shows_a_volunteer(
     seen.append(there)
     assert there["headline"] == "Help is on the way: 3 volunteers alerted, 0 coming, 1 arrived."
 
-    closed = await client.post(f"/incidents/{incident_id}/close", headers=operator_headers)
+    closed = await client.post(
+        f"/incidents/{incident_id}/close",
+        headers=operator_headers,
+        json={"reason": "ems_took_over"},
+    )
     assert closed.status_code == 200
     over = await _status(client, token)
     seen.append(over)
@@ -144,7 +149,11 @@ async def test_a_cancelled_report_is_closed_too(
     client: httpx.AsyncClient, operator_headers: dict[str, str]
 ) -> None:
     received = await _report(client, "other")
-    cancel = await client.post(f"/incidents/{received['id']}/cancel", headers=operator_headers)
+    cancel = await client.post(
+        f"/incidents/{received['id']}/cancel",
+        headers=operator_headers,
+        json={"reason": "duplicate"},
+    )
     assert cancel.status_code == 200
     over = await _status(client, received["status_token"])
     assert over["phase"] == "cancelled" and over["ended"] is True
@@ -257,3 +266,24 @@ async def test_status_reads_are_rate_limited_per_client(limited: FastAPI) -> Non
     # Another client is not refused for what this one asked.
     async with _from(limited, "10.1.0.2") as other:
         assert (await other.get("/reports/status", headers=headers)).status_code == 200
+
+
+async def test_the_retention_purge_ends_the_status_link(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], app: FastAPI
+) -> None:
+    """Past the retention time the link answers nothing more (not even the kind and place)."""
+    received = await _report(client)
+    token = received["status_token"]
+    cancelled = await client.post(
+        f"/incidents/{received['id']}/cancel",
+        headers=operator_headers,
+        json={"reason": "duplicate"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await _status(client, token))["phase"] == "cancelled"
+    await app.state.db.execute("UPDATE incidents SET ended_at = now() - interval '31 days'")
+    async with app.state.db.transaction() as conn:
+        purged = await purge(conn, PrivacySettings())
+    assert purged.incidents == 1
+    gone = await client.get("/reports/status", headers={"X-Report-Token": token})
+    assert gone.status_code == 404, gone.text

@@ -153,7 +153,9 @@ async def test_the_reporter_follows_the_report_live_to_its_end(
         await _says(other, coming)
         await other.close()
 
-        closed = await http.post(f"/incidents/{report_id}/close", headers=operator)
+        closed = await http.post(
+            f"/incidents/{report_id}/close", headers=operator, json={"reason": "ems_took_over"}
+        )
         assert closed.status_code == 200, closed.text
         await _says(citizen, "The incident is closed.")
         await expect(citizen.locator("#status-detail")).to_contain_text("Thank you")

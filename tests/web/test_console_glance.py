@@ -162,15 +162,13 @@ async def test_volunteers_in_order_with_legend_eta_from_acceptance_and_phone(
         "Stood down",
     ):
         await expect(legend).to_contain_text(label)
-    swatch = await legend.locator(".swatch.s-accepted").evaluate(
-        "e => getComputedStyle(e).backgroundColor"
+    # Retried assertions: the row is redrawn as the incident is re-read (a detached badge
+    # has no computed colour).
+    green = "rgb(30, 123, 52)"
+    await expect(legend.locator(".swatch.s-accepted")).to_have_css("background-color", green)
+    await expect(_row(page, going).locator(".badge.s-accepted")).to_have_css(
+        "background-color", green
     )
-    accepted_badge = (
-        await _row(page, going)
-        .locator(".badge.s-accepted")
-        .evaluate("e => getComputedStyle(e).backgroundColor")
-    )
-    assert swatch == accepted_badge == "rgb(30, 123, 52)"
 
     # The ETA counts from the acceptance along their walk.
     due = await page.evaluate(
@@ -208,7 +206,9 @@ async def test_volunteers_in_order_with_legend_eta_from_acceptance_and_phone(
 
     # The incident over: no phone any more (the API sends none).
     closed = await world.http.post(
-        f"/incidents/{incident['id']}/close", headers=world.operator_headers
+        f"/incidents/{incident['id']}/close",
+        headers=world.operator_headers,
+        json={"reason": "ems_took_over"},
     )
     assert closed.status_code == 200
     await expect(page.locator("#incident-status")).to_have_text("Closed")

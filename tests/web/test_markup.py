@@ -170,7 +170,11 @@ async def test_user_text_never_becomes_markup(
     await expect(console.locator("#map path.route")).to_have_count(len(alerts), timeout=10_000)
     await expect(console.locator("#timeline li[data-kind^='push_']")).to_have_count(len(alerts))
     await _assert_inert(console, "/console")
-    tooltips = "\n".join(await _tooltips(console))
+    # A hover can miss under load (the poll redraws markers): a few rounds, then it must hold.
+    for _ in range(3):
+        tooltips = "\n".join(await _tooltips(console))
+        if NAME in tooltips and AED_ADDRESS in tooltips:
+            break
     assert NAME in tooltips and AED_ADDRESS in tooltips, tooltips
     await _assert_inert(console, "/console")
 
