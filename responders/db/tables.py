@@ -410,6 +410,7 @@ class GeocodeName(Base):
             "search",
             postgresql_using="gin",
             postgresql_ops={"search": "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
             postgresql_where=text("entry_id IS NOT NULL"),
         ),
         Index(
@@ -417,6 +418,7 @@ class GeocodeName(Base):
             "search",
             postgresql_using="gin",
             postgresql_ops={"search": "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
             postgresql_where=text("street_key IS NOT NULL"),
         ),
     )

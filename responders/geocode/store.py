@@ -107,6 +107,7 @@ _REFRESH_NAMES = """
     INSERT INTO geocode_names (entry_id, street_key, search)
     SELECT entry_id, street_key, search FROM fresh WHERE search <> ''
     """
+_ANALYZE = "ANALYZE geocode_entries, geocode_names"
 _COUNT_ENTRIES = "SELECT kind, source, count(*) AS n FROM geocode_entries GROUP BY kind, source"
 
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s::float8, %(lat)s::float8), 4326)::geography"
@@ -235,7 +236,11 @@ async def merge_street_segments(conn: Conn) -> int:
 
 
 async def refresh_names(conn: Conn) -> int:
-    return await conn.execute(_REFRESH_NAMES)
+    """The names table anew from the entries, and fresh planner statistics of both: a
+    build changes every row, and searches planned on the old counts pick worse plans."""
+    count = await conn.execute(_REFRESH_NAMES)
+    await conn.execute(_ANALYZE)
+    return count
 
 
 async def count_entries(db: Database) -> dict[tuple[str, str], int]:

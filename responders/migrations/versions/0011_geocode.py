@@ -92,14 +92,16 @@ def upgrade() -> None:
         """
     )
     # One trigram index per kind of search, each with the predicate its query has: the
-    # planner then never prefers a plain scan of the other kind's rows.
+    # planner then never prefers a plain scan of the other kind's rows. No pending list
+    # (fastupdate): the index is written in bulk by a build, then only read, and a search
+    # would otherwise scan the whole unmerged list until autovacuum came (7x slower).
     op.execute(
         "CREATE INDEX geocode_names_entry_search_idx ON geocode_names"
-        " USING gin (search gin_trgm_ops) WHERE entry_id IS NOT NULL"
+        " USING gin (search gin_trgm_ops) WITH (fastupdate = off) WHERE entry_id IS NOT NULL"
     )
     op.execute(
         "CREATE INDEX geocode_names_street_search_idx ON geocode_names"
-        " USING gin (search gin_trgm_ops) WHERE street_key IS NOT NULL"
+        " USING gin (search gin_trgm_ops) WITH (fastupdate = off) WHERE street_key IS NOT NULL"
     )
     op.execute(
         """
