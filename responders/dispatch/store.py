@@ -1037,6 +1037,7 @@ async def duplicate_hints(
         hints.setdefault(data.pop("incident_id"), []).append(DuplicateHint(**data))
     return hints
 
+
 # ---- issue 14, B1: end reasons, corrections, incident history -------------------------
 
 __all__ += [
