@@ -113,18 +113,20 @@ def _addresses(rows: list[Row], wanted: HouseNumber) -> list[GeocodeHit]:
     by_street: dict[str, list[Row]] = {}
     for row in rows:
         by_street.setdefault(row["street"], []).append(row)
-    hits = []
+    exact_hits, nearest_hits = [], []
     for street_rows in by_street.values():
         exact = [row for row in street_rows if row["house_lo"] <= wanted.lo <= row["house_hi"]]
         for row in exact:
             same_unit = _unit(row["house_key"]) == wanted.unit
             factor = _EXACT if same_unit else _EXACT_OTHER_UNIT
-            hits.append(_address_hit(row, "exact", factor))
+            exact_hits.append(_address_hit(row, "exact", factor))
         if not exact and street_rows:
             nearest = street_rows[0]
             note = f"No {wanted.text} here: nearest is {nearest['housenumber']}"
-            hits.append(_address_hit(nearest, "nearest_number", _NEAREST, note))
-    return hits
+            nearest_hits.append(_address_hit(nearest, "nearest_number", _NEAREST, note))
+    # Once some street has the number, "no 5 here" on a similarly named one only contradicts
+    # it (a shopping arcade's "Galleria Esplanad, Aleksanterinkatu" beside Aleksanterinkatu).
+    return exact_hits or nearest_hits
 
 
 def _unit(house_key: str | None) -> str | None:

@@ -163,3 +163,11 @@ async def test_searches_read_their_indexes(
     text = "\n".join(plan)
     assert index in text, text
     assert "Seq Scan on geocode_names" not in text
+
+
+async def test_an_exact_number_is_not_contradicted_by_a_nearest_one(db: Database) -> None:
+    """Once a street has the number asked, another street's "no 5 here: nearest is 42"
+    (a similar name, e.g. a shopping arcade's dirty `addr:street`) is noise, not help."""
+    hits = await search(db, "Aleksanterinkatu 5", limit=5)
+    assert hits[0].match == "exact" and hits[0].housenumber == "5", hits[0]
+    assert [h for h in hits if h.match == "nearest_number"] == [], hits
