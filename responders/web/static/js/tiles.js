@@ -60,6 +60,15 @@ const scaled =
   (z) =>
     Math.min(max, Math.max(min, px * 2 ** (z - 16)));
 
+// A street line of one kind (casing or fill) in the transportation layer.
+function road(P, isKind, color, width) {
+  return {
+    dataLayer: "transportation",
+    filter: (z, f) => isKind(f),
+    symbolizer: new P.LineSymbolizer({ color, width, lineCap: "round" }),
+  };
+}
+
 function paintRules(P) {
   const fill = (colour, extra = {}) => new P.PolygonSymbolizer({ fill: colour, ...extra });
   return [
@@ -106,42 +115,11 @@ function paintRules(P) {
       filter: (z, f) => kind(f) === "rail" || kind(f) === "transit",
       symbolizer: new P.LineSymbolizer({ color: COLOURS.rail, width: scaled(2, 0.8) }),
     },
-    {
-      dataLayer: "transportation",
-      filter: (z, f) => isMinor(f),
-      symbolizer: new P.LineSymbolizer({
-        color: COLOURS.casing,
-        width: scaled(9, 1.5),
-        lineCap: "round",
-      }),
-    },
-    {
-      dataLayer: "transportation",
-      filter: (z, f) => isMajor(f),
-      symbolizer: new P.LineSymbolizer({
-        color: COLOURS.casing,
-        width: scaled(13, 2),
-        lineCap: "round",
-      }),
-    },
-    {
-      dataLayer: "transportation",
-      filter: (z, f) => isMinor(f),
-      symbolizer: new P.LineSymbolizer({
-        color: COLOURS.minor,
-        width: scaled(7, 1),
-        lineCap: "round",
-      }),
-    },
-    {
-      dataLayer: "transportation",
-      filter: (z, f) => isMajor(f),
-      symbolizer: new P.LineSymbolizer({
-        color: COLOURS.major,
-        width: scaled(10.5, 1.5),
-        lineCap: "round",
-      }),
-    },
+    // Casings first, both kinds, then the fills over them: crossings stay clean.
+    road(P, isMinor, COLOURS.casing, scaled(9, 1.5)),
+    road(P, isMajor, COLOURS.casing, scaled(13, 2)),
+    road(P, isMinor, COLOURS.minor, scaled(7, 1)),
+    road(P, isMajor, COLOURS.major, scaled(10.5, 1.5)),
   ];
 }
 
