@@ -36,16 +36,8 @@ class GeocodeFeature(BaseModel):
     def of(cls, hit: GeocodeHit) -> GeocodeFeature:
         return cls(
             geometry=GeoPoint(coordinates=(round(hit.lon, 7), round(hit.lat, 7))),
-            properties=GeocodeProperties(
-                label=hit.label,
-                kind=hit.kind,
-                match=hit.match,
-                confidence=hit.confidence,
-                street=hit.street,
-                housenumber=hit.housenumber,
-                note=hit.note,
-                distance_m=hit.distance_m,
-            ),
+            # The hit's fields of the same names (pydantic reads the dataclass's attributes).
+            properties=GeocodeProperties.model_validate(hit, from_attributes=True),
         )
 
 
