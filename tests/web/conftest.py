@@ -93,6 +93,19 @@ class World:
     def volunteer(self, responder_id: int) -> Volunteer:
         return next(v for v in self.volunteers if v.id == responder_id)
 
+    async def dispatch(
+        self, address: str, spot: tuple[float, float] = CENTRE, kind: str = "cardiac_arrest"
+    ) -> dict[str, Any]:
+        """An incident reported by the operator through the API (dispatched at once)."""
+        response = await self.http.post(
+            "/incidents",
+            headers=self.operator_headers,
+            json={"kind": kind, "location": {"lat": spot[0], "lon": spot[1]}, "address": address},
+        )
+        assert response.status_code == 201, response.text
+        incident: dict[str, Any] = response.json()
+        return incident
+
     async def incident(self, incident_id: int) -> dict[str, Any]:
         response = await self.http.get(f"/incidents/{incident_id}", headers=self.operator_headers)
         assert response.status_code == 200, response.text

@@ -4,8 +4,6 @@ reason; an open incident can be corrected (address, pin)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from playwright.async_api import Page, Request, expect
 
 from tests.web.conftest import (
@@ -19,21 +17,6 @@ from tests.web.conftest import (
     sign_in_console,
     sign_in_volunteer,
 )
-
-
-async def _incident(world: World, address: str) -> dict[str, Any]:
-    response = await world.http.post(
-        "/incidents",
-        headers=world.operator_headers,
-        json={
-            "kind": "cardiac_arrest",
-            "location": {"lat": CENTRE[0], "lon": CENTRE[1]},
-            "address": address,
-        },
-    )
-    assert response.status_code == 201, response.text
-    incident: dict[str, Any] = response.json()
-    return incident
 
 
 async def _console_on(world: World, new_context: NewContext, incident_id: int) -> Page:
@@ -59,7 +42,7 @@ def _endings(page: Page) -> list[str]:
 async def test_close_asks_for_a_reason_and_back_or_escape_send_nothing(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
-    incident = await _incident(world, "Kaivokatu 1")
+    incident = await world.dispatch("Kaivokatu 1")
     page = await _console_on(world, new_context, incident["id"])
     sent = _endings(page)
     dialog = page.get_by_role("dialog", name=f"Close incident #{incident['id']}?")
@@ -117,8 +100,8 @@ async def test_close_asks_for_a_reason_and_back_or_escape_send_nothing(
 async def test_cancel_as_a_duplicate_shows_in_the_timeline_and_history_read_only(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
-    incident = await _incident(world, "Mikonkatu 5")
-    other = await _incident(world, "Vilhonkatu 4")
+    incident = await world.dispatch("Mikonkatu 5")
+    other = await world.dispatch("Vilhonkatu 4")
     page = await _console_on(world, new_context, incident["id"])
     await page.get_by_role("button", name="Cancel incident").click()
     dialog = page.get_by_role("dialog", name=f"Cancel incident #{incident['id']}?")
@@ -158,7 +141,7 @@ async def test_cancel_as_a_duplicate_shows_in_the_timeline_and_history_read_only
 async def test_edit_corrects_the_address_and_moves_the_pin(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
-    incident = await _incident(world, "Testikatu 1")
+    incident = await world.dispatch("Testikatu 1")
     page = await _console_on(world, new_context, incident["id"])
     await page.get_by_role("button", name="Edit", exact=True).click()
     address = page.get_by_label("Corrected address")
@@ -191,7 +174,7 @@ async def test_edit_corrects_the_address_and_moves_the_pin(
 async def test_the_volunteer_sees_a_corrected_address_then_why_they_stood_down(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
-    incident = await _incident(world, "Testikatu 1")
+    incident = await world.dispatch("Testikatu 1")
     alert = next(a for a in incident["alerts"] if a["push_error"] is None)
     volunteer = world.volunteer(alert["responder_id"])
     accepted = await world.http.post(f"/alerts/{alert['id']}/accept", headers=volunteer.headers)

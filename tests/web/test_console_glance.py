@@ -73,21 +73,6 @@ OTHER_HINTS = """async () => {
 }"""
 
 
-async def _dispatch(world: World, spot: tuple[float, float], address: str) -> dict[str, Any]:
-    response = await world.http.post(
-        "/incidents",
-        headers=world.operator_headers,
-        json={
-            "kind": "cardiac_arrest",
-            "location": {"lat": spot[0], "lon": spot[1]},
-            "address": address,
-        },
-    )
-    assert response.status_code == 201, response.text
-    incident: dict[str, Any] = response.json()
-    return incident
-
-
 async def _answer(world: World, alert: dict[str, Any], action: str) -> None:
     volunteer = world.volunteer(alert["responder_id"])
     response = await world.http.post(f"/alerts/{alert['id']}/{action}", headers=volunteer.headers)
@@ -110,7 +95,7 @@ def _working(incident: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_volunteers_in_order_with_legend_eta_from_acceptance_and_phone(
     world: World, new_context: NewContext, outside: Outside, db: Database
 ) -> None:
-    incident = await _dispatch(world, CENTRE, "Rautatientori 1")
+    incident = await world.dispatch("Rautatientori 1", CENTRE)
     working = _working(incident)
     assert len(working) >= 4, working
     direct = [a for a in working if a["role"] == "direct"]
@@ -219,7 +204,7 @@ async def test_volunteers_in_order_with_legend_eta_from_acceptance_and_phone(
 async def test_timeline_groups_the_routine(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
-    incident = await _dispatch(world, CENTRE, "Kaivokatu 1")
+    incident = await world.dispatch("Kaivokatu 1", CENTRE)
     working = _working(incident)
     page = await (await new_context(viewport=CONSOLE)).new_page()
     await sign_in_console(page, world.operator)
@@ -271,7 +256,7 @@ async def test_timeline_groups_the_routine(
 async def test_a_second_incident_updates_live(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
-    first = await _dispatch(world, CENTRE, "Kaivokatu 1")
+    first = await world.dispatch("Kaivokatu 1", CENTRE)
     page = await (await new_context(viewport=CONSOLE)).new_page()
     await sign_in_console(page, world.operator)
     await _open(page, first["id"])
@@ -279,7 +264,7 @@ async def test_a_second_incident_updates_live(
     # All but one decline the first, so they are free for a second incident.
     for alert in _working(first)[1:]:
         await _answer(world, alert, "decline")
-    second = await _dispatch(world, SECOND, "Kaivokatu 2")
+    second = await world.dispatch("Kaivokatu 2", SECOND)
     others = _working(second)
     assert len(others) >= 2, second
     await expect(page.locator(f"#open-list button[data-incident='{second['id']}']")).to_have_count(
