@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from responders.db.gateway import Reader
-from responders.dispatch import store
 from responders.errors import InvalidInput
-from responders.schemas.incidents import IncidentPublic
 
-__all__ = ["Window", "incident_history", "window"]
+__all__ = ["Window", "window"]
 
 Window = tuple[dt.datetime | None, dt.datetime | None]
 
@@ -53,10 +49,3 @@ def window(since: str | None, until: dt.date | None, timezone: str, now: dt.date
     if start is not None and end is not None and end <= start:
         raise InvalidInput("until must not be before since.", field="query.until")
     return start, end
-
-
-async def incident_history(
-    reader: Reader, statuses: Sequence[str], span: Window, limit: int
-) -> list[IncidentPublic]:
-    """Incidents in these statuses reported within `span`, newest first."""
-    return await store.incident_history(reader, statuses, span[0], span[1], limit)

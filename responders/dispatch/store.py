@@ -246,6 +246,8 @@ class NewIncident:
     source: str
     callback_phone: str | None = None
     reported_by: int | None = None
+    # A citizen's report: the digest of the status link only its reporter holds.
+    status_digest: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -494,6 +496,7 @@ def _incident_params(new: NewIncident, status: IncidentStatus) -> dict[str, obje
         "status": status.value,
         "callback_phone": new.callback_phone,
         "reported_by": new.reported_by,
+        "status_digest": new.status_digest,
         "reported": orjson.dumps({"source": new.source, "status": status.value}).decode(),
     }
 
@@ -520,10 +523,10 @@ async def write_first_wave(db: Database, new: NewIncident, write: WaveWrite) -> 
 _CREATE_REPORT = """
     WITH incident_row AS (
         INSERT INTO incidents (kind, location, address, notes, source, status, callback_phone,
-                               reported_by)
+                               reported_by, status_token_hash)
         VALUES (%(kind)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography,
                 %(address)s, %(notes)s, %(source)s, %(status)s, %(callback_phone)s,
-                %(reported_by)s)
+                %(reported_by)s, %(status_digest)s)
         RETURNING id
     ), reported AS (
         INSERT INTO incident_events (incident_id, kind, detail)
@@ -650,18 +653,26 @@ def _detail(row: Mapping[str, Any]) -> IncidentDetail:
     return IncidentDetail(**_incident(row))
 
 
+# Reported in [since, until), either bound open (NULL): the console's lists and the history.
 _LIST_INCIDENTS = f"""
-    SELECT {_INCIDENT_COLUMNS} FROM incidents i WHERE i.status = ANY(%(statuses)s)
+    SELECT {_INCIDENT_COLUMNS} FROM incidents i
+    WHERE i.status = ANY(%(statuses)s)
+      AND (CAST(%(since)s AS timestamptz) IS NULL OR i.created_at >= %(since)s)
+      AND (CAST(%(until)s AS timestamptz) IS NULL OR i.created_at < %(until)s)
     ORDER BY i.created_at DESC LIMIT %(limit)s
 """  # noqa: S608 - constants only
 
 
 async def list_incidents(
-    reader: Reader, statuses: Sequence[str], limit: int
+    reader: Reader,
+    statuses: Sequence[str],
+    limit: int,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> list[IncidentPublic]:
-    """Incidents in these statuses, newest first."""
-    rows = await reader.rows(_LIST_INCIDENTS, {"statuses": list(statuses), "limit": limit})
-    return [IncidentPublic(**_incident(r)) for r in rows]
+    """Incidents in these statuses reported in [since, until), newest first."""
+    params = {"statuses": list(statuses), "since": since, "until": until, "limit": limit}
+    return [IncidentPublic(**_incident(r)) for r in await reader.rows(_LIST_INCIDENTS, params)]
 
 
 # One round trip: a console polls it. The row sources are inlined, as subqueries would be.
@@ -1045,7 +1056,6 @@ __all__ += [
     "correct_incident",
     "enqueue_update_pushes",
     "forget_routes",
-    "incident_history",
     "lock_incident_facts",
     "set_end_reason",
 ]
@@ -1123,27 +1133,3 @@ async def enqueue_update_pushes(
     """An `update` push for each of the incident's alerts in `states`; their ids."""
     params = {"id": incident_id, "states": sorted(s.value for s in states), "ttl": ttl_s}
     return [int(i) for i in await conn.column(_ENQUEUE_UPDATE_PUSHES, params)]
-
-
-# --- history (`GET /incidents?since=...`) ----------------------------------------------
-# Reported in [since, until) (either open-ended), newest first.
-_INCIDENT_HISTORY = f"""
-    SELECT {_INCIDENT_COLUMNS} FROM incidents i
-    WHERE i.status = ANY(%(statuses)s)
-      AND (CAST(%(since)s AS timestamptz) IS NULL OR i.created_at >= %(since)s)
-      AND (CAST(%(until)s AS timestamptz) IS NULL OR i.created_at < %(until)s)
-    ORDER BY i.created_at DESC LIMIT %(limit)s
-    """  # noqa: S608 - constants only
-
-
-async def incident_history(
-    reader: Reader,
-    statuses: Sequence[str],
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    limit: int,
-) -> list[IncidentPublic]:
-    """Incidents in these statuses reported in [since, until), newest first."""
-    params = {"statuses": list(statuses), "since": since, "until": until, "limit": limit}
-    rows = await reader.rows(_INCIDENT_HISTORY, params)
-    return [IncidentPublic(**_incident(r)) for r in rows]

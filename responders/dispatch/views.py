@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from responders.db.gateway import Reader
 from responders.dispatch import store
+from responders.dispatch.history import Window
 from responders.dispatch.store import OwnAlert
 from responders.endings import reason_sentence
 from responders.errors import NotFound
@@ -37,11 +38,17 @@ __all__ = [
 
 
 async def list_incidents(
-    reader: Reader, statuses: Sequence[str], limit: int, *, dispatch: DispatchSettings
+    reader: Reader,
+    statuses: Sequence[str],
+    limit: int,
+    *,
+    dispatch: DispatchSettings,
+    span: Window = (None, None),
 ) -> list[IncidentPublic]:
-    """Incidents in these statuses, newest first; reports in triage with the hints at
-    their duplicates (`DispatchSettings.duplicate_*`), which the operator decides on."""
-    incidents = await store.list_incidents(reader, statuses, limit)
+    """Incidents in these statuses reported within `span` (`history.window`; open: all),
+    newest first; reports in triage with the hints at their duplicates
+    (`DispatchSettings.duplicate_*`), which the operator decides on."""
+    incidents = await store.list_incidents(reader, statuses, limit, *span)
     triage = [i.id for i in incidents if i.status == IncidentStatus.TRIAGE]
     if not triage:
         return incidents

@@ -7,23 +7,21 @@ referrer ever holds it."""
 
 from __future__ import annotations
 
-import secrets
-
-from responders.db.gateway import Conn, Database, Reader
+from responders.db.gateway import Database, Reader
 from responders.errors import NotFound
 from responders.reports import store
 from responders.reports.store import ReportRow
 from responders.schemas.common import GeoPoint
 from responders.schemas.reports import ReportPhase, ReportStatus
-from responders.security import hash_token
+from responders.security import hash_token, new_token
 from responders.states import IncidentStatus
 
 __all__ = [
     "RECEIVED",
     "UNKNOWN_LINK",
     "describe",
-    "issue_token",
     "mark_seen",
+    "new_status_token",
     "report_status",
     "status_url",
 ]
@@ -39,11 +37,10 @@ def status_url(token: str) -> str:
     return f"/report/status#{token}"
 
 
-async def issue_token(conn: Conn, incident_id: int) -> str:
-    """A fresh status token for the report (in its own transaction); only the digest stays."""
-    token = secrets.token_urlsafe(32)
-    await store.set_status_token(conn, incident_id, hash_token(token))
-    return token
+def new_status_token() -> tuple[str, bytes]:
+    """A fresh status token for a report and the digest stored with it (only that stays)."""
+    token = new_token("rp")
+    return token, hash_token(token)
 
 
 async def report_status(reader: Reader, token: str) -> ReportStatus:

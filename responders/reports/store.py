@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from responders.db.gateway import Conn, Database, Reader
+from responders.db.gateway import Database, Reader
 from responders.states import AlertStatus, IncidentStatus
 
-__all__ = ["ReportRow", "mark_seen", "report_by_token", "set_status_token"]
-
-_SET_STATUS_DIGEST = "UPDATE incidents SET status_token_hash = %(digest)s WHERE id = %(id)s"
+__all__ = ["ReportRow", "mark_seen", "report_by_token"]
 
 # The report its link names, and its alerts counted: every alert whose push went out or is
 # going (a failed one never reached a phone), those on their way, those there.
@@ -54,11 +52,6 @@ class ReportRow:
     alerted: int
     coming: int
     arrived: int
-
-
-async def set_status_token(conn: Conn, incident_id: int, digest: bytes) -> None:
-    """The report's status-link digest, in the caller's transaction (the report's own)."""
-    await conn.execute(_SET_STATUS_DIGEST, {"id": incident_id, "digest": digest})
 
 
 async def report_by_token(reader: Reader, digest: bytes) -> ReportRow | None:

@@ -96,10 +96,8 @@ async def list_incidents(
 ) -> list[IncidentPublic]:
     """Newest first. `since` and `until` are days in the region's time zone (the history)."""
     statuses = [s.value for s in INCIDENT_FILTERS[status]]
-    if since is None and until is None:
-        return await views.list_incidents(db, statuses, limit, dispatch=settings.dispatch)
     span = history.window(since, until, settings.region.timezone, dt.datetime.now(dt.UTC))
-    return await history.incident_history(db, statuses, span, limit)
+    return await views.list_incidents(db, statuses, limit, dispatch=settings.dispatch, span=span)
 
 
 @router.get("/{incident_id}")

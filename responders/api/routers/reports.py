@@ -55,6 +55,7 @@ async def report(
     # Refused only for this client's own excess; a busy area is flagged, not refused.
     flood = limits.citizen_report(client_address(request), data.location.lat, data.location.lon)
     require_walkable(graph, data.location, "body.location", "the place of the emergency")
+    token, digest = status.new_status_token()
     new = lifecycle.NewIncident(
         kind=data.kind,
         lat=data.location.lat,
@@ -63,10 +64,10 @@ async def report(
         notes=data.notes,
         source="citizen",
         callback_phone=data.callback_phone,
+        status_digest=digest,
     )
     async with limits.report_slot(), db.transaction() as conn:
         incident_id = await lifecycle.create_incident(conn, new)
-        token = await status.issue_token(conn, incident_id)
         if flood is not None:
             await flag_flood(conn, incident_id, flood)
     response.headers["Cache-Control"] = _PRIVATE
