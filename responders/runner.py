@@ -85,6 +85,8 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
             settings,
             db={"url": database.url},
             push={"endpoint": f"{url}/fcm"},
+            # The demo's Web Push subscriptions live on a local push service (127.0.0.1).
+            webpush={"allow_loopback": True},
             api={"demo_credentials": credentials},
         )
         router = load_router(settings.routing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork, field_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "RegionSettings",
     "RoutingSettings",
     "Settings",
+    "WebPushSettings",
 ]
 
 
@@ -182,6 +183,24 @@ class PushSettings(BaseSettings):
     backoff_max_s: float = 2.0
 
 
+class WebPushSettings(BaseSettings):
+    """Web Push, the second delivery channel (README, "Push channels")."""
+
+    model_config = _config("EHBO_WEBPUSH_")
+
+    enabled: bool = True
+    # The VAPID private key (PEM, or the raw 32-byte key in base64url); given, it wins over
+    # the file. Otherwise the key in `vapid_key_file`, generated there once (mode 0600).
+    vapid_private_key: SecretStr | None = None
+    vapid_key_file: Path = Path(".data/vapid.pem")
+    # VAPID `sub`: push services contact the operator here when something goes wrong.
+    subject: str = "mailto:ehbo@localhost"
+    # Subscriptions on http://127.0.0.1 / localhost (the demo's and the tests' local push
+    # service). Off in production: no request of ours may reach a private address.
+    allow_loopback: bool = False
+    timeout_s: float = 5.0
+
+
 class LimitSettings(BaseSettings):
     """Abuse limits, per process (a deployment with N API processes allows N times these)."""
 
@@ -256,6 +275,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    webpush: WebPushSettings = Field(default_factory=WebPushSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     geocode: GeocodeSettings = Field(default_factory=GeocodeSettings)

@@ -23,6 +23,7 @@ from responders.api.routers import (
     geocode,
     health,
     incidents,
+    push,
     reports,
     responders,
     route,
@@ -43,7 +44,18 @@ from routing import Router
 
 __all__ = ["create_app"]
 
-_ROUTERS = (health, states, responders, aeds, incidents, reports, alerts, route, geocode)
+_ROUTERS = (
+    health,
+    states,
+    responders,
+    aeds,
+    incidents,
+    reports,
+    alerts,
+    route,
+    geocode,
+    push,
+)
 
 
 async def _load_router(settings: Settings) -> Router | None:

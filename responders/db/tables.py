@@ -193,8 +193,13 @@ class Device(Base):
 
     id: Mapped[int] = _id()
     responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"))
-    fcm_token: Mapped[str] = mapped_column(Text, unique=True)
+    # 'fcm' (a native app's FCM token) or 'webpush' (a browser's push subscription).
+    kind: Mapped[str] = mapped_column(Text, server_default=text("'fcm'"))
+    fcm_token: Mapped[str | None] = mapped_column(Text, unique=True)
     platform: Mapped[str] = mapped_column(Text)
+    endpoint: Mapped[str | None] = mapped_column(Text, unique=True)
+    p256dh: Mapped[str | None] = mapped_column(Text)
+    auth: Mapped[str | None] = mapped_column(Text)
     # The app sign-in that registered it: signing out there removes the device.
     token_id: Mapped[int | None] = mapped_column(
         ForeignKey("responder_tokens.id", ondelete="CASCADE")

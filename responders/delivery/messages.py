@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from responders.endings import reason_sentence
-from responders.push import PushMessage
+from responders.push import PushMessage, WebPushKeys
 
 __all__ = ["Claimed", "Device", "push_for"]
 
@@ -46,9 +46,13 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class Device:
+    """A registered device: an FCM token, or a Web Push endpoint (`token`) with its keys."""
+
     id: int
     token: str
     platform: str
+    kind: str = "fcm"
+    webpush_keys: WebPushKeys | None = None
 
 
 def _title_body(item: Claimed) -> tuple[str, str]:
@@ -88,4 +92,6 @@ def push_for(item: Claimed, device: Device, ttl_s: int) -> PushMessage:
         body=body,
         ttl_s=ttl_s,
         extra=_extra(item),
+        channel="webpush" if device.kind == "webpush" else "fcm",
+        webpush_keys=device.webpush_keys,
     )

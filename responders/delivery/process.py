@@ -9,10 +9,10 @@ from responders.db.bootstrap import prepared_database
 from responders.db.gateway import Database
 from responders.delivery.worker import OutboxWorker
 from responders.heap import freeze_long_lived
-from responders.push import FcmConfig, PushClient
-from responders.settings import PushSettings, Settings
+from responders.push import Deliverer, FcmConfig, PushClient, WebPushClient, load_vapid_key
+from responders.settings import PushSettings, Settings, WebPushSettings
 
-__all__ = ["fcm_config", "run_worker", "work"]
+__all__ = ["deliverer", "fcm_config", "run_worker", "webpush_client", "work"]
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -27,6 +27,27 @@ def fcm_config(settings: PushSettings) -> FcmConfig:
     )
 
 
+def webpush_client(settings: WebPushSettings) -> WebPushClient | None:
+    """The Web Push channel, or None when it is switched off."""
+    if not settings.enabled:
+        return None
+    return WebPushClient(
+        load_vapid_key(settings),
+        timeout_s=settings.timeout_s,
+        allow_loopback=settings.allow_loopback,
+    )
+
+
+def deliverer(settings: Settings) -> Deliverer:
+    """Both channels, as the settings configure them."""
+    fcm = PushClient(fcm_config(settings.push))
+    try:
+        return Deliverer(fcm=fcm, webpush=webpush_client(settings.webpush))
+    except BaseException:
+        fcm.close()
+        raise
+
+
 async def work(settings: Settings, *, own_process: bool = False) -> None:
     """Runs until cancelled (or, in a process of its own, until SIGTERM or SIGINT asks it to
     stop: it finishes the send on the wire, hands back what it leased, and returns). In a
@@ -36,7 +57,7 @@ async def work(settings: Settings, *, own_process: bool = False) -> None:
     Its pool may grow to `EHBO_DB_CONNECTIONS`, but the worker uses one connection at a
     time (and one more to LISTEN): one is kept open."""
     db = await Database.open(settings.db, min_size=1)
-    client = PushClient(fcm_config(settings.push))
+    client = deliverer(settings)
     worker = OutboxWorker(db, client, settings.push, settings.dispatch.alert_ttl_s)
     loop = asyncio.get_running_loop()
     if own_process:

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from responders.db.gateway import Conn, Database
+from responders.db.gateway import Conn, Database, Row
 from responders.delivery.messages import Claimed, Device
+from responders.push import WebPushKeys
 from responders.states import AlertStatus, IncidentStatus
 
 __all__ = [
@@ -67,7 +68,7 @@ _LOCK_ALERTS = """
     SELECT id FROM alerts WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR UPDATE
 """
 _DEVICES_OF_RESPONDERS = """
-    SELECT id, responder_id, fcm_token, platform FROM devices
+    SELECT id, responder_id, kind, fcm_token, platform, endpoint, p256dh, auth FROM devices
     WHERE responder_id = ANY(%(ids)s::bigint[]) ORDER BY id
 """
 _DELETE_LEASED = "DELETE FROM outbox WHERE id = %(id)s AND leased_until = %(lease)s"
@@ -130,7 +131,8 @@ _DELETE_DEVICE = "DELETE FROM devices WHERE id = %(id)s"
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """A claimed row that reached FCM (`message_id`, FCM's id for it), or that is given up
+    """A claimed row that reached its push service (`message_id`: FCM's id for it, or the
+    Web Push service's `Location`; both go in the alert's `fcm_message_id`), or that is given up
     unconfirmed (no message id; `error` says why the push may not have arrived)."""
 
     item: Claimed
@@ -156,9 +158,15 @@ async def devices_of(conn: Conn, responder_ids: Sequence[int]) -> dict[int, list
     """Each responder's registered devices, by responder id (absent: none)."""
     found: dict[int, list[Device]] = {}
     for row in await conn.rows(_DEVICES_OF_RESPONDERS, {"ids": list(responder_ids)}):
-        device = Device(row["id"], row["fcm_token"], row["platform"])
-        found.setdefault(row["responder_id"], []).append(device)
+        found.setdefault(row["responder_id"], []).append(_device(row))
     return found
+
+
+def _device(row: Row) -> Device:
+    if row["kind"] == "webpush":
+        keys = WebPushKeys(p256dh=row["p256dh"], auth=row["auth"])
+        return Device(row["id"], row["endpoint"], row["platform"], "webpush", keys)
+    return Device(row["id"], row["fcm_token"], row["platform"])
 
 
 def _fenced(item: Claimed) -> dict[str, object]:
@@ -223,5 +231,6 @@ async def next_due_in(db: Database) -> float:
 
 
 async def drop_device(conn: Conn, device: Device) -> None:
-    """Forget a device whose token FCM no longer knows."""
+    """Forget a device its push service no longer knows (FCM's UNREGISTERED; a Web Push
+    subscription's 404 or 410)."""
     await conn.execute(_DELETE_DEVICE, {"id": device.id})

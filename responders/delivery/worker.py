@@ -1,5 +1,9 @@
 """The outbox worker: woken by NOTIFY (polling as a safety net), sends, records, retries.
 
+Each alert goes to every device of its volunteer over that device's channel (FCM or Web
+Push, `responders.push.channels.Deliverer`): one batch, one outbox, the same retries,
+receipts and failure handling for both. One device that got it is enough.
+
 Several workers on one or several machines may run at once; see `store` for why no row is
 sent twice at once and how a crash is recovered. One round is three short transactions: lease
 a small batch, look at it (withdraw the moot, fail the expired, find the devices), and after
@@ -8,8 +12,8 @@ the send record each outcome. Nothing is locked while the batch is on the wire.
 It uses one connection of its `Database` at a time, and one for LISTEN.
 
 Duplicate pushes are bounded (README, "Delivery"): a crash re-sends at most the batch that
-was on the wire (`EHBO_FCM_BATCH_SIZE`), and a push FCM did not answer in time — which may
-still have reached the phone — is sent at most `MAX_UNCONFIRMED` times.
+was on the wire (`EHBO_FCM_BATCH_SIZE`), and a push its push service did not answer in
+time — which may still have reached the phone — is sent at most `MAX_UNCONFIRMED` times.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from responders.delivery import store
 from responders.delivery.messages import Claimed, Device, push_for
 from responders.delivery.store import Sent
 from responders.dispatch import timeline
-from responders.push import PushClient, PushMessage, SendOutcome, SendResult
+from responders.push import Channel, PushMessage, SendOutcome, SendResult, as_deliverer
 from responders.settings import PushSettings
 from responders.states import SETTLED, AlertStatus
 
@@ -37,10 +41,11 @@ __all__ = ["MAX_UNCONFIRMED", "OutboxWorker", "backoff_s"]
 
 log = logging.getLogger(__name__)
 
-# Sends of one push that FCM did not answer in time (it may have delivered them): after this
-# many the push is recorded as sent but unconfirmed, and not sent again.
+# Sends of one push that the push service did not answer in time (it may have delivered
+# them): after this many the push is recorded as sent but unconfirmed, and not sent again.
 MAX_UNCONFIRMED = 2
-# FCM answered nothing within the client's timeout: the request went out, its fate unknown.
+# The push service answered nothing within the client's timeout: the request went out, its
+# fate unknown (both channels report this code).
 _UNCONFIRMED_CODES = frozenset({"DEADLINE_EXCEEDED"})
 # A row due now that another worker is claiming this very moment: look again shortly, not
 # in a busy loop.
@@ -63,21 +68,22 @@ class _Send:
 
 
 class OutboxWorker:
-    def __init__(
-        self, db: Database, client: PushClient, settings: PushSettings, ttl_s: int
-    ) -> None:
+    def __init__(self, db: Database, client: Channel, settings: PushSettings, ttl_s: int) -> None:
+        """`client`: a `Deliverer` over the channels, or one bare channel (a `PushClient`),
+        which is then the FCM channel and Web Push devices fail as not configured."""
         self._db = db
-        self._client = client
+        self._client = as_deliverer(client)
         self._settings = settings
         self._ttl_s = ttl_s
         self._wake = asyncio.Event()
         self._rng = random.Random()
         self._stopping = False
-        # FCM failed the last send that reached it: the next success drains the backlog.
+        # The push service failed the last send that reached it: the next success drains
+        # the backlog.
         self._failing = False
 
     def stop(self) -> None:
-        """Finish the batch on the wire (bounded by the FCM timeout), hand back the rest of
+        """Finish the batch on the wire (bounded by the push timeout), hand back the rest of
         what is leased, and return from `run`. Safe to call from a signal handler."""
         self._stopping = True
         self._wake.set()
@@ -124,7 +130,7 @@ class OutboxWorker:
 
     async def process_batch(self) -> int:
         settings = self._settings
-        # Longer than a send can take (twice the FCM timeout at least), or a slow send's
+        # Longer than a send can take (twice the push timeout at least), or a slow send's
         # rows would go to a second worker and out twice.
         lease_s = max(settings.claim_lease_s, 2 * settings.timeout_s)
         items = await self._db.run(
@@ -182,15 +188,16 @@ class OutboxWorker:
     async def _record(
         self, conn: Conn, sends: Sequence[_Send], results: Sequence[SendResult]
     ) -> bool:
-        """Writes each outcome; returns whether FCM is failing (nothing of this batch got
-        through and something was refused)."""
+        """Writes each outcome; returns whether the push service is failing (nothing of this
+        batch got through and something was refused)."""
         items = list({s.item.outbox_id: s.item for s in sends}.values())
         await store.lock_incidents_then_alerts(conn, items)
         by_item: dict[int, list[tuple[_Send, SendResult]]] = defaultdict(list)
         for send, result in zip(sends, results, strict=True):
             by_item[send.item.outbox_id].append((send, result))
             if result.outcome is SendOutcome.UNREGISTERED:
-                # The app was removed or its token rotated: the device is gone for good.
+                # The app was removed or its token rotated (FCM), or the subscription expired
+                # or was dropped (Web Push 404/410): the device is gone for good.
                 await store.drop_device(conn, send.device)
         done: list[Sent] = []
         reached_fcm = failed_at_fcm = recovered = False
@@ -211,17 +218,18 @@ class OutboxWorker:
         if reached_fcm and (self._failing or recovered):
             # The backlog drains at once instead of each row sleeping out its own delay.
             drained = await store.retry_now(conn)
-            log.info("FCM answers again: %d waiting pushes are due now", drained)
+            log.info("pushes get through again: %d waiting pushes are due now", drained)
         return failed_at_fcm and not reached_fcm
 
     @staticmethod
     def _given_up_unconfirmed(item: Claimed, results: Sequence[SendResult]) -> str | None:
-        """After `MAX_UNCONFIRMED` sends that FCM may have delivered without saying so, the
-        push counts as sent: another try would most likely be another duplicate."""
+        """After `MAX_UNCONFIRMED` sends that the push service may have delivered without
+        saying so, the push counts as sent: another try would most likely be another
+        duplicate."""
         if not _unconfirmed(results) or item.unconfirmed + 1 < MAX_UNCONFIRMED:
             return None
         return (
-            f"FCM did not confirm the push in time ({MAX_UNCONFIRMED} tries); "
+            f"the push service did not confirm the push in time ({MAX_UNCONFIRMED} tries); "
             "it may not have arrived"
         )
 

@@ -38,7 +38,14 @@ from firebase_admin import _http_client, credentials, exceptions, messaging
 
 from responders.push.payload import PushMessage, TargetField, build_message
 
-__all__ = ["FcmConfig", "PushClient", "SendOutcome", "SendResult", "result_from_exception"]
+__all__ = [
+    "FcmConfig",
+    "PushClient",
+    "SendOutcome",
+    "SendResult",
+    "result_from_exception",
+    "retry_after_s",
+]
 
 # One connection per concurrent send; send_each runs one thread per message.
 _POOL_SIZE = 100
@@ -205,7 +212,7 @@ def result_from_exception(exc: exceptions.FirebaseError) -> SendResult:
         outcome=_outcome(exc),
         error_code=_fcm_error_code(exc),
         detail=str(exc),
-        retry_after_s=_retry_after(response),
+        retry_after_s=retry_after_s(response),
         http_status=response.status_code if response is not None else None,
     )
 
@@ -255,7 +262,7 @@ def _fcm_error_code(exc: exceptions.FirebaseError) -> str:
     return str(exc.code)
 
 
-def _retry_after(response: requests.Response | None) -> float | None:
+def retry_after_s(response: requests.Response | None) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
     value = response.headers.get("Retry-After") if response is not None else None
     if not value:

@@ -1,4 +1,4 @@
-"""The FCM message for one alert or stand-down, built from plain values.
+"""The FCM message (and the Web Push payload) for one alert or stand-down, from plain values.
 
 Alerts must wake a dormant phone at once and die quickly: high priority everywhere, a TTL of
 a few minutes, iOS critical sound with interruption level critical, a dedicated Android
@@ -9,6 +9,7 @@ as FCM requires.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Mapping
@@ -19,14 +20,18 @@ from firebase_admin import messaging
 
 __all__ = [
     "ALERT_CHANNEL_ID",
+    "MAX_WEBPUSH_PAYLOAD",
     "PAYLOAD_VERSION",
     "UPDATE_CHANNEL_ID",
+    "ChannelKind",
     "Platform",
     "PushKind",
     "PushMessage",
     "TargetField",
+    "WebPushKeys",
     "build_message",
     "collapse_key",
+    "webpush_payload",
 ]
 
 PAYLOAD_VERSION = "1"
@@ -39,15 +44,28 @@ Platform = Literal["android", "ios", "web"]
 # "update": an operator corrected the incident (address, pin, notes); the app reads it again.
 PushKind = Literal["alert", "stand_down", "no_longer_needed", "update"]
 TargetField = Literal["fid", "token"]
+# The delivery channel of a device: FCM (native apps) or Web Push (the installed web app).
+ChannelKind = Literal["fcm", "webpush"]
+# A push service must accept 4096 bytes of encrypted body (RFC 8030); aes128gcm adds 86
+# bytes (header with the key, padding delimiter, tag) to the plaintext. Ours are ~300.
+MAX_WEBPUSH_PAYLOAD = 3993
 
 _CORE_DATA_KEYS = frozenset({"v", "kind", "alert_id", "incident_id", "role"})
 
 
 @dataclass(frozen=True)
-class PushMessage:
-    """One push to one device token."""
+class WebPushKeys:
+    """A browser subscription's keys (base64url): its ECDH public key and auth secret."""
 
-    token: str
+    p256dh: str
+    auth: str
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    """One push to one device: an FCM token, or a Web Push endpoint with its keys."""
+
+    token: str  # the FCM token, or the Web Push subscription's endpoint
     platform: Platform
     kind: PushKind
     alert_id: int
@@ -57,6 +75,8 @@ class PushMessage:
     body: str
     ttl_s: int  # the alert is useless after a few minutes
     extra: Mapping[str, str] = field(default_factory=dict)
+    channel: ChannelKind = "fcm"
+    webpush_keys: WebPushKeys | None = None  # with channel "webpush"
 
 
 def collapse_key(incident_id: int) -> str:
@@ -107,6 +127,24 @@ def _data(push: PushMessage) -> dict[str, str]:
     if push.role is not None:
         data["role"] = push.role
     return {**data, **push.extra}
+
+
+def webpush_payload(push: PushMessage) -> bytes:
+    """The Web Push message's plaintext (the service worker reads it): the FCM data fields
+    plus what a notification needs, since a service worker shows it itself. No address or
+    location: the app fetches the alert. Raises ValueError as `build_message` does, or when
+    it would not fit a push service's limit."""
+    payload: dict[str, str] = {
+        **_data(push),
+        "title": push.title,
+        "body": push.body,
+        "url": f"/app#/alerts/{push.alert_id}",
+        "tag": collapse_key(push.incident_id),
+    }
+    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(encoded) > MAX_WEBPUSH_PAYLOAD:
+        raise ValueError(f"the payload is {len(encoded)} bytes, over {MAX_WEBPUSH_PAYLOAD}")
+    return encoded
 
 
 def _android(push: PushMessage) -> messaging.AndroidConfig:

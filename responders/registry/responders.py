@@ -9,17 +9,19 @@ from collections.abc import Callable
 from responders.db.gateway import Conn, Database
 from responders.errors import Conflict, InvalidInput, NotFound
 from responders.privacy import scrub_responder
+from responders.push.endpoints import check_subscription
 from responders.registry import store
 from responders.registry.store import Availability, TokenUse
 from responders.schemas.responders import (
     AvailabilityUpdate,
-    DeviceCreate,
     DevicePublic,
+    FcmDeviceCreate,
     PlaceIn,
     QualificationIn,
     ResponderCreate,
     ResponderPublic,
     ResponderUpdate,
+    WebPushDeviceCreate,
 )
 from responders.security import hash_token, new_token
 
@@ -134,20 +136,36 @@ def _availability(current: Availability, data: AvailabilityUpdate) -> Availabili
 
 
 async def add_device(
-    db: Database, responder_id: int, token: str, data: DeviceCreate
+    db: Database,
+    responder_id: int,
+    token: str,
+    data: FcmDeviceCreate | WebPushDeviceCreate,
+    *,
+    allow_loopback: bool = False,
 ) -> DevicePublic:
-    """Register a device for the volunteer signed in with `token` (see `_upsert_device`)."""
+    """Register a device for the volunteer signed in with `token` (see `_upsert_device`).
+    A Web Push subscription must be one we may send to (`push.endpoints`); `allow_loopback`
+    is the setting that lets a local push service's endpoint through."""
+    if isinstance(data, WebPushDeviceCreate):
+        sub = data.subscription
+        check_subscription(
+            sub.endpoint, sub.keys.p256dh, sub.keys.auth, allow_loopback=allow_loopback
+        )
     async with db.transaction() as conn:
         credential = await store.credential_id(conn, hash_token(token))
         return await _upsert_device(conn, responder_id, credential, data)
 
 
 async def _upsert_device(
-    conn: Conn, responder_id: int, credential: int | None, data: DeviceCreate
+    conn: Conn,
+    responder_id: int,
+    credential: int | None,
+    data: FcmDeviceCreate | WebPushDeviceCreate,
 ) -> DevicePublic:
-    """An FCM token belongs to an app install. Naming it proves nothing (anyone who saw it
-    could), so a device another volunteer holds moves only once the app that registered it
-    has let go: signing out there (`revoke_token`) or erasing its volunteer removes it.
+    """An FCM token (a Web Push endpoint) belongs to an app install (a browser). Naming it
+    proves nothing (anyone who saw it could), so a device another volunteer holds moves
+    only once the app that registered it has let go: signing out there (`revoke_token`)
+    or erasing its volunteer removes it.
     Until then: 409, and its holder keeps getting alerts. `credential`: the id of the
     sign-in that registers it now."""
     device = await store.upsert_device(conn, responder_id, credential, data, conflict=_DEVICE_TAKEN)

@@ -11,9 +11,10 @@ weekly windows go in as the person typed them (JSON) beside their minute-of-week
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from psycopg.types.json import Jsonb
 
@@ -22,14 +23,15 @@ from responders.db.gateway import Conn, Database, Reader, Row
 from responders.schemas.aeds import AedCreate
 from responders.schemas.common import GeoPoint, LatLon
 from responders.schemas.responders import (
-    DeviceCreate,
     DevicePublic,
+    FcmDeviceCreate,
     LiveLocationPublic,
     PlaceIn,
     PlacePublic,
     QualificationIn,
     QualificationPublic,
     ResponderPublic,
+    WebPushDeviceCreate,
 )
 
 __all__ = [
@@ -143,7 +145,8 @@ _RESPONDER = """
                FROM places p WHERE p.responder_id = r.id), '[]') AS places,
            coalesce((
                SELECT jsonb_agg(jsonb_build_object(
-                          'id', d.id, 'platform', d.platform, 'fcm_token', d.fcm_token,
+                          'id', d.id, 'kind', d.kind, 'platform', d.platform,
+                          'fcm_token', d.fcm_token, 'endpoint', d.endpoint,
                           'created_at', d.created_at)
                       ORDER BY d.id)
                FROM devices d WHERE d.responder_id = r.id), '[]') AS devices,
@@ -162,20 +165,35 @@ _CREDENTIAL_ID = "SELECT id FROM responder_tokens WHERE token_hash = %(digest)s"
 # A device another volunteer holds is taken over only once the sign-in that registered it
 # is no longer valid; one registered before sign-ins were recorded (no `token_id`) once its
 # volunteer holds no valid sign-in at all. Otherwise no row: nothing changes.
-_UPSERT_DEVICE = """
-    INSERT INTO devices (responder_id, fcm_token, platform, token_id)
-    VALUES (%(responder)s, %(fcm_token)s, %(platform)s, %(credential)s)
-    ON CONFLICT (fcm_token) DO UPDATE
-    SET responder_id = EXCLUDED.responder_id, platform = EXCLUDED.platform,
-        token_id = EXCLUDED.token_id
+_TAKEOVER_ALLOWED = """
     WHERE devices.responder_id = EXCLUDED.responder_id
        OR NOT EXISTS (
            SELECT 1 FROM responder_tokens t
            WHERE t.revoked_at IS NULL
              AND (t.id = devices.token_id
                   OR devices.token_id IS NULL AND t.responder_id = devices.responder_id))
-    RETURNING id, platform, fcm_token, created_at
 """
+_DEVICE_COLUMNS = "id, kind, platform, fcm_token, endpoint, created_at"
+_UPSERT_DEVICE = f"""
+    INSERT INTO devices (responder_id, fcm_token, platform, token_id)
+    VALUES (%(responder)s, %(fcm_token)s, %(platform)s, %(credential)s)
+    ON CONFLICT (fcm_token) DO UPDATE
+    SET responder_id = EXCLUDED.responder_id, platform = EXCLUDED.platform,
+        token_id = EXCLUDED.token_id
+    {_TAKEOVER_ALLOWED}
+    RETURNING {_DEVICE_COLUMNS}
+"""  # noqa: S608 - constant fragments, never input
+# A Web Push subscription is one browser's: its endpoint is the device's identity.
+_UPSERT_WEBPUSH_DEVICE = f"""
+    INSERT INTO devices (responder_id, kind, platform, endpoint, p256dh, auth, token_id)
+    VALUES (%(responder)s, 'webpush', 'web', %(endpoint)s, %(p256dh)s, %(auth)s,
+            %(credential)s)
+    ON CONFLICT (endpoint) DO UPDATE
+    SET responder_id = EXCLUDED.responder_id, p256dh = EXCLUDED.p256dh,
+        auth = EXCLUDED.auth, token_id = EXCLUDED.token_id
+    {_TAKEOVER_ALLOWED}
+    RETURNING {_DEVICE_COLUMNS}
+"""  # noqa: S608 - constant fragments, never input
 # Signing out: the credential stops working, and the devices it registered go with it, in
 # one statement.
 _SIGN_OUT = """
@@ -294,9 +312,22 @@ def _responder_public(row: Row) -> ResponderPublic:
         paused_until=row["paused_until"],
         qualifications=[QualificationPublic.model_validate(q) for q in row["qualifications"]],
         places=[_place_public(p) for p in row["places"]],
-        devices=[DevicePublic.model_validate(d) for d in row["devices"]],
+        devices=[_device_public(d) for d in row["devices"]],
         live_location=_live_public(row),
         created_at=row["created_at"],
+    )
+
+
+def _device_public(device: Mapping[str, Any]) -> DevicePublic:
+    """Only the host of a Web Push endpoint: the whole URL lets anyone push to the phone."""
+    endpoint = device.get("endpoint")
+    return DevicePublic(
+        id=device["id"],
+        kind=device["kind"],
+        platform=device["platform"],
+        fcm_token=device["fcm_token"],
+        endpoint_host=urlsplit(endpoint).hostname if endpoint else None,
+        created_at=device["created_at"],
     )
 
 
@@ -344,17 +375,27 @@ async def credential_id(conn: Conn, digest: bytes) -> int | None:
 
 
 async def upsert_device(
-    conn: Conn, responder_id: int, credential: int | None, device: DeviceCreate, *, conflict: str
+    conn: Conn,
+    responder_id: int,
+    credential: int | None,
+    device: FcmDeviceCreate | WebPushDeviceCreate,
+    *,
+    conflict: str,
 ) -> DevicePublic | None:
     """The device as registered now, or None when another volunteer holds it still."""
-    params = {
-        "responder": responder_id,
-        "fcm_token": device.fcm_token,
-        "platform": device.platform,
-        "credential": credential,
-    }
-    row = await conn.first(_UPSERT_DEVICE, params, conflict=conflict)
-    return None if row is None else DevicePublic.model_validate(row)
+    params: dict[str, object] = {"responder": responder_id, "credential": credential}
+    if isinstance(device, WebPushDeviceCreate):
+        subscription = device.subscription
+        params |= {
+            "endpoint": subscription.endpoint,
+            "p256dh": subscription.keys.p256dh,
+            "auth": subscription.keys.auth,
+        }
+        row = await conn.first(_UPSERT_WEBPUSH_DEVICE, params, conflict=conflict)
+    else:
+        params |= {"fcm_token": device.fcm_token, "platform": device.platform}
+        row = await conn.first(_UPSERT_DEVICE, params, conflict=conflict)
+    return None if row is None else _device_public(row)
 
 
 async def revoke_token(db: Database, digest: bytes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Discriminator, Field, Tag, field_validator
 
 from responders.schemas.common import GeoPoint, LatLon, Strict, Window
 from responders.schemas.contact import Email, Phone
@@ -14,6 +14,7 @@ __all__ = [
     "AvailabilityUpdate",
     "DeviceCreate",
     "DevicePublic",
+    "FcmDeviceCreate",
     "LiveLocationPublic",
     "LocationUpdate",
     "PlaceIn",
@@ -24,6 +25,9 @@ __all__ = [
     "ResponderPublic",
     "ResponderRegistered",
     "ResponderUpdate",
+    "WebPushDeviceCreate",
+    "WebPushKeysIn",
+    "WebPushSubscription",
 ]
 
 QualificationKind = Literal["cpr_aed", "first_aid", "bhv", "nurse", "physician", "paramedic"]
@@ -56,9 +60,46 @@ class PlaceIn(Strict):
     windows: Annotated[list[Window], Field(max_length=50)] = []
 
 
-class DeviceCreate(Strict):
+class FcmDeviceCreate(Strict):
+    """A native app's FCM registration token (`kind` may be left out: FCM)."""
+
+    kind: Literal["fcm"] = "fcm"
     fcm_token: Annotated[str, Field(min_length=1, max_length=4096)]
     platform: Platform
+
+
+class WebPushKeysIn(Strict):
+    # Sizes are checked with the endpoint (`push.endpoints.check_subscription`).
+    p256dh: Annotated[str, Field(min_length=1, max_length=200)]
+    auth: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class WebPushSubscription(Strict):
+    """Exactly what the browser's `PushSubscription.toJSON()` gives."""
+
+    endpoint: Annotated[str, Field(min_length=1, max_length=2048)]
+    expiration_time: float | None = Field(default=None, alias="expirationTime")
+    keys: WebPushKeysIn
+
+
+class WebPushDeviceCreate(Strict):
+    """The installed web app's push subscription. Whether we may send to its endpoint is
+    decided where the setting allowing loopback is known (`registry.responders`)."""
+
+    kind: Literal["webpush"]
+    subscription: WebPushSubscription
+
+
+def _device_kind(value: object) -> str:
+    kind = value.get("kind", "fcm") if isinstance(value, dict) else getattr(value, "kind", "fcm")
+    return kind if kind in ("fcm", "webpush") else "fcm"
+
+
+# FCM when `kind` is absent: every client written before Web Push keeps working.
+DeviceCreate = Annotated[
+    Annotated[FcmDeviceCreate, Tag("fcm")] | Annotated[WebPushDeviceCreate, Tag("webpush")],
+    Discriminator(_device_kind),
+]
 
 
 class ResponderCreate(Strict):
@@ -67,7 +108,7 @@ class ResponderCreate(Strict):
     email: Email
     qualifications: Annotated[list[QualificationIn], Field(min_length=1, max_length=10)]
     places: Annotated[list[PlaceIn], Field(max_length=10)] = []
-    device: DeviceCreate | None = None
+    device: FcmDeviceCreate | None = None
 
 
 class ResponderUpdate(Strict):
@@ -107,9 +148,13 @@ class PlacePublic(BaseModel):
 
 
 class DevicePublic(BaseModel):
+    """A Web Push device shows only its endpoint's host: the full URL is a credential."""
+
     id: int
+    kind: Literal["fcm", "webpush"]
     platform: Platform
-    fcm_token: str
+    fcm_token: str | None
+    endpoint_host: str | None
     created_at: dt.datetime
 
 

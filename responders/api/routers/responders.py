@@ -7,8 +7,14 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from pydantic import TypeAdapter
 
-from responders.api.body import json_body, json_body_schema
+from responders.api.body import (
+    json_body,
+    json_body_schema,
+    tagged_json_body,
+    tagged_json_body_schema,
+)
 from responders.api.deps import (
     BearerToken,
     CurrentResponder,
@@ -139,9 +145,24 @@ async def update_availability(
     return await registry.set_availability(db, me, data, dt.datetime.now(dt.UTC))
 
 
-@router.post("/me/devices", status_code=201)
+_DEVICE_BODY: TypeAdapter[DeviceCreate] = TypeAdapter(DeviceCreate)
+
+
+@router.post(
+    "/me/devices",
+    status_code=201,
+    openapi_extra=tagged_json_body_schema(_DEVICE_BODY),
+    responses={
+        409: {"description": "another volunteer holds it"},
+        422: {"description": "bad input"},
+    },
+)
 async def add_device(
-    data: DeviceCreate, me: CurrentResponder, token: BearerToken, db: DbDep
+    request: Request, me: CurrentResponder, token: BearerToken, db: DbDep, settings: SettingsDep
 ) -> DevicePublic:
-    """A device another volunteer holds is 409 until they sign out of the app on it."""
-    return await registry.add_device(db, me, token, data)
+    """An FCM token (`kind` "fcm" or absent), or a Web Push subscription as the browser's
+    `PushSubscription.toJSON()` gives it (`kind` "webpush"). Registering one again returns the
+    same device; a device another volunteer holds is 409 until they sign out of the app on it."""
+    data = await tagged_json_body(request, _DEVICE_BODY)
+    allow_loopback = settings.webpush.allow_loopback
+    return await registry.add_device(db, me, token, data, allow_loopback=allow_loopback)
