@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from responders.db.cluster import Cluster
 from responders.db.gateway import Database
 from responders.emulators.fcm import FcmServerState, FcmServerThread
+from responders.emulators.webpush import WebPushServerState, WebPushServerThread
 from responders.push import FcmConfig, PushClient
 from responders.settings import (
     ApiSettings,
@@ -201,3 +202,21 @@ def helsinki_tiles(tiles_cache: Path) -> Path:
     built = build_tiles(default_extract(), tiles_cache)
     assert built is not None, "tilemaker is missing: scripts/system-packages.sh installs it"
     return built
+
+
+# --- issue 15, the local Web Push service (RFC 8030), like the FCM emulator above
+
+
+@pytest.fixture(scope="session")
+def webpush_server() -> Iterator[WebPushServerThread]:
+    """One local push service for the session (Web Push sender, service and worker tests)."""
+    with WebPushServerThread() as server:
+        yield server
+
+
+@pytest.fixture
+def webpush_state(webpush_server: WebPushServerThread) -> Iterator[WebPushServerState]:
+    """The service's state, fresh (no subscriptions, messages, faults) before and after."""
+    webpush_server.state.reset()
+    yield webpush_server.state
+    webpush_server.state.reset()
