@@ -24,6 +24,7 @@ from responders.settings import (
     LimitSettings,
     RoutingSettings,
     Settings,
+    WebPushSettings,
 )
 from routing import Router
 from tests.helpers import migrated_database
@@ -76,7 +77,9 @@ def graph_cache() -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, graph_cache: Path) -> Settings:
+def settings(
+    database_url: str, graph_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     # Abuse limits are off here (tests register many volunteers from one address);
     # tests/api/test_limits.py turns them on.
     return Settings(
@@ -85,6 +88,11 @@ def settings(database_url: str, graph_cache: Path) -> Settings:
         limits=LimitSettings(enabled=False),
         # Many apps come and go in this one process; test_heap.py checks the freeze.
         api=ApiSettings(freeze_heap=False),
+        # The session's VAPID key, made once in a temporary folder; the local push service
+        # listens on 127.0.0.1 (issue 15).
+        webpush=WebPushSettings(
+            vapid_key_file=tmp_path_factory.mktemp("vapid") / "vapid.pem", allow_loopback=True
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""Worker fixtures: the local FCM server, a push client, alerts seeded straight into SQL."""
+"""Worker fixtures: the local FCM server, the push channels, alerts seeded straight into SQL."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from responders.db.gateway import Database
 from responders.delivery import OutboxWorker
 from responders.emulators.fcm import FcmServerState, FcmServerThread
-from responders.push import FcmConfig, PushClient
-from responders.settings import PushSettings
+from responders.push import Deliverer, FcmConfig, PushClient, WebPushClient, load_vapid_key
+from responders.settings import PushSettings, Settings
 
 PROJECT = "ehbo-worker-test"
 
@@ -36,17 +36,22 @@ def push_settings(endpoint: str, **overrides: Any) -> PushSettings:
     return PushSettings(**{**values, **overrides})
 
 
+def webpush_client(settings: Settings) -> WebPushClient:
+    """The Web Push channel with the session's VAPID key, allowed to reach 127.0.0.1."""
+    return WebPushClient(load_vapid_key(settings.webpush), timeout_s=2.0, allow_loopback=True)
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def worker(
-    clean_db: AsyncEngine, db: Database, fcm_server: FcmServerThread
+    clean_db: AsyncEngine, db: Database, fcm_server: FcmServerThread, settings: Settings
 ) -> AsyncIterator[OutboxWorker]:
-    """A worker on the suite's gateway, on a clean database."""
-    settings = push_settings(fcm_server.url)
-    client = PushClient(
+    """A worker on the suite's gateway, on a clean database, with both channels."""
+    fcm = PushClient(
         FcmConfig(project_id=PROJECT, endpoint=fcm_server.url, timeout_s=2.0, target_field="token")
     )
-    yield OutboxWorker(db, client, settings, ttl_s=300)
-    client.close()
+    channels = Deliverer(fcm=fcm, webpush=webpush_client(settings))
+    yield OutboxWorker(db, channels, push_settings(fcm_server.url), ttl_s=300)
+    channels.close()
 
 
 _SEED = text(
