@@ -1,4 +1,5 @@
-"""Push delivery: dispatch commit → the FCM server's 200, and alerts per second.
+"""Push delivery: dispatch commit → the FCM server's 200 (and the Web Push service's 201),
+and alerts per second.
 
     python bench/bench_push.py [--incidents 60] [--backlog 200]
 
@@ -21,6 +22,11 @@ it accepts (`received_at_unix`, same clock), so commit → 200 is measured per a
   latency knob), as Google's FCM does seen from a data centre. On loopback a send costs
   about a millisecond of CPU, so concurrency has nothing to hide there; at 40 ms it does.
 
+- Web Push beside FCM: the same latency and throughput runs to volunteers whose devices
+  are Web Push subscriptions on the local push service (`python -m
+  responders.emulators.webpush`, RFC 8030; it stamps each message it accepts), each push
+  encrypted (aes128gcm) and VAPID-signed by the worker's `WebPushClient`.
+
 Ours and the alternative run in alternating rounds, so drift in the machine's load hits
 both alike. The two sides never run at the same time.
 """
@@ -33,6 +39,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,13 +55,14 @@ from firebase_admin import exceptions, messaging
 from responders.db.gateway import Database
 from responders.db.listen import libpq_dsn
 from responders.delivery import OutboxWorker
-from responders.delivery.process import fcm_config
-from responders.push import PushClient, PushMessage, SendOutcome, SendResult
+from responders.delivery.process import fcm_config, webpush_client
+from responders.push import Deliverer, PushClient, PushMessage, SendOutcome, SendResult
 from responders.push.fcm import result_from_exception
-from responders.settings import DatabaseSettings, PushSettings
+from responders.settings import DatabaseSettings, PushSettings, WebPushSettings
 
 PROJECT = "ehbo-bench"
 VOLUNTEERS = 3_000
+WEB_VOLUNTEERS = 300  # each with a Web Push subscription on the local push service
 WAVE = 30
 TTL_S = 300
 
@@ -79,11 +87,15 @@ def _settings(fcm_url: str) -> PushSettings:
     return PushSettings(project_id=PROJECT, endpoint=fcm_url, target_field="token")
 
 
-async def _work(url: str, fcm_url: str, sequential: bool) -> None:
+async def _work(url: str, fcm_url: str, sequential: bool, vapid_file: str) -> None:
     # As `ehbo worker` opens it: one connection kept, the worker uses one at a time.
     db = await Database.open(DatabaseSettings(url=url, connections=2), min_size=1)
     settings = _settings(fcm_url)
-    client = (SequentialPushClient if sequential else PushClient)(fcm_config(settings))
+    web = WebPushSettings(vapid_key_file=Path(vapid_file), allow_loopback=True)
+    client = Deliverer(
+        fcm=(SequentialPushClient if sequential else PushClient)(fcm_config(settings)),
+        webpush=webpush_client(web),
+    )
     try:
         await OutboxWorker(db, client, settings, TTL_S).run()
     finally:
@@ -91,14 +103,16 @@ async def _work(url: str, fcm_url: str, sequential: bool) -> None:
         await db.close()
 
 
-def worker_main(url: str, fcm_url: str, sequential: bool) -> None:
+def worker_main(url: str, fcm_url: str, sequential: bool, vapid_file: str) -> None:
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_work(url, fcm_url, sequential))
+        asyncio.run(_work(url, fcm_url, sequential, vapid_file))
 
 
 @contextlib.contextmanager
-def workers(url: str, fcm_url: str, count: int, sequential: bool = False) -> Iterator[None]:
-    argv = [sys.executable, __file__, "--worker", url, fcm_url]
+def workers(
+    url: str, fcm_url: str, vapid_file: str, count: int, sequential: bool = False
+) -> Iterator[None]:
+    argv = [sys.executable, __file__, "--worker", url, fcm_url, "--vapid-file", vapid_file]
     if sequential:
         argv.append("--sequential")
     procs = [subprocess.Popen(argv, stdin=subprocess.DEVNULL) for _ in range(count)]
@@ -151,6 +165,70 @@ class Fcm:
         self._proc.wait(20)
 
 
+# --------------------------------------------------------------------------- Web Push
+
+
+class WebPush:
+    """The local Web Push service in a process of its own, and its admin API. It makes each
+    subscription's keys, so it can read (and show us) what arrived."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [sys.executable, "-m", "responders.emulators.webpush", "--port", str(self.port)]
+        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+        self.admin = httpx.Client(base_url=self.url, timeout=60)
+        wait_up(self.url, self._proc, "/_admin/subscriptions", timeout_s=30)
+
+    def subscribe(self) -> dict[str, str]:
+        made = self.admin.post("/_admin/subscriptions", json={}).json()
+        return {"endpoint": made["endpoint"], **made["keys"]}
+
+    def received(self) -> dict[int, float]:
+        """alert id → when the service accepted its push (UNIX seconds)."""
+        messages = self.admin.get("/_admin/messages").json()["messages"]
+        return {
+            int(m["payload"]["alert_id"]): float(m["received_at_unix"])
+            for m in messages
+            if m["payload"] is not None
+        }
+
+    def clear(self) -> None:
+        self.admin.delete("/_admin/messages")
+
+    def close(self) -> None:
+        self.admin.close()
+        self._proc.terminate()
+        self._proc.wait(20)
+
+
+def seed_webpush(url: str, service: WebPush) -> int:
+    """The Web Push volunteers, each with one subscription; the first one's id."""
+    subscriptions = [service.subscribe() for _ in range(WEB_VOLUNTEERS)]
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                """
+                INSERT INTO responders (name, phone, email)
+                SELECT 'Web volunteer ' || n, '+358 40 000 0000', 'web' || n || '@bench.example'
+                FROM generate_series(1, %(n)s) n ORDER BY n RETURNING id
+                """,
+                {"n": WEB_VOLUNTEERS},
+            )
+        ]
+        conn.cursor().executemany(
+            "INSERT INTO devices (responder_id, kind, platform, endpoint, p256dh, auth)"
+            " VALUES (%s, 'webpush', 'web', %s, %s, %s)",
+            [
+                (rid, s["endpoint"], s["p256dh"], s["auth"])
+                for rid, s in zip(ids, subscriptions, strict=True)
+            ],
+        )
+    assert ids == list(range(ids[0], ids[0] + WEB_VOLUNTEERS))
+    return ids[0]
+
+
 # --------------------------------------------------------------------------- the dispatcher
 
 
@@ -183,7 +261,7 @@ _INCIDENTS = """
 _ALERTS = """
     INSERT INTO alerts (incident_id, responder_id, wave, role, walk_seconds, straight_m,
                         expires_at)
-    SELECT i.id, 1 + (i.id * 37 + k) %% %(volunteers)s, 1,
+    SELECT i.id, %(first)s + (i.id * 37 + k) %% %(volunteers)s, 1,
            CASE WHEN k %% 3 = 0 THEN 'direct' ELSE 'via_aed' END, 60 + 10 * k, 50 + 20 * k,
            now() + make_interval(secs => %(ttl)s)
     FROM unnest(%(incidents)s::bigint[]) AS i(id), generate_series(0, %(wave)s - 1) k
@@ -197,14 +275,29 @@ _OUTBOX = """
 """
 
 
-def dispatch(conn: psycopg.Connection, incidents: int) -> tuple[float, dict[int, int]]:
+@dataclass(frozen=True)
+class Crowd:
+    """Whom a wave alerts: volunteers `first` .. `first + count - 1`."""
+
+    first: int = 1
+    count: int = VOLUNTEERS
+
+
+def dispatch(
+    conn: psycopg.Connection, incidents: int, crowd: Crowd = Crowd()
+) -> tuple[float, dict[int, int]]:
     """`incidents` x 30 alerts and outbox rows in one transaction; (commit time, alert →
     incident)."""
     with conn.transaction():
         ids = [r[0] for r in conn.execute(_INCIDENTS, {"count": incidents})]
-        rows = conn.execute(
-            _ALERTS, {"incidents": ids, "volunteers": VOLUNTEERS, "ttl": TTL_S, "wave": WAVE}
-        ).fetchall()
+        params = {
+            "incidents": ids,
+            "first": crowd.first,
+            "volunteers": crowd.count,
+            "ttl": TTL_S,
+            "wave": WAVE,
+        }
+        rows = conn.execute(_ALERTS, params).fetchall()
         conn.execute(_OUTBOX, {"ids": [r[0] for r in rows]})
     return time.time(), {alert: incident for alert, incident in rows}
 
@@ -259,14 +352,7 @@ def latency(conn: psycopg.Connection, fcm: Fcm, incidents: int) -> Latency:
         fcm.wait_for(before + WAVE)
         outbox_empty(conn)
         time.sleep(0.05)
-    received = _collect(conn, fcm)
-    per_alert = []
-    last: dict[int, float] = {}
-    for alert, incident in alert_incident.items():
-        seconds = received[alert] - commits[incident]
-        per_alert.append(seconds)
-        last[incident] = max(last.get(incident, 0.0), seconds)
-    return Latency(per_alert, list(last.values()))
+    return _per_alert(commits, alert_incident, _collect(conn, fcm))
 
 
 @dataclass
@@ -286,6 +372,50 @@ def throughput(conn: psycopg.Connection, fcm: Fcm, backlog: int) -> Throughput:
     fcm.wait_for(before + len(alerts), timeout_s=300)
     outbox_empty(conn)
     received = _collect(conn, fcm)
+    return Throughput(len(alerts), max(received[a] for a in alerts) - committed)
+
+
+def _per_alert(
+    commits: dict[int, float], alert_incident: dict[int, int], received: dict[int, float]
+) -> Latency:
+    per_alert = []
+    last: dict[int, float] = {}
+    for alert, incident in alert_incident.items():
+        seconds = received[alert] - commits[incident]
+        per_alert.append(seconds)
+        last[incident] = max(last.get(incident, 0.0), seconds)
+    return Latency(per_alert, list(last.values()))
+
+
+def web_latency(conn: psycopg.Connection, web: WebPush, crowd: Crowd, incidents: int) -> Latency:
+    """As `latency`, to Web Push devices. The worker records a batch once every push of it
+    was answered, so an empty outbox means the service took all 30."""
+    dispatch(conn, 1, crowd)  # warm-up: connections, thread pool, the VAPID header
+    outbox_empty(conn)
+    web.clear()
+    commits: dict[int, float] = {}
+    alert_incident: dict[int, int] = {}
+    for _ in range(incidents):
+        committed, alerts = dispatch(conn, 1, crowd)
+        commits[next(iter(alerts.values()))] = committed
+        alert_incident |= alerts
+        outbox_empty(conn)
+        time.sleep(0.05)
+    received = web.received()
+    web.clear()
+    retire(conn)
+    return _per_alert(commits, alert_incident, received)
+
+
+def web_throughput(
+    conn: psycopg.Connection, web: WebPush, crowd: Crowd, backlog: int
+) -> Throughput:
+    committed, alerts = dispatch(conn, backlog, crowd)
+    outbox_empty(conn, timeout_s=300)
+    received = web.received()
+    web.clear()
+    retire(conn)
+    assert set(alerts) <= set(received), "every push reached the service"
     return Throughput(len(alerts), max(received[a] for a in alerts) - committed)
 
 
@@ -342,6 +472,10 @@ _PLAN = (
 )
 
 
+# The local push service keeps at most 10,000 messages (and 100 per subscription).
+WEB_MAX_BACKLOG = 300
+
+
 @dataclass
 class Results:
     latency: dict[str, Latency]
@@ -350,12 +484,14 @@ class Results:
 
 
 def run_all(incidents: int, backlog: int) -> Results:
-    fcm = Fcm()
+    fcm, web = Fcm(), WebPush()
+    vapid_dir = tempfile.TemporaryDirectory(prefix="ehbo-bench-vapid-")
+    vapid = str(Path(vapid_dir.name) / "vapid.pem")
     lat: dict[str, Latency] = {}
     rate: dict[str, Throughput] = {}
 
     def phase(key: str, count: int, sequential: bool, n: int, drain: int) -> None:
-        with workers(url, fcm.url, count, sequential):
+        with workers(url, fcm.url, vapid, count, sequential):
             time.sleep(1.0)  # LISTEN established; the warm-up wave covers the rest
             if n:
                 got = latency(conn, fcm, n)
@@ -374,6 +510,12 @@ def run_all(incidents: int, backlog: int) -> Results:
             seed(url)
             for key, count, sequential, share, drain in _PLAN:
                 phase(key, count, sequential, round(incidents * share), backlog if drain else 0)
+            crowd = Crowd(seed_webpush(url, web), WEB_VOLUNTEERS)
+            with workers(url, fcm.url, vapid, 1):
+                time.sleep(1.0)
+                lat["web"] = web_latency(conn, web, crowd, incidents)
+                rate["web"] = web_throughput(conn, web, crowd, min(backlog, WEB_MAX_BACKLOG))
+            print("web: 1 worker, Web Push devices, done", flush=True)
             fcm.admin.put("/_admin/latency", json={"seconds": FAR_FCM_S})
             phase("ours_far", 1, False, FAR_INCIDENTS, FAR_BACKLOG)
             phase("alt_far", 1, True, FAR_INCIDENTS, FAR_BACKLOG)
@@ -381,6 +523,8 @@ def run_all(incidents: int, backlog: int) -> Results:
         batches = client_batches(fcm, rounds=incidents)
     finally:
         fcm.close()
+        web.close()
+        vapid_dir.cleanup()
     return Results(lat, rate, batches)
 
 
@@ -439,16 +583,43 @@ def report(r: Results, incidents: int) -> list[tuple[object, ...]]:
     return rows
 
 
+def channels_report(r: Results, incidents: int) -> list[tuple[object, ...]]:
+    """FCM beside Web Push: the same worker, one process, each channel's own devices."""
+    rows: list[tuple[object, ...]] = []
+    fcm, web = r.latency["ours"], r.latency["web"]
+    for attr, what in (("per_alert", "each alert"), ("last_of_wave", "the last of 30")):
+        for q in (50, 95):
+            rows.append(
+                (
+                    f"commit → push service 2xx, {what}, p{q} (ms)",
+                    f"{incidents} incidents x {WAVE} alerts",
+                    ms(getattr(fcm, attr), q),
+                    ms(getattr(web, attr), q),
+                )
+            )
+    fcm_rate, web_rate = r.rate["ours"], r.rate["web"]
+    rows.append(
+        (
+            "alerts per second, 1 worker",
+            f"backlog: FCM {fcm_rate.alerts:,}, Web Push {web_rate.alerts:,} alerts",
+            fcm_rate.rate,
+            web_rate.rate,
+        )
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=60)
     parser.add_argument("--backlog", type=int, default=200, help="incidents of 30 at once")
     parser.add_argument("--worker", nargs=2, metavar=("DB_URL", "FCM_URL"), help=argparse.SUPPRESS)
     parser.add_argument("--sequential", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--vapid-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         db_url, fcm_url = args.worker
-        worker_main(db_url, fcm_url, sequential=args.sequential)
+        worker_main(db_url, fcm_url, sequential=args.sequential, vapid_file=args.vapid_file)
         return
     results = run_all(args.incidents, args.backlog)
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -463,6 +634,16 @@ def main() -> None:
         )
     )
     print("ratio: how many times better ours is (below 1x: the alternative is better)")
+    print()
+    print(
+        table(
+            "Push channels side by side (ours, 1 worker process): FCM (firebase-admin, local "
+            "FCM server's 200) and Web Push (pywebpush, aes128gcm + VAPID, local RFC 8030 "
+            "service's 201), loopback",
+            ["figure", "workload", "FCM", "Web Push"],
+            channels_report(results, args.incidents),
+        )
+    )
     p95_one = ms(results.latency["ours"].last_of_wave, 95)
     p95_two = ms(results.latency["ours2"].last_of_wave, 95)
     print(

@@ -101,7 +101,7 @@ def refusal_before_send(endpoint: str, *, allow_loopback: bool) -> str | None:
         found = socket.getaddrinfo(
             host, parts.port or _default_port(parts), type=socket.SOCK_STREAM
         )
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
         return f"cannot resolve {host}: {exc}"
     for info in found:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])

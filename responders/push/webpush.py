@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
 
+import http_ece
 import requests
 import requests.adapters
 from pywebpush import WebPusher, WebPushException
@@ -126,6 +127,9 @@ class WebPushClient:
                 content_encoding="aes128gcm",
                 timeout=self._timeout_s,
             )
+        except (WebPushException, ValueError, http_ece.ECEException) as exc:
+            # Keys that cannot encrypt, a URL requests refuses (its InvalidURL is a ValueError).
+            return _invalid("LOCAL_VALIDATION", str(exc))
         except requests.ConnectTimeout as exc:  # never sent: plainly worth another try
             return SendResult(SendOutcome.RETRY, error_code="UNAVAILABLE", detail=str(exc))
         except requests.Timeout as exc:

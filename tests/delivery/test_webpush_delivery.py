@@ -27,37 +27,45 @@ from tests.delivery.conftest import alert_rows, outbox_count
 from tests.helpers import FUTURE, INCIDENT, alerted, offset, place_volunteer, report
 
 
+async def _add_subscription(
+    client: httpx.AsyncClient,
+    server: WebPushServerThread,
+    state: WebPushServerState,
+    headers: dict[str, str],
+) -> tuple[str, SubscriberKeys]:
+    """A Web Push device on the local push service, keys made here: (subscription id, keys)."""
+    keys = SubscriberKeys.generate()
+    endpoint = create_subscription(state, server.url, keys)
+    device = {"kind": "webpush", "subscription": keys.subscription(endpoint)}
+    added = await client.post("/responders/me/devices", headers=headers, json=device)
+    assert added.status_code == 201, added.text
+    return endpoint.rsplit("/", 1)[1], keys
+
+
 async def _webpush_volunteer(
     client: httpx.AsyncClient,
     server: WebPushServerThread,
     state: WebPushServerState,
     lat: float,
     lon: float,
-    headers: dict[str, str] | None = None,
-) -> tuple[int | None, dict[str, str], str, SubscriberKeys]:
-    """A live volunteer at (lat, lon) (or the one signed in with `headers`) with a Web Push
-    device on the local push service: (id, headers, subscription id, keys)."""
-    responder_id = None
-    if headers is None:
-        body = {
-            "name": "Web Volunteer",
-            "phone": "+358 40 000 0000",
-            "email": f"web-{time.monotonic_ns()}@example.org",
-            "qualifications": [{"kind": "cpr_aed", "expires_on": FUTURE}],
-        }
-        registered = await client.post("/responders", json=body)
-        assert registered.status_code == 201, registered.text
-        responder_id = registered.json()["responder"]["id"]
-        headers = {"Authorization": f"Bearer {registered.json()['token']}"}
-        where = {"lat": lat, "lon": lon, "accuracy_m": 10}
-        located = await client.put("/responders/me/location", headers=headers, json=where)
-        assert located.status_code == 204
-    keys = SubscriberKeys.generate()
-    endpoint = create_subscription(state, server.url, keys)
-    device = {"kind": "webpush", "subscription": keys.subscription(endpoint)}
-    added = await client.post("/responders/me/devices", headers=headers, json=device)
-    assert added.status_code == 201, added.text
-    return responder_id, headers, endpoint.rsplit("/", 1)[1], keys
+) -> tuple[int, dict[str, str], str, SubscriberKeys]:
+    """A live volunteer at (lat, lon) whose only device is a Web Push subscription:
+    (id, headers, subscription id, keys)."""
+    body = {
+        "name": "Web Volunteer",
+        "phone": "+358 40 000 0000",
+        "email": f"web-{time.monotonic_ns()}@example.org",
+        "qualifications": [{"kind": "cpr_aed", "expires_on": FUTURE}],
+    }
+    registered = await client.post("/responders", json=body)
+    assert registered.status_code == 201, registered.text
+    responder_id = int(registered.json()["responder"]["id"])
+    headers = {"Authorization": f"Bearer {registered.json()['token']}"}
+    where = {"lat": lat, "lon": lon, "accuracy_m": 10}
+    located = await client.put("/responders/me/location", headers=headers, json=where)
+    assert located.status_code == 204
+    sub_id, keys = await _add_subscription(client, server, state, headers)
+    return responder_id, headers, sub_id, keys
 
 
 def _payloads(state: WebPushServerState, sub_id: str, keys: SubscriberKeys) -> list[Any]:
@@ -148,7 +156,7 @@ async def test_a_volunteer_with_both_channels_gets_the_alert_on_both(
     clean_db: AsyncEngine,
 ) -> None:
     both, headers = await place_volunteer(client, *offset(*INCIDENT, 80, 0))  # an FCM phone
-    await _webpush_volunteer(client, webpush_server, webpush_state, 0, 0, headers=headers)
+    await _add_subscription(client, webpush_server, webpush_state, headers)
     fcm_only, _ = await place_volunteer(client, *offset(*INCIDENT, -80, 0))
     incident = await report(client, operator_headers, *INCIDENT)
     await worker.drain()

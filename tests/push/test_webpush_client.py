@@ -160,3 +160,16 @@ def test_a_service_that_is_down_is_worth_another_try(vapid: VapidKey) -> None:
         # Port 9 (discard) on loopback: nothing listens there.
         [result] = made.send([_push("http://127.0.0.1:9/push/x", keys)])
     assert result.outcome is SendOutcome.RETRY and result.error_code == "UNAVAILABLE"
+
+
+def test_keys_that_cannot_encrypt_fail_that_push_only(
+    client: WebPushClient, webpush_server: WebPushServerThread, webpush_state: WebPushServerState
+) -> None:
+    endpoint, keys = _subscribe(webpush_server, webpush_state)
+    not_a_point = "BA" + "A" * 85  # 65 bytes, 0x04 first, but not on the curve
+    bad = _push(endpoint, keys, webpush_keys=WebPushKeys(not_a_point, keys.auth))
+    results = client.send([bad, _push(endpoint, keys)])
+    assert results[0].outcome is SendOutcome.INVALID
+    assert results[0].error_code == "LOCAL_VALIDATION"
+    assert results[1].outcome is SendOutcome.SENT
+    assert len(webpush_state.messages(_sub_id(endpoint))) == 1
