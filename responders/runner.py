@@ -74,6 +74,7 @@ async def _serve(app: FastAPI, settings: Settings, host: str, port: int, worker:
 
 def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
     from responders.emulators.fcm import create_fcm_app
+    from responders.web.demo import mount_webpush
 
     host, port = host or settings.api.host, port or settings.api.port
     url = f"http://{host}:{port}"
@@ -94,6 +95,8 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
         write_credentials(credentials, summary)
         app = create_app(settings, router=router)
         app.mount("/fcm", create_fcm_app())
+        # The local Web Push service beside it, under /webpush (the demo phone reads it).
+        mount_webpush(app)
         _banner(summary, url, credentials)
         asyncio.run(_serve(app, settings, host, port, worker=True))
     return 0
@@ -139,6 +142,7 @@ def _banner(summary: DemoSummary, url: str, credentials: Path) -> None:
         f"  API docs          {url}/docs\n"
         f"  health            {url}/health\n"
         f"  local FCM server  {url}/fcm/_admin/messages\n"
+        f"  local push service {url}/webpush/_admin/messages\n"
         f"  operator token    {summary.operator_token}\n"
         f"  coordinator token {summary.coordinator_token}\n"
         f"  volunteers        {summary.volunteers or 'kept from the last run'}, "

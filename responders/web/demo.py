@@ -1,6 +1,10 @@
 """`/demo/...`: the demo phone's helpers. Every route answers 404 unless the app runs with
 `settings.api.demo_credentials` (only `ehbo demo` sets it).
 
+The demo also runs the local Web Push service under `/webpush` of its port (`mount_webpush`);
+`/demo/webpush/messages` shows what it received, decrypted (the demo's subscriptions are made
+with their private keys) and tied to the volunteer whose subscription it was.
+
 The credentials file holds the demo tokens. The list route hands out no token; a token
 leaves the server only for one volunteer (or the demo operator) the person at the demo
 picked, so the page can open that volunteer's alert screen.
@@ -11,9 +15,9 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
 from responders.db.gateway import Database
@@ -22,7 +26,20 @@ from responders.errors import NotFound
 from responders.registry.store import demo_volunteers
 from responders.settings import Settings
 
-__all__ = ["demo_credentials", "router"]
+if TYPE_CHECKING:
+    from responders.emulators.webpush import SubscriberKeys, WebPushServerState
+
+__all__ = [
+    "WEBPUSH_PATH",
+    "demo_credentials",
+    "mount_webpush",
+    "router",
+    "volunteer_subscription",
+    "webpush_label",
+]
+
+# Where the demo mounts the local push service: endpoints are <origin>/webpush/push/<id>.
+WEBPUSH_PATH = "/webpush"
 
 router = APIRouter(prefix="/demo", include_in_schema=False)
 
@@ -91,3 +108,80 @@ async def operator_session(request: Request) -> DemoToken:
     if not isinstance(token, str):
         raise NotFound("the demo has no operator token")
     return DemoToken(token=token)
+
+
+# --- the local Web Push service (issue 15) --------------------------------------------------
+
+
+def mount_webpush(app: FastAPI) -> WebPushServerState:
+    """Serve a local push service under WEBPUSH_PATH of `app`; its state is kept on
+    `app.state.webpush_service` for `/demo/webpush/messages`."""
+    # Imported here: only the demo (and tests) run the service, the API never needs it.
+    from responders.emulators.webpush import create_webpush_app
+
+    service = create_webpush_app()
+    app.mount(WEBPUSH_PATH, service)
+    state: WebPushServerState = service.state.webpush
+    app.state.webpush_service = state
+    return state
+
+
+_LABEL = "volunteer:"
+
+
+def webpush_label(responder_id: int) -> str:
+    """The label a demo volunteer's subscription carries, so its pushes show as theirs."""
+    return f"{_LABEL}{responder_id}"
+
+
+def volunteer_subscription(
+    state: WebPushServerState,
+    base_url: str,
+    responder_id: int,
+    keys: SubscriberKeys | None = None,
+) -> str:
+    """A subscription on the demo's push service for this volunteer (labelled so the demo
+    phone shows its pushes as theirs): its endpoint. `base_url` is the demo's URL."""
+    from responders.emulators.webpush import create_subscription
+
+    return create_subscription(
+        state, base_url.rstrip("/") + WEBPUSH_PATH, keys, label=webpush_label(responder_id)
+    )
+
+
+class _DemoWebPush(BaseModel):
+    id: str
+    subscription: str
+    endpoint: str
+    responder_id: int | None
+    received_at: str
+    received_at_unix: float
+    ttl: int
+    urgency: str
+    topic: str | None
+    size: int
+    payload: Any
+
+
+def _responder_of(label: str | None) -> int | None:
+    number = label.removeprefix(_LABEL) if label and label.startswith(_LABEL) else ""
+    return int(number) if number.isdigit() else None
+
+
+@router.get("/webpush/messages")
+async def webpush_messages(request: Request) -> list[_DemoWebPush]:
+    """What the local push service received, oldest first: payloads decrypted, each with
+    its endpoint and (for the demo's own subscriptions) the volunteer's id."""
+    demo_credentials(request)
+    state: WebPushServerState | None = getattr(request.app.state, "webpush_service", None)
+    if state is None:
+        raise NotFound("this demo runs no local push service")
+    base = str(request.base_url).rstrip("/") + WEBPUSH_PATH
+    return [
+        _DemoWebPush(
+            **{k: v for k, v in m.items() if k in _DemoWebPush.model_fields},
+            endpoint=f"{base}/push/{m['subscription']}",
+            responder_id=_responder_of(m["label"]),
+        )
+        for m in (message.to_json() for message in state.messages())
+    ]

@@ -27,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from responders.api import create_app
 from responders.db.gateway import Database
 from responders.emulators.fcm import FcmServerState, create_fcm_app
+from responders.emulators.webpush import WebPushServerState
 from responders.registry.operators import create_operator
 from responders.settings import DispatchSettings, PushSettings, Settings
+from responders.web.demo import mount_webpush
 from tests.conftest import ARTIFACTS
 from tests.live import bound_socket, serving
 
@@ -332,3 +334,13 @@ async def sign_in_volunteer(page: Page, token: str, alert_id: int | None = None)
     await page.locator("#view-list:not([hidden])").wait_for()
     if alert_id is not None:
         await page.goto(f"/app?alert={alert_id}")
+
+
+# ---------- issue 15: the local Web Push service beside the FCM one ----------
+
+
+def with_webpush(server: LiveServer) -> WebPushServerState:
+    """The local push service under /webpush of the live server, as `ehbo demo` mounts it
+    (once per server: the app keeps it on `app.state.webpush_service`)."""
+    mounted: WebPushServerState | None = getattr(server.app.state, "webpush_service", None)
+    return mounted if mounted is not None else mount_webpush(server.app)

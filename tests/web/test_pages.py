@@ -61,6 +61,7 @@ async def test_demo_routes_are_404_outside_the_demo(client: httpx.AsyncClient) -
     assert (await client.get("/demo/volunteers")).status_code == 404
     assert (await client.post("/demo/volunteers/1/session")).status_code == 404
     assert (await client.post("/demo/operator/session")).status_code == 404
+    assert (await client.get("/demo/webpush/messages")).status_code == 404
     assert "/demo/phone" not in (await client.get("/")).text
 
 

@@ -78,6 +78,7 @@ class ReceivedPush:
     # The subscription's keys when the service knows them: the payload stays readable after
     # the subscription is removed.
     keys: SubscriberKeys | None = field(default=None, repr=False, compare=False)
+    label: str | None = None  # the subscription's, kept for the same reason
 
     @property
     def ttl(self) -> int:
@@ -123,6 +124,7 @@ class ReceivedPush:
             "size": self.size,
             "payload": payload,
             "decrypt_error": error,
+            "label": self.label,
         }
 
 
@@ -354,6 +356,7 @@ class WebPushServerState:
             headers=dict(headers),
             body=body,
             keys=subscription.keys,
+            label=subscription.label,
         )
         with self._lock:
             self._store.add(received)

@@ -1,8 +1,9 @@
-// The demo phone: pick a demo volunteer, see the pushes the local FCM server received for
-// their devices, and open their alert screen (in the phone frame, or a tab of its own).
+// The demo phone: pick a demo volunteer, see the pushes their devices got over both channels
+// (the local FCM server, and the local Web Push service whose payloads the demo can read),
+// and open their alert screen (in the phone frame, or a tab of its own).
 // Tokens travel only through sessionStorage of this tab (shared with the same-origin frame)
 // or of a tab this page opens; never in a URL.
-import { $, errorText, fmtTime, h, makeApi, say } from "./common.js";
+import { $, badge, errorText, fmtTime, h, makeApi, say } from "./common.js";
 
 const POLL_MS = 2000;
 const PUSH_KINDS = {
@@ -10,8 +11,9 @@ const PUSH_KINDS = {
 };
 const plain = makeApi(null);
 const volunteers = new Map(); // id -> {id, name, devices}
-const byDevice = new Map(); // fcm token -> volunteer
-let received = []; // every push the local FCM server holds, as of the last poll
+const byDevice = new Map(); // fcm token or Web Push endpoint -> volunteer
+const CHANNELS = { fcm: "FCM", webpush: "Web Push" };
+let received = []; // every push of both channels, as of the last poll (see asPush)
 let current = null; // {volunteer, token}
 let frameLoads = 0;
 const shown = { pushed: "", pushes: "" }; // what the lists show, so a poll without news keeps focus
@@ -26,16 +28,49 @@ async function loadVolunteers() {
   }
 }
 
+// Both channels' pushes in one shape: {channel, id, volunteer, at, unix, kind, alertId,
+// title, body, to}. A Web Push belongs to a volunteer by its endpoint (a registered device)
+// or by the demo's label on the subscription.
+function fromFcm(m) {
+  const message = m.message || {};
+  const data = message.data || {};
+  const note = message.notification || {};
+  return {
+    channel: "fcm", id: m.message_id, volunteer: byDevice.get(m.target), at: m.received_at,
+    unix: m.received_at_unix, kind: data.kind, alertId: data.alert_id, title: note.title,
+    body: note.body, to: m.target,
+  };
+}
+
+function fromWebPush(m) {
+  const payload = m.payload && typeof m.payload === "object" ? m.payload : {};
+  return {
+    channel: "webpush", id: m.id, volunteer: byDevice.get(m.endpoint) || volunteers.get(m.responder_id),
+    at: m.received_at, unix: m.received_at_unix, kind: payload.kind, alertId: payload.alert_id,
+    title: payload.title, body: payload.body, to: `Web Push subscription ${m.subscription.slice(0, 8)}…`,
+  };
+}
+
+async function webPushes() {
+  try {
+    return await plain("/demo/webpush/messages");
+  } catch (error) {
+    if (error.status === 404) return []; // a demo without the local push service
+    throw error;
+  }
+}
+
 async function pollAllPushes() {
   try {
-    received = (await plain("/fcm/_admin/messages")).messages;
+    const [fcm, webpush] = await Promise.all([plain("/fcm/_admin/messages"), webPushes()]);
+    received = [...fcm.messages.map(fromFcm), ...webpush.map(fromWebPush)];
     const counts = new Map();
     for (const m of received) {
-      const v = byDevice.get(m.target);
+      const v = m.volunteer;
       if (!v) continue;
       const seen = counts.get(v.id) || { volunteer: v, count: 0, last: "" };
       seen.count += 1;
-      if (m.received_at > seen.last) seen.last = m.received_at;
+      if (m.at > seen.last) seen.last = m.at;
       counts.set(v.id, seen);
     }
     const rows = [...counts.values()].sort((a, b) => (a.last < b.last ? 1 : -1)).slice(0, 40);
@@ -46,7 +81,7 @@ async function pollAllPushes() {
     }
     if (current) showPushes();
   } catch (error) {
-    say($("#pick-message"), `The local FCM server did not answer: ${error.message}`);
+    say($("#pick-message"), `The local push servers did not answer: ${error.message}`);
   }
   setTimeout(pollAllPushes, POLL_MS);
 }
@@ -82,12 +117,13 @@ async function pick(id) {
   showPushes();
 }
 
-// The current volunteer's pushes, out of the ones the last poll fetched for everybody.
+// The current volunteer's pushes of both channels, newest first, out of the ones the last
+// poll fetched for everybody.
 function showPushes() {
   const { volunteer } = current;
-  const all = received.filter((m) => byDevice.get(m.target)?.id === volunteer.id);
-  all.sort((a, b) => b.received_at_unix - a.received_at_unix);
-  const signature = JSON.stringify([volunteer.id, all.map((m) => m.message_id)]);
+  const all = received.filter((m) => m.volunteer?.id === volunteer.id);
+  all.sort((a, b) => b.unix - a.unix);
+  const signature = JSON.stringify([volunteer.id, all.map((m) => m.id)]);
   if (signature === shown.pushes) return;
   shown.pushes = signature;
   $("#pushes").replaceChildren(...(all.length ? all.map(pushItem)
@@ -95,14 +131,11 @@ function showPushes() {
 }
 
 function pushItem(m) {
-  const message = m.message || {};
-  const data = message.data || {};
-  const note = message.notification || {};
-  const alertId = data.alert_id;
-  return h("li", { dataset: { kind: data.kind || "", alert: alertId || "" } },
-    h("div", { class: "title" }, note.title || "(no title)"),
-    h("div", {}, note.body || ""),
-    h("div", { class: "hint" }, `${PUSH_KINDS[data.kind] || "Push"} for alert #${alertId} · ${fmtTime(m.received_at)} · to ${m.target}`),
+  const { alertId } = m;
+  return h("li", { dataset: { kind: m.kind || "", alert: alertId || "", channel: m.channel } },
+    h("div", { class: "title" }, badge(CHANNELS[m.channel], `ch-${m.channel}`), " ", m.title || "(no title)"),
+    h("div", {}, m.body || ""),
+    h("div", { class: "hint" }, `${PUSH_KINDS[m.kind] || "Push"}${alertId ? ` for alert #${alertId}` : ""} · ${fmtTime(m.at)} · to ${m.to}`),
     alertId ? h("div", { class: "actions" },
       h("button", { type: "button", class: "small", onclick: () => showOnPhone(`#/alerts/${alertId}`) }, `Open alert #${alertId} on the phone`))
       : null);
