@@ -114,7 +114,7 @@ async def open_phone(
     if geolocation:
         context_options["geolocation"] = {"latitude": START[0], "longitude": START[1]}
         context_options["permissions"] = ["geolocation"]
-    context = await new_context(**context_options, **options)
+    context = await new_context(**{**context_options, **options})
     await context.add_init_script(_INIT % json.dumps({**FAST, **(tuning or {})}))
     page = await context.new_page()
     phone = Phone(page, context, volunteer, world)

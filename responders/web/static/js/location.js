@@ -335,6 +335,11 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
   }
 
   $("#location-stop").addEventListener("click", onStopClick);
+  // The bar stays in view under the sticky header, whose height changes as it wraps.
+  const header = document.querySelector(".phone-top");
+  if (header && window.ResizeObserver) {
+    new ResizeObserver(() => { $("#location-bar").style.top = `${header.offsetHeight}px`; }).observe(header);
+  }
   for (const input of [$("#sharing-off"), $("#sharing-duty")]) {
     if (input) input.addEventListener("change", () => setDuty($("#sharing-duty").checked));
   }
