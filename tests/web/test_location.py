@@ -324,3 +324,45 @@ async def test_a_denied_permission_is_said_plainly(world: World, new_context: Ne
     await expect(phone.page.get_by_role("radio", name=re.compile("^Off"))).to_be_checked()
     assert phone.puts == []
 
+
+
+async def test_responding_returns_to_on_duty_after_arrived(
+    world: World, new_context: NewContext
+) -> None:
+    first, volunteer = await alerted(world, "Back to duty 1")
+    phone = await open_phone(new_context, world, volunteer)
+    page, bar = phone.page, phone.page.locator("#location-bar")
+    await page.get_by_role("button", name="Availability").click()
+    await page.get_by_role("radio", name=re.compile("^On duty")).check()
+    await phone.wait_puts(1)
+
+    await accept(phone, first["id"])
+    await expect(bar).to_contain_text("until you arrive")
+    await phone.wait_puts(2)  # responding sends its first fix at once
+    await page.get_by_role("button", name="I have arrived").click()
+    await expect(bar).to_contain_text("Sharing your location: on duty")
+    await phone.wait_puts(3)  # on duty again, from a fresh fix; the point is kept
+    assert phone.deletes == 0
+    await phone.wait_stored(START)
+
+
+async def test_stop_while_responding_is_not_undone_by_the_alert_screen(
+    world: World, new_context: NewContext
+) -> None:
+    alert, volunteer = await alerted(world, "Stopped responding")
+    phone = await open_phone(new_context, world, volunteer)
+    bar = phone.page.locator("#location-bar")
+    await accept(phone, alert["id"])
+    await expect(bar).to_contain_text("until you arrive")
+    await phone.wait_puts(1)
+    await bar.get_by_role("button", name="Stop").click()
+    await expect(bar).to_be_hidden()
+    await phone.wait_stored(None)
+    sent = len(phone.puts)
+    await quiet(phone, 3)  # the alert screen reads the accepted alert again meanwhile
+    await expect(bar).to_be_hidden()
+    await expect(phone.page.locator("#alert-status")).to_have_text("Accepted")
+    await phone.move(north(START, 100))
+    await quiet(phone)
+    assert len(phone.puts) == sent
+    assert phone.errors == []
