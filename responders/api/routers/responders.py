@@ -166,3 +166,15 @@ async def add_device(
     data = await tagged_json_body(request, _DEVICE_BODY)
     allow_loopback = settings.webpush.allow_loopback
     return await registry.add_device(db, me, token, data, allow_loopback=allow_loopback)
+
+
+# ---------- issue 15: stop sharing ----------
+
+
+@router.delete("/me/location", status_code=204)
+async def stop_sharing_location(me: CurrentResponder, db: DbDep) -> Response:
+    """The volunteer switched location sharing off: their live point goes at once, not
+    when it would have expired. The app sends this only after its last PUT has answered,
+    so no update still in flight can put the point back."""
+    await registry.stop_sharing_location(db, me)
+    return Response(status_code=204)

@@ -7,7 +7,9 @@ import {
   fmtMinutes, h, lonLat, makeApi, parseCoordinate, say, show, tokenStore,
 } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
+import { createLocationSharing } from "./location.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
+import { ownPosition, renderOnWay } from "./onway.js";
 import { ALERT, INCIDENT } from "./states.js";
 
 const store = tokenStore("app");
@@ -32,7 +34,8 @@ function standDownText(a) {
 
 let pollTimer = null;
 let otherPlaces = []; // places the form does not edit, kept as they are on save
-let alertView = null; // {id, map, ready, layer, signature, mapKey, delivered}
+let alertView = null; // {id, map, ready, layer, signature, mapKey, delivered, me}
+let sharing = null; // location.js: the modes and the bar (issue 15)
 
 function announce(text) {
   $("#announce").textContent = text;
@@ -175,7 +178,9 @@ async function openAlert(id) {
   if (!alertView || alertView.id !== id) {
     if (alertView) alertView.map.remove();
     const { map, ready } = createMap($("#alert-map"), { label: "Your route to the incident" });
-    alertView = { id, map, ready, layer: L.layerGroup().addTo(map), signature: "", mapKey: "", delivered: false };
+    alertView = { id, map, ready, layer: L.layerGroup().addTo(map), signature: "", mapKey: "", delivered: false, me: null };
+    const here = sharing.position();
+    if (here) alertView.me = ownPosition(map, null, here);
     say($("#alert-message"), "");
     $("#alert-buttons").replaceChildren();
   }
@@ -239,6 +244,8 @@ function renderAlert(a) {
   $("#fact-time").textContent = fmtMinutes(props ? props.duration_s : a.walk_seconds);
   $("#fact-distance").textContent = props ? fmtDistance(props.distance_m) : "…";
   drawAlertMap(a);
+  sharing.follow(a);
+  renderOnWay(a, sharing.position());
   const signature = `${a.status}|${a.stand_down_reason}|${a.incident.status}`;
   // An operator's correction (a new address or pin) is said once, when it shows.
   const where = `${a.incident.address}|${a.incident.location && a.incident.location.coordinates}`;
@@ -317,6 +324,8 @@ async function answer(id, action) {
   for (const b of document.querySelectorAll("#alert-buttons button")) b.disabled = true;
   try {
     const result = await api(`/alerts/${id}/${action}`, { method: "POST" });
+    if (action === "accept") sharing.respond(id);
+    else sharing.end(id);
     say(message, "");
     announce(`Alert ${ALERT_STATUS[result.status].toLowerCase()}.`);
   } catch (error) {
@@ -486,23 +495,6 @@ async function onPlaces(event) {
   }
 }
 
-function onLocate() {
-  const message = $("#availability-message");
-  if (!navigator.geolocation) return say(message, "This browser cannot share a location.", "error");
-  say(message, "Finding your location…", "warn");
-  navigator.geolocation.getCurrentPosition(async (pos) => {
-    try {
-      await api("/responders/me/location", {
-        method: "PUT",
-        body: { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: Math.max(1, pos.coords.accuracy || 50) },
-      });
-      say(message, "Location shared.", "ok");
-    } catch (error) {
-      if (!handleAuth(error)) say(message, errorText(error), "error");
-    }
-  }, (error) => say(message, `No location: ${error.message}`, "error"), { enableHighAccuracy: true, timeout: 15000 });
-}
-
 // ---------- start ----------
 
 function start() {
@@ -516,14 +508,22 @@ function start() {
   $("#reg-copy").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("#reg-token").value));
   $("#pause-form").addEventListener("submit", onPause);
   $("#resume-button").addEventListener("click", () => updateAvailability({ status: "active" }, "Welcome back: you can be alerted again."));
-  $("#locate-button").addEventListener("click", onLocate);
   $("#places-form").addEventListener("submit", onPlaces);
   $("#nav-alerts").addEventListener("click", () => go("#/alerts"));
   $("#nav-availability").addEventListener("click", () => go("#/availability"));
-  $("#nav-signout").addEventListener("click", () => { store.clear(); go("#/signin"); });
+  $("#nav-signout").addEventListener("click", async () => {
+    await sharing.stop(); // nothing shared, no point left behind, once signed out
+    sharing.forget();
+    store.clear();
+    go("#/signin");
+  });
   const expires = new Date();
   expires.setFullYear(expires.getFullYear() + 2);
   $("#reg-expires").value = expires.toISOString().slice(0, 10);
+  sharing = createLocationSharing({ api, signedIn: Boolean(store.get()), onAuthLost: () => handleAuth(new ApiError(401, null)) });
+  sharing.onPosition((fix) => {
+    if (alertView) alertView.me = ownPosition(alertView.map, alertView.me, fix);
+  });
   window.addEventListener("hashchange", route);
   route();
 }
