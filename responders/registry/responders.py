@@ -184,3 +184,13 @@ def _check_qualifications(items: list[QualificationIn]) -> None:
 async def _add_places(conn: Conn, responder_id: int, places: list[PlaceIn]) -> None:
     for place in places:
         await store.add_place(conn, responder_id, place)
+
+
+# ---------- issue 15: stop sharing ----------
+
+__all__ += ["stop_sharing_location"]  # this step's names, kept in its block
+
+
+async def stop_sharing_location(db: Database, responder_id: int) -> None:
+    """Delete the live point; sharing again later starts from nothing (idempotent)."""
+    await store.delete_live_location(db, responder_id)

@@ -664,3 +664,15 @@ _PING = "SELECT 1"
 async def ping(db: Database) -> None:
     """Returns when the database answers a statement; raises otherwise."""
     await db.scalar(_PING)
+
+
+# ---------- issue 15: stop sharing ----------
+
+__all__ += ["delete_live_location"]  # this step's names, kept in its block
+
+_DELETE_LIVE_LOCATION = "DELETE FROM live_locations WHERE responder_id = %(id)s"
+
+
+async def delete_live_location(db: Database, responder_id: int) -> None:
+    """Forget the volunteer's live point (they stopped sharing): nothing kept as history."""
+    await db.execute(_DELETE_LIVE_LOCATION, {"id": responder_id})

@@ -145,3 +145,15 @@ async def add_device(
 ) -> DevicePublic:
     """A device another volunteer holds is 409 until they sign out of the app on it."""
     return await registry.add_device(db, me, token, data)
+
+
+# ---------- issue 15: stop sharing ----------
+
+
+@router.delete("/me/location", status_code=204)
+async def stop_sharing_location(me: CurrentResponder, db: DbDep) -> Response:
+    """The volunteer switched location sharing off: their live point goes at once, not
+    when it would have expired. The app sends this only after its last PUT has answered,
+    so no update still in flight can put the point back."""
+    await registry.stop_sharing_location(db, me)
+    return Response(status_code=204)
