@@ -28,6 +28,7 @@ __all__ = [
     "erase_responder",
     "get_responder",
     "register_responder",
+    "remove_device",
     "revoke_token",
     "set_availability",
     "token_history",
@@ -186,11 +187,11 @@ async def _add_places(conn: Conn, responder_id: int, places: list[PlaceIn]) -> N
         await store.add_place(conn, responder_id, place)
 
 
-# ---------- issue 15: stop sharing ----------
-
-__all__ += ["stop_sharing_location"]  # this step's names, kept in its block
+# ---------- issue 15: remove a device ----------
 
 
-async def stop_sharing_location(db: Database, responder_id: int) -> None:
-    """Delete the live point; sharing again later starts from nothing (idempotent)."""
-    await store.delete_live_location(db, responder_id)
+async def remove_device(db: Database, responder_id: int, device_id: int) -> None:
+    """Stop alerts to one of the volunteer's phones (a lost phone, an old browser). Another
+    volunteer's device is "not found", as a device that does not exist."""
+    if not await store.delete_device(db, responder_id, device_id):
+        raise NotFound("no such device")

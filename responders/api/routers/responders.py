@@ -14,6 +14,7 @@ from responders.api.deps import (
     CurrentResponder,
     DbDep,
     LimitsDep,
+    PathId,
     RouterDep,
     SettingsDep,
     bearer_token,
@@ -147,13 +148,15 @@ async def add_device(
     return await registry.add_device(db, me, token, data)
 
 
-# ---------- issue 15: stop sharing ----------
+# ---------- issue 15: remove a device ----------
 
 
-@router.delete("/me/location", status_code=204)
-async def stop_sharing_location(me: CurrentResponder, db: DbDep) -> Response:
-    """The volunteer switched location sharing off: their live point goes at once, not
-    when it would have expired. The app sends this only after its last PUT has answered,
-    so no update still in flight can put the point back."""
-    await registry.stop_sharing_location(db, me)
+@router.delete(
+    "/me/devices/{device_id}",
+    status_code=204,
+    responses={404: {"description": "no such device of mine (another's is 404 too)"}},
+)
+async def remove_device(device_id: PathId, me: CurrentResponder, db: DbDep) -> Response:
+    """Unregister one of my devices: it gets no more alerts."""
+    await registry.remove_device(db, me, device_id)
     return Response(status_code=204)
