@@ -30,6 +30,7 @@ __all__ = [
     "erase_responder",
     "get_responder",
     "register_responder",
+    "remove_device",
     "revoke_token",
     "set_availability",
     "token_history",
@@ -212,3 +213,12 @@ __all__ += ["stop_sharing_location"]  # this step's names, kept in its block
 async def stop_sharing_location(db: Database, responder_id: int) -> None:
     """Delete the live point; sharing again later starts from nothing (idempotent)."""
     await store.delete_live_location(db, responder_id)
+
+# ---------- issue 15: remove a device ----------
+
+
+async def remove_device(db: Database, responder_id: int, device_id: int) -> None:
+    """Stop alerts to one of the volunteer's phones (a lost phone, an old browser). Another
+    volunteer's device is "not found", as a device that does not exist."""
+    if not await store.delete_device(db, responder_id, device_id):
+        raise NotFound("no such device")

@@ -52,6 +52,7 @@ __all__ = [
     "count_aeds",
     "count_volunteers_like",
     "credential_id",
+    "delete_device",
     "delete_places",
     "delete_qualifications",
     "delete_responder",
@@ -717,3 +718,15 @@ _DELETE_LIVE_LOCATION = "DELETE FROM live_locations WHERE responder_id = %(id)s"
 async def delete_live_location(db: Database, responder_id: int) -> None:
     """Forget the volunteer's live point (they stopped sharing): nothing kept as history."""
     await db.execute(_DELETE_LIVE_LOCATION, {"id": responder_id})
+
+# ---------- issue 15: remove a device ----------
+
+# Only the caller's own device: another volunteer's id matches no row, exactly like an id
+# that does not exist, so the answer never tells whose a device is.
+_DELETE_OWN_DEVICE = "DELETE FROM devices WHERE id = %(id)s AND responder_id = %(responder)s"
+
+
+async def delete_device(db: Database, responder_id: int, device_id: int) -> bool:
+    """Whether the volunteer's device was there (and is gone now)."""
+    params = {"id": device_id, "responder": responder_id}
+    return await db.execute(_DELETE_OWN_DEVICE, params) > 0

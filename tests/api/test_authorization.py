@@ -78,6 +78,7 @@ class World:
     alert: int
     aed: int
     status_token: str  # the triage report's status link
+    device: int = 0  # the owner's phone (issue 15: remove a device)
 
     def headers(self, caller: str) -> dict[str, str]:
         return {
@@ -169,6 +170,7 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     # Anonymous too (the citizen page; rate-limited), but a token sent must be valid.
     ("GET", "/geocode/reverse", {"params": {"lat": 60.1684, "lon": 24.942}}, REVERSE_GEOCODE),
     ("POST", "/responders/me/logout", {}, OWN),
+    ("DELETE", "/responders/me/devices/{device}", {}, OWN_ALERT),
     ("DELETE", "/responders/me", {}, OWN),
 ]
 # The live event stream is checked apart (it never ends for an allowed caller).
@@ -212,6 +214,7 @@ async def world(
         alerted(incident)[owner_id]["id"],
         aed,
         triaged["status_token"],
+        device=(await client.get("/responders/me", headers=owner)).json()["devices"][0]["id"],
     )
 
 
@@ -219,7 +222,11 @@ def _request(
     world: World, method: str, template: str, options: dict[str, Any]
 ) -> tuple[str, str, dict[str, Any]]:
     path = template.format(
-        alert=world.alert, incident=world.incident, triage=world.triage, aed=world.aed
+        alert=world.alert,
+        incident=world.incident,
+        triage=world.triage,
+        aed=world.aed,
+        device=world.device,
     )
     kwargs = {k: v() if callable(v) else v for k, v in options.items()}
     if "headers" in kwargs:
@@ -264,7 +271,8 @@ async def test_matrix_covers_every_route(app: FastAPI) -> None:
             p.replace("{alert}", "{alert_id}")
             .replace("{incident}", "{incident_id}")
             .replace("{triage}", "{incident_id}")
-            .replace("{aed}", "{aed_id}"),
+            .replace("{aed}", "{aed_id}")
+            .replace("{device}", "{device_id}"),
         )
         for m, p, _, _ in MATRIX
     } | STREAMS

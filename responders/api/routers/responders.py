@@ -20,6 +20,7 @@ from responders.api.deps import (
     CurrentResponder,
     DbDep,
     LimitsDep,
+    PathId,
     RouterDep,
     SettingsDep,
     bearer_token,
@@ -177,4 +178,18 @@ async def stop_sharing_location(me: CurrentResponder, db: DbDep) -> Response:
     when it would have expired. The app sends this only after its last PUT has answered,
     so no update still in flight can put the point back."""
     await registry.stop_sharing_location(db, me)
+    return Response(status_code=204)
+
+
+# ---------- issue 15: remove a device ----------
+
+
+@router.delete(
+    "/me/devices/{device_id}",
+    status_code=204,
+    responses={404: {"description": "no such device of mine (another's is 404 too)"}},
+)
+async def remove_device(device_id: PathId, me: CurrentResponder, db: DbDep) -> Response:
+    """Unregister one of my devices: it gets no more alerts."""
+    await registry.remove_device(db, me, device_id)
     return Response(status_code=204)

@@ -10,12 +10,13 @@ import { clearFields, markField, markProblems } from "./fields.js";
 import { createLocationSharing } from "./location.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
 import { ownPosition, renderOnWay } from "./onway.js";
+import { initMe, openMe, signOut } from "./me.js";
 import { ALERT, INCIDENT } from "./states.js";
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
 const POLL_MS = 2000;
-const VIEWS = ["signin", "register", "list", "alert", "availability"];
+const VIEWS = ["signin", "register", "list", "alert", "availability", "me"];
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const STAND_DOWN = {
   closed: "Stand down: the incident is closed. Thank you for your help.",
@@ -67,6 +68,10 @@ function route() {
   if (!signedIn) return view("signin");
   if ((match = /^#\/alerts\/(\d+)$/.exec(hash))) return openAlert(Number(match[1]));
   if (hash === "#/availability") return openAvailability();
+  if (hash === "#/me") {
+    view("me");
+    return openMe();
+  }
   if (hash === "#/signin") return view("signin");
   return openList();
 }
@@ -511,12 +516,11 @@ function start() {
   $("#places-form").addEventListener("submit", onPlaces);
   $("#nav-alerts").addEventListener("click", () => go("#/alerts"));
   $("#nav-availability").addEventListener("click", () => go("#/availability"));
-  $("#nav-signout").addEventListener("click", async () => {
-    await sharing.stop(); // nothing shared, no point left behind, once signed out
-    sharing.forget();
-    store.clear();
-    go("#/signin");
-  });
+  $("#nav-me").addEventListener("click", () => go("#/me"));
+  $("#nav-signout").addEventListener("click", () => signOut());
+  // Nothing shared and no point left behind once signed out (or erased): the sharing stops
+  // while the token still works.
+  initMe(go, { beforeSignOut: async () => { await sharing.stop(); sharing.forget(); } });
   const expires = new Date();
   expires.setFullYear(expires.getFullYear() + 2);
   $("#reg-expires").value = expires.toISOString().slice(0, 10);
