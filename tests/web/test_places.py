@@ -14,13 +14,22 @@ from playwright.async_api import Locator, Page, Route, expect
 
 # The geocoding index of the Helsinki extract, built once per session.
 from tests.geocode.conftest import extract_path, geocode_index  # noqa: F401
-from tests.web.conftest import NewContext, Outside, Volunteer, World, screenshot, sign_in_volunteer
+from tests.web.conftest import (
+    NewContext,
+    Outside,
+    Volunteer,
+    World,
+    screenshot,
+    sign_in_volunteer,
+)
 
 pytestmark = pytest.mark.usefixtures("geocode_index")
 
 # The phone the issue asks for (an iPhone 12-14's CSS viewport).
 PHONE_390 = {"width": 390, "height": 844}
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+# What a window row is made of: none of these may cover another.
+WINDOW_CONTROLS = "#places .window button, #places .window input, #places .window label"
 # South of the extract (it ends at 60.1642): no address or street within reach.
 HARBOUR_LAT = 60.161
 
@@ -95,7 +104,7 @@ async def overlaps(page: Page, selector: str) -> list[str]:
             const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
             if (r.left < s.right - 0.5 && s.left < r.right - 0.5
                 && r.top < s.bottom - 0.5 && s.top < r.bottom - 0.5) {
-              bad.push(`${a.id || a.textContent} × ${b.id || b.textContent}`);
+              bad.push(`${a.id || a.textContent} x ${b.id || b.textContent}`);
             }
           }));
           return bad;
@@ -147,7 +156,7 @@ async def test_home_by_address_work_by_map_and_two_windows(
 
     # Readable at 390 px: no two controls of the hours on top of each other, nothing wider
     # than the screen.
-    assert await overlaps(page, "#places .window button, #places .window input, #places .window label") == []
+    assert await overlaps(page, WINDOW_CONTROLS) == []
     assert await overlaps(page, "#places fieldset[data-kind='home'] > * ") == []
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE_390["width"], f"the places scroll sideways ({width} px)"
@@ -155,9 +164,11 @@ async def test_home_by_address_work_by_map_and_two_windows(
         "(b) => b.getBoundingClientRect().width"
     )
     assert day_width >= 36, f"day buttons too narrow to tap ({day_width} px)"
-    await home.scroll_into_view_if_needed()
-    await page.locator("#place-home-label").scroll_into_view_if_needed()
-    await screenshot(page, "places-address-two-windows")
+    await home.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    await page.evaluate("window.scrollBy(0, -70)")  # below the sticky top bar
+    await screenshot(page, "places-address-picked")
+    await page.get_by_role("button", name="Add hours").first.scroll_into_view_if_needed()
+    await screenshot(page, "places-two-windows")
 
     # Work by a tap on its map: a pin, and the address the API gives for that point.
     work_map = page.locator("#place-work-map")
@@ -181,9 +192,7 @@ async def test_home_by_address_work_by_map_and_two_windows(
     assert set(places) == {"home", "work"}
     # Home: where the geocoder put the picked address (within a few metres), its label kept.
     [geocoded] = {
-        tuple(f["geometry"]["coordinates"])
-        for f in suggested
-        if f["properties"]["label"] == label
+        tuple(f["geometry"]["coordinates"]) for f in suggested if f["properties"]["label"] == label
     }
     assert metres(lat_lon(places["home"]["location"]), (geocoded[1], geocoded[0])) < 2
     assert places["home"]["label"] == label
@@ -204,8 +213,12 @@ async def test_home_by_address_work_by_map_and_two_windows(
     await expect(second.get_by_label("From")).to_have_value("22:00")
     await expect(second.get_by_label("Until")).to_have_value("06:00")
     for day in ("Saturday", "Sunday"):
-        await expect(second.get_by_role("button", name=day)).to_have_attribute("aria-pressed", "true")
-    await expect(second.get_by_role("button", name="Friday")).to_have_attribute("aria-pressed", "false")
+        await expect(second.get_by_role("button", name=day)).to_have_attribute(
+            "aria-pressed", "true"
+        )
+    await expect(second.get_by_role("button", name="Friday")).to_have_attribute(
+        "aria-pressed", "false"
+    )
     await expect(work.get_by_label("Until")).to_have_value("00:00")
     await expect(page.locator("#place-home-map .place-icon")).to_have_count(1)
     await expect(page.locator("#place-work-map .place-icon")).to_have_count(1)
@@ -213,7 +226,9 @@ async def test_home_by_address_work_by_map_and_two_windows(
     # Removing a window and saving keeps the other.
     await home.get_by_role("button", name="Remove hours 1").click()
     await expect(home.get_by_role("group", name="Hours 2")).to_have_count(0)
-    await expect(home.get_by_role("group", name="Hours 1").get_by_label("From")).to_have_value("22:00")
+    await expect(home.get_by_role("group", name="Hours 1").get_by_label("From")).to_have_value(
+        "22:00"
+    )
     await page.get_by_role("button", name="Save places").click()
     await expect(page.locator("#availability-message")).to_have_text("Places saved.")
     places = {p["kind"]: p for p in (await me(world, volunteer))["places"]}
@@ -281,7 +296,7 @@ async def test_each_window_problem_is_said_next_to_its_input(
         "Until is the same time as From: choose when these hours end."
     )
     await screenshot(page, "places-problems")
-    assert await overlaps(page, "#places .window button, #places .window input, #places .window .field-error") == []
+    assert await overlaps(page, f"{WINDOW_CONTROLS}, #places .window .field-error") == []
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE_390["width"], f"the places scroll sideways ({width} px)"
     # Nothing went to the API, and nothing was saved.
@@ -293,6 +308,7 @@ async def test_each_window_problem_is_said_next_to_its_input(
     await second.get_by_label("From").fill("21:00")
     await second.get_by_label("Until").fill("02:00")
     await third.get_by_label("Until").fill("09:00")
+
     # Should the API still refuse something (here: a start equal to the end, slipped into
     # the request on its way), its sentence lands by that window's input too.
     async def equal_times(route: Route) -> None:

@@ -191,6 +191,7 @@ function placeEditor(kind, { api, onUnauthorized }) {
 
   function renderChosen() {
     remove.hidden = !at;
+    chosen.dataset.set = at ? "yes" : "no";
     if (!at) chosen.textContent = "Not set: find the address or tap the map.";
     else if (lookup) chosen.textContent = "Pin dropped: finding its address…";
     else if (picked.value) chosen.textContent = `${TITLE[kind]}: ${picked.value}`;
