@@ -255,6 +255,16 @@ async def test_each_window_problem_is_said_next_to_its_input(
     await press_days(first, ["Monday"])
     await first.get_by_label("From").fill("18:00")
     await first.get_by_label("Until").fill("22:00")
+    # A pause and a resume meanwhile leave what was typed and not saved yet on screen.
+    await page.get_by_role("button", name="Pause", exact=True).click()
+    await expect(page.locator("#me-status")).to_contain_text("paused until")
+    await page.get_by_role("button", name="Resume: I can be alerted").click()
+    await expect(page.locator("#me-status")).to_contain_text("you can be alerted")
+    await expect(first.get_by_label("Until")).to_have_value("22:00")
+    await expect(first.get_by_role("button", name="Monday")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    sent.clear()  # the pause and the resume
     await save.click()
     await expect(message).to_have_text("Places not saved: please check the marked fields.")
     await expect(page.locator("#place-home-label-error")).to_have_text(

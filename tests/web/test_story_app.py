@@ -46,7 +46,7 @@ async def test_new_volunteer_registers_sets_home_and_accepts_an_alert(
 
     # Home by its address, with hours around now in the region's time zone on every day
     # (an hour either side: past midnight is an overnight window, which the API takes).
-    await expect(page.get_by_role("heading", name="Availability")).to_be_visible()
+    await expect(page.locator("#me-status")).to_contain_text(f"{name}: active")
     home = page.locator("fieldset[data-kind='home']")
     box = home.get_by_role("combobox", name="Address")
     await box.fill("Aleksanterinkatu 52")

@@ -49,9 +49,18 @@ export function placesForm({ form, box, message, api, onSaved, onUnauthorized })
   const editors = KINDS.map((kind) => placeEditor(kind, { api, onUnauthorized }));
   let others = []; // places the form does not edit, sent back as they are
   let sent = []; // the editor of each place of the last request (null: one of `others`)
+  let shown = null; // the places last put on screen, as JSON
   box.replaceChildren(...editors.map((editor) => editor.element));
 
   function show(places) {
+    // The same places as on screen (a pause, a resume, coming back to the view): what the
+    // person has typed and not saved yet stays.
+    const key = JSON.stringify(places);
+    if (key === shown) {
+      for (const editor of editors) editor.refresh();
+      return;
+    }
+    shown = key;
     const edited = (place, index) => KINDS.includes(place.kind)
       && places.findIndex((p) => p.kind === place.kind) === index;
     for (const editor of editors) {
@@ -155,7 +164,8 @@ function placeEditor(kind, { api, onUnauthorized }) {
     windows,
     h("div", { class: "add-row" }, add));
 
-  function ensureMap() {
+  // The map, made the first time the view shows (Leaflet needs its size).
+  function refresh() {
     if (mapView) {
       mapView.map.invalidateSize(); // it may have been hidden with the view
       return;
@@ -235,7 +245,7 @@ function placeEditor(kind, { api, onUnauthorized }) {
   }
 
   function show(place) {
-    ensureMap();
+    refresh();
     address.reset();
     const [lat, lon] = place ? lonLat(place.location) : [];
     at = place ? { lat, lon } : null;
@@ -360,5 +370,5 @@ function placeEditor(kind, { api, onUnauthorized }) {
     return match[2] === "days" ? row.days : match[2] === "end" ? row.end : row.start;
   }
 
-  return { kind, element, show, read, inputFor };
+  return { kind, element, show, refresh, read, inputFor };
 }
