@@ -34,10 +34,14 @@ function lonLatOf(feature) {
  *   addressField: the incident's editable address text, filled with the chosen label;
  *   api: makeApi()'s function; near(): the map's centre ({lat, lng}) or null;
  *   onPick({lat, lon, label, feature}): a place was chosen;
- *   onUnauthorized(error): true when it handled the error (the session ended).
+ *   onUnauthorized(error): true when it handled the error (the session ended);
+ *   noAddress: the sentence for a point with nothing near it (the console's by default).
  * Returns {fromPoint(latlng), reset()}.
  */
-export function addressBox({ input, list, message, addressField, api, near, onPick, onUnauthorized }) {
+export function addressBox({
+  input, list, message, addressField, api, near, onPick, onUnauthorized,
+  noAddress = "No address near this point: type it in the address field if you know it.",
+}) {
   let timer = null;
   let controller = null; // the search in flight
   let searchSeq = 0; // the newest search asked for: older answers are dropped
@@ -248,7 +252,7 @@ export function addressBox({ input, list, message, addressField, api, near, onPi
     if (mine !== placeSeq) return;
     const found = features[0];
     if (!found) {
-      say(message, "No address near this point: type it in the address field if you know it.", "warn");
+      say(message, noAddress, "warn");
       return;
     }
     input.value = found.properties.label;

@@ -4,20 +4,20 @@
 /* global L */
 import {
   $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtAgo, fmtDistance,
-  fmtMinutes, h, lonLat, makeApi, parseCoordinate, say, show, tokenStore,
+  fmtMinutes, h, lonLat, makeApi, say, show, tokenStore,
 } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
 import { createLocationSharing } from "./location.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
 import { ownPosition, renderOnWay } from "./onway.js";
 import { initMe, openMe, signOut } from "./me.js";
+import { placesForm } from "./places.js";
 import { ALERT, INCIDENT } from "./states.js";
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
 const POLL_MS = 2000;
 const VIEWS = ["signin", "register", "list", "alert", "availability", "me"];
-const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const STAND_DOWN = {
   closed: "Stand down: the incident is closed. Thank you for your help.",
   cancelled: "Stand down: the incident was cancelled. You are not needed.",
@@ -34,7 +34,7 @@ function standDownText(a) {
 }
 
 let pollTimer = null;
-let otherPlaces = []; // places the form does not edit, kept as they are on save
+let places = null; // the "Where and when you can help" form (places.js)
 let alertView = null; // {id, map, ready, layer, signature, mapKey, delivered, me}
 let sharing = null; // location.js: the modes and the bar (issue 15)
 
@@ -376,92 +376,7 @@ function renderMe(me) {
   $("#me-status").dataset.status = me.status;
   show($("#pause-form"), !paused);
   show($("#resume-button"), paused);
-  renderPlaces(me.places);
-  otherPlaces = me.places.filter((p, i) => !isEdited(me.places, p, i));
-}
-
-function isEdited(places, place, index) {
-  return (place.kind === "home" || place.kind === "work")
-    && places.findIndex((p) => p.kind === place.kind) === index;
-}
-
-function renderPlaces(places) {
-  const box = $("#places");
-  const sets = ["home", "work"].map((kind) => {
-    const place = places.find((p) => p.kind === kind);
-    const window = place && place.windows[0];
-    const id = (name) => `place-${kind}-${name}`;
-    const at = place ? lonLat(place.location) : null;
-    const days = DAYS.map((day) => h("label", { class: "check", for: id(day) },
-      h("input", { id: id(day), type: "checkbox", checked: window ? window.days.includes(day) : false }), day));
-    return h("fieldset", { dataset: { kind } },
-      h("legend", {}, kind === "home" ? "Home" : "Work"),
-      h("label", { for: id("label") }, "Address or name"),
-      h("input", { id: id("label"), value: (place && place.label) || "", maxlength: 200 }),
-      h("div", { class: "row" },
-        h("div", {}, h("label", { for: id("lat") }, "Latitude"), h("input", { id: id("lat"), inputmode: "decimal", value: at ? at[0].toFixed(6) : "" })),
-        h("div", {}, h("label", { for: id("lon") }, "Longitude"), h("input", { id: id("lon"), inputmode: "decimal", value: at ? at[1].toFixed(6) : "" }))),
-      h("p", { class: "hint", id: id("days-label") }, "Days"),
-      h("div", { class: "row", id: id("days"), role: "group", "aria-labelledby": id("days-label") }, ...days),
-      h("div", { class: "row" },
-        h("div", {}, h("label", { for: id("start") }, "From"), h("input", { id: id("start"), type: "time", value: window ? window.start : "" })),
-        h("div", {}, h("label", { for: id("end") }, "Until"), h("input", { id: id("end"), type: "time", value: window ? window.end : "" }))));
-  });
-  box.replaceChildren(...sets);
-}
-
-// The form's places, or null after marking every input that keeps a place from being
-// saved as the person meant it (nothing typed is ever dropped without a word).
-function placesFromForm() {
-  const out = [];
-  let problems = 0;
-  const problem = (input, text) => { markField(input, text); problems += 1; };
-  for (const kind of ["home", "work"]) {
-    const input = (name) => $(`#place-${kind}-${name}`);
-    const get = (name) => input(name).value.trim();
-    const days = DAYS.filter((day) => input(day).checked);
-    const typed = ["label", "lat", "lon", "start", "end"].some((name) => get(name) !== "") || days.length > 0;
-    if (!typed) continue;
-    const lat = parseCoordinate(get("lat"), -90, 90);
-    const lon = parseCoordinate(get("lon"), -180, 180);
-    if (get("lat") === "" && get("lon") === "") {
-      problem(input("lat"), "Add the latitude and longitude of this place: an address alone cannot be placed on the map.");
-    } else {
-      if (lat === null) problem(input("lat"), "Enter the latitude as a number between -90 and 90.");
-      if (lon === null) problem(input("lon"), "Enter the longitude as a number between -180 and 180.");
-    }
-    const windows = [];
-    if (get("start") || get("end") || days.length) {
-      if (!days.length) problem(input("days"), "Choose the days these hours are for.");
-      if (!get("start")) problem(input("start"), "Enter the time from which you can help.");
-      if (!get("end")) problem(input("end"), "Enter the time until which you can help.");
-      windows.push({ days, start: get("start"), end: get("end") });
-    }
-    const place = { kind, location: { lat, lon }, windows };
-    if (get("label")) place.label = get("label");
-    out.push(place);
-  }
-  if (problems) return null;
-  for (const p of otherPlaces) {
-    const [lat, lon] = lonLat(p.location);
-    out.push({ kind: p.kind, label: p.label || undefined, location: { lat, lon }, windows: p.windows });
-  }
-  return out;
-}
-
-// The input of the form that a 422's field names, e.g. body.places.1.windows.0.start.
-function placeInput(places, field) {
-  const match = /^body\.places\.(\d+)(?:\.(.*))?$/.exec(field);
-  const place = match && places[Number(match[1])];
-  if (!place || !["home", "work"].includes(place.kind) || places.findIndex((p) => p.kind === place.kind) !== Number(match[1])) return null;
-  const rest = match[2] || "";
-  const name = rest.startsWith("location.lon") ? "lon"
-    : rest.startsWith("location") ? "lat"
-      : /^windows\.\d+\.days/.test(rest) ? "days"
-        : /^windows\.\d+\.end/.test(rest) ? "end"
-          : rest.startsWith("windows") ? "start"
-            : rest.startsWith("label") ? "label" : "lat";
-  return $(`#place-${place.kind}-${name}`);
+  places.show(me.places);
 }
 
 async function updateAvailability(body, done) {
@@ -484,22 +399,6 @@ async function onPause(event) {
   await updateAvailability({ paused_until: until }, `Paused for ${hours} h. You will not be alerted.`);
 }
 
-async function onPlaces(event) {
-  event.preventDefault();
-  const message = $("#availability-message");
-  clearFields($("#places-form"));
-  const places = placesFromForm();
-  if (!places) return say(message, "Places not saved: please check the marked fields.", "error");
-  try {
-    renderMe(await api("/responders/me/availability", { method: "PUT", body: { places } }));
-    say(message, "Places saved.", "ok");
-  } catch (error) {
-    if (handleAuth(error)) return;
-    const placed = markProblems(error, (field) => placeInput(places, field));
-    say(message, placed ? "Places not saved: please check the marked fields." : errorText(error), "error");
-  }
-}
-
 // ---------- start ----------
 
 function start() {
@@ -513,7 +412,10 @@ function start() {
   $("#reg-copy").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("#reg-token").value));
   $("#pause-form").addEventListener("submit", onPause);
   $("#resume-button").addEventListener("click", () => updateAvailability({ status: "active" }, "Welcome back: you can be alerted again."));
-  $("#places-form").addEventListener("submit", onPlaces);
+  places = placesForm({
+    form: $("#places-form"), box: $("#places"), message: $("#availability-message"), api,
+    onSaved: renderMe, onUnauthorized: handleAuth,
+  });
   $("#nav-alerts").addEventListener("click", () => go("#/alerts"));
   $("#nav-availability").addEventListener("click", () => go("#/availability"));
   $("#nav-me").addEventListener("click", () => go("#/me"));
