@@ -9,6 +9,7 @@ import {
 import { clearFields, markField, markProblems } from "./fields.js";
 import { aedIcon, createMap, divIcon, incidentIcon } from "./map.js";
 import { ALERT, INCIDENT } from "./states.js";
+import "./pwa.js"; // the installable app: service worker, push, live alerts (issue 15)
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
@@ -154,6 +155,7 @@ async function openList() {
   view("list");
   try {
     const alerts = await api("/alerts");
+    document.dispatchEvent(new CustomEvent("ehbo:alerts", { detail: alerts })); // pwa.js
     const items = alerts.map((a) => h("li", {},
       h("button", { type: "button", onclick: () => { location.hash = `#/alerts/${a.id}`; } },
         h("span", {}, h("strong", {}, KINDS[a.incident.kind]), h("br"),
