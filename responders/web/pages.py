@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from responders.settings import Settings
-from responders.web import demo, maps
+from responders.web import demo, maps, pwa
 
 __all__ = ["TEMPLATES_DIR", "router"]
 
@@ -54,6 +54,7 @@ router = APIRouter(include_in_schema=False)
 router.mount("/static", _StaticFiles(directory=_STATIC_DIR), name="static")
 router.include_router(maps.router)
 router.include_router(demo.router)
+router.include_router(pwa.router)
 
 
 @cache
@@ -88,6 +89,7 @@ def _csp(settings: Settings) -> str:
         f"img-src 'self' data:{tiles}; "
         f"connect-src 'self'{fetched}; "
         "frame-src 'self'; frame-ancestors 'self'; "
+        "worker-src 'self'; manifest-src 'self'; "  # the volunteer app's service worker
         "base-uri 'none'; form-action 'self'; object-src 'none'"
     )
 

@@ -13,6 +13,7 @@ import { ownPosition, renderOnWay } from "./onway.js";
 import { initMe, openMe, signOut } from "./me.js";
 import { placesForm } from "./places.js";
 import { ALERT, INCIDENT } from "./states.js";
+import "./pwa.js"; // the installable app: service worker, push, live alerts (issue 15)
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
@@ -162,6 +163,7 @@ async function openList() {
   view("list");
   try {
     const alerts = await api("/alerts");
+    document.dispatchEvent(new CustomEvent("ehbo:alerts", { detail: alerts })); // pwa.js
     const items = alerts.map((a) => h("li", {},
       h("button", { type: "button", onclick: () => { location.hash = `#/alerts/${a.id}`; } },
         h("span", {}, h("strong", {}, KINDS[a.incident.kind]), h("br"),
