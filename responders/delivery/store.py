@@ -72,9 +72,10 @@ _DEVICES_OF_RESPONDERS = """
     WHERE responder_id = ANY(%(ids)s::bigint[]) ORDER BY id
 """
 _DELETE_LEASED = "DELETE FROM outbox WHERE id = %(id)s AND leased_until = %(lease)s"
-# Every push of a batch that reached FCM (or was given up as unconfirmed, with its error),
-# recorded at once: the rows leave the outbox, the alerts become `sent`, and each gets its
-# timeline event. One statement per batch instead of three per alert (bench/bench_push.py).
+# Every push of a batch that reached its push service (or was given up as unconfirmed, with
+# its error), recorded at once: the rows leave the outbox, the alerts become `sent`, and
+# each gets its timeline event. One statement per batch instead of three per alert
+# (bench/bench_push.py).
 _RECORD_SENT = f"""
     WITH done AS (
         SELECT * FROM unnest(%(outbox)s::bigint[], %(leases)s::timestamptz[],
@@ -132,8 +133,8 @@ _DELETE_DEVICE = "DELETE FROM devices WHERE id = %(id)s"
 @dataclass(frozen=True, slots=True)
 class Sent:
     """A claimed row that reached its push service (`message_id`: FCM's id for it, or the
-    Web Push service's `Location`; both go in the alert's `fcm_message_id`), or that is given up
-    unconfirmed (no message id; `error` says why the push may not have arrived)."""
+    Web Push service's `Location`; both go in the alert's `fcm_message_id`), or that is
+    given up unconfirmed (no message id; `error` says why the push may not have arrived)."""
 
     item: Claimed
     message_id: str | None

@@ -200,26 +200,26 @@ class OutboxWorker:
                 # or was dropped (Web Push 404/410): the device is gone for good.
                 await store.drop_device(conn, send.device)
         done: list[Sent] = []
-        reached_fcm = failed_at_fcm = recovered = False
+        reached_service = failed_at_service = recovered = False
         for pairs in by_item.values():
             item, outcomes = pairs[0][0].item, [r for _, r in pairs]
             # One device that got it is enough.
             reached = [r for r in outcomes if r.outcome is SendOutcome.SENT]
             if reached:
-                reached_fcm = True
+                reached_service = True
                 recovered |= item.attempts > 0
                 done.append(Sent(item, reached[0].message_id or ""))
             elif unconfirmed_error := self._given_up_unconfirmed(item, outcomes):
                 done.append(Sent(item, None, unconfirmed_error))
             else:
-                failed_at_fcm = True
+                failed_at_service = True
                 await self._not_sent(conn, item, outcomes)
         await store.record_sent(conn, done)
-        if reached_fcm and (self._failing or recovered):
+        if reached_service and (self._failing or recovered):
             # The backlog drains at once instead of each row sleeping out its own delay.
             drained = await store.retry_now(conn)
             log.info("pushes get through again: %d waiting pushes are due now", drained)
-        return failed_at_fcm and not reached_fcm
+        return failed_at_service and not reached_service
 
     @staticmethod
     def _given_up_unconfirmed(item: Claimed, results: Sequence[SendResult]) -> str | None:

@@ -116,6 +116,7 @@ CSV = b"lat,lon,access,external_ref\n60.1741,24.9441,public,matrix-1\n"
 MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("GET", "/health", {}, ANYONE),
     ("GET", "/states", {}, ANYONE),
+    ("GET", "/push/key", {}, ANYONE),
     ("POST", "/responders", {"json": _volunteer_body}, {"default": 201}),
     ("GET", "/responders/me", {}, OWN),
     ("PATCH", "/responders/me", {"json": {"name": "Renamed"}}, OWN),

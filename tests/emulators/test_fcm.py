@@ -442,8 +442,16 @@ def test_server_threads_get_their_own_free_ports() -> None:
 
 
 def test_the_push_package_holds_the_client_and_payloads_only() -> None:
-    """Issue 13 #5: the emulator lives in `responders.emulators.fcm`, not beside the client."""
-    assert {m.name for m in pkgutil.iter_modules(responders.push.__path__)} == {"fcm", "payload"}
+    """Issue 13 #5: the emulator lives in `responders.emulators.fcm`, not beside the client.
+    Issue 15 added the Web Push channel beside FCM's (its emulator is apart too)."""
+    assert {m.name for m in pkgutil.iter_modules(responders.push.__path__)} == {
+        "fcm",
+        "payload",
+        "channels",
+        "endpoints",
+        "vapid",
+        "webpush",
+    }
     assert not hasattr(responders.push, "FcmServerThread")
     # A worker importing the client must not pull in the emulator or its web server.
     code = (
