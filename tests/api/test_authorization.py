@@ -126,6 +126,7 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {"json": {"lat": 60.174, "lon": 24.9445, "accuracy_m": 8}},
         OWN,
     ),
+    ("DELETE", "/responders/me/location", {}, OWN),  # issue 15: stop sharing
     ("PUT", "/responders/me/availability", {"json": {"status": "active"}}, OWN),
     (
         "POST",
