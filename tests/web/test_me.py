@@ -277,7 +277,36 @@ async def test_log_out_ends_the_sign_in_on_the_service(
     await phone.get_by_role("button", name="Sign out").click()
     await expect(phone.get_by_role("heading", name="Sign in")).to_be_visible()
     assert (await world.http.get("/responders/me", headers=other.headers)).status_code == 401
-    assert (await world.http.get("/responders/me", headers=other.headers)).status_code == 401
+
+
+async def test_log_out_the_service_did_not_confirm_keeps_me_signed_in(
+    world: World, new_context: NewContext
+) -> None:
+    """Forgetting the token on the phone alone would leave it working on the service: when
+    the log-out is not confirmed, the volunteer stays signed in and is told so."""
+    volunteer = await _volunteer(world, "Oskari Offline")
+    page = await _open_me(new_context, volunteer)
+
+    async def unavailable(route: Route) -> None:
+        await route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps({"code": "unavailable", "detail": "the service is busy"}),
+        )
+
+    await page.route("**/responders/me/logout", unavailable)
+    await page.get_by_role("button", name="Alerts").click()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(re.compile(r"#/me$"))
+    await expect(page.locator("#me-logout-message")).to_have_text(
+        "Not logged out: the service is busy. You are still signed in; try again when you "
+        "are online."
+    )
+    assert (await world.http.get("/responders/me", headers=volunteer.headers)).status_code == 200
+    await page.unroute("**/responders/me/logout")
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page.locator("#signin-message")).to_have_text("You are logged out.")
+    assert (await world.http.get("/responders/me", headers=volunteer.headers)).status_code == 401
 
 
 async def test_erase_needs_erase_typed_and_removes_the_volunteer(

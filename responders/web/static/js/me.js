@@ -185,7 +185,7 @@ function renderQualifications() {
     const kind = row.saved
       ? [h("p", { id: id("kind"), class: "qual-name" }, name)]
       : [h("label", { for: id("kind") }, "Certificate"),
-        h("select", { id: id("kind"), onchange: (event) => { row.kind = event.target.value; } },
+        h("select", { id: id("kind"), onchange: (event) => onKindChange(row, index, event.target.value) },
           ...Object.entries(QUALIFICATIONS).filter(([code]) => !taken.has(code) || code === row.kind)
             .map(([code, label]) => h("option", { value: code, selected: code === row.kind }, label)))];
     const status = statusLine(row, id("status"));
@@ -208,6 +208,13 @@ function renderQualifications() {
   $("#me-qual-list").replaceChildren(...items);
   const free = Object.keys(QUALIFICATIONS).filter((code) => !rows.some((r) => r.kind === code));
   show($("#me-qual-add"), rows.length < MAX_QUALIFICATIONS && free.length > 0);
+}
+
+// A new row's kind changed: the other new rows no longer offer it (each kind once).
+function onKindChange(row, index, kind) {
+  row.kind = kind;
+  renderQualifications();
+  $(`#me-q-${index}-kind`).focus();
 }
 
 function onAddQualification() {
