@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import struct
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import BrowserContext, Page, Route, Worker, expect
 
+from responders.web import pwa
 from tests.web.conftest import LiveServer, NewContext, Outside, World, screenshot, sign_in_volunteer
 
 PHONE = {"width": 390, "height": 844}
@@ -130,6 +134,27 @@ async def test_worker_is_served_with_this_deploys_shell(world: World) -> None:
         assert (await http.get(url)).status_code == 200, url
     csp = (await http.get("/app")).headers["content-security-policy"]
     assert "worker-src 'self'" in csp and "manifest-src 'self'" in csp
+
+
+def test_shell_version_follows_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new module that app.js imports joins the shell, and changes its version (so the
+    browser installs the new worker); a file the app does not use changes nothing."""
+    static, templates = tmp_path / "static", tmp_path / "templates"
+    shutil.copytree(pwa._STATIC, static)
+    shutil.copytree(pwa._TEMPLATES, templates)
+    monkeypatch.setattr(pwa, "_STATIC", static)
+    monkeypatch.setattr(pwa, "_TEMPLATES", templates)
+    urls, before = pwa._shell.__wrapped__()
+    (static / "js" / "extra.js").write_text("export const EXTRA = 1;\n")
+    app = static / "js" / "app.js"
+    app.write_text('import "./extra.js";\n' + app.read_text())
+    grown, after = pwa._shell.__wrapped__()
+    assert "/static/js/extra.js" not in urls and "/static/js/extra.js" in grown
+    assert after != before
+    (static / "js" / "console.js").write_text("// the console is not part of the app\n")
+    assert pwa._shell.__wrapped__() == (grown, after)
+    (templates / "app.html").write_text((templates / "app.html").read_text() + "\n")
+    assert pwa._shell.__wrapped__()[1] != after
 
 
 # ---------- the shell and the last alert, offline ----------
