@@ -44,7 +44,8 @@ def _modules(entry: str) -> list[str]:
     todo = [entry]
     while todo:
         name = todo.pop()
-        if name in seen:
+        # A name in a comment that only looks like an import is no module of the page.
+        if name in seen or not (_STATIC / name).is_file():
             continue
         seen.append(name)
         source = (_STATIC / name).read_text(encoding="utf-8")

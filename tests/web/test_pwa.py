@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import struct
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import BrowserContext, Page, Route, Worker, expect
 
+from responders.web import pwa
 from tests.web.conftest import LiveServer, NewContext, Outside, World, screenshot, sign_in_volunteer
 
 PHONE = {"width": 390, "height": 844}
@@ -130,6 +134,27 @@ async def test_worker_is_served_with_this_deploys_shell(world: World) -> None:
         assert (await http.get(url)).status_code == 200, url
     csp = (await http.get("/app")).headers["content-security-policy"]
     assert "worker-src 'self'" in csp and "manifest-src 'self'" in csp
+
+
+def test_shell_version_follows_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new module that app.js imports joins the shell, and changes its version (so the
+    browser installs the new worker); a file the app does not use changes nothing."""
+    static, templates = tmp_path / "static", tmp_path / "templates"
+    shutil.copytree(pwa._STATIC, static)
+    shutil.copytree(pwa._TEMPLATES, templates)
+    monkeypatch.setattr(pwa, "_STATIC", static)
+    monkeypatch.setattr(pwa, "_TEMPLATES", templates)
+    urls, before = pwa._shell.__wrapped__()
+    (static / "js" / "extra.js").write_text("export const EXTRA = 1;\n")
+    app = static / "js" / "app.js"
+    app.write_text('import "./extra.js";\n' + app.read_text())
+    grown, after = pwa._shell.__wrapped__()
+    assert "/static/js/extra.js" not in urls and "/static/js/extra.js" in grown
+    assert after != before
+    (static / "js" / "console.js").write_text("// the console is not part of the app\n")
+    assert pwa._shell.__wrapped__() == (grown, after)
+    (templates / "app.html").write_text((templates / "app.html").read_text() + "\n")
+    assert pwa._shell.__wrapped__()[1] != after
 
 
 # ---------- the shell and the last alert, offline ----------
@@ -470,3 +495,146 @@ async def test_requests_from_the_worker_are_guarded_too(
     assert answer == "blocked"
     assert outside.urls == ["http://192.0.2.10/leak"]
     outside.urls.clear()  # seen: the fixture's own check is for unexpected requests
+
+
+# ---------- install, and the token the worker keeps ----------
+
+
+async def test_install_button_shows_only_when_the_browser_offers(
+    world: World, new_context: NewContext
+) -> None:
+    page = await (await new_context(viewport=PHONE)).new_page()
+    await page.goto("/app")
+    button = page.get_by_role("button", name="Install the app")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(button).to_be_hidden()
+    offer = """() => {
+        window.__prompted = window.__prompted || 0;
+        const offer = new Event("beforeinstallprompt", { cancelable: true });
+        offer.prompt = () => { window.__prompted += 1; return Promise.resolve(); };
+        offer.userChoice = Promise.resolve({ outcome: "accepted" });
+        window.dispatchEvent(offer);
+        return offer.defaultPrevented;
+    }"""
+    assert await page.evaluate(offer) is True  # kept for our button, not the browser's bar
+    await expect(button).to_be_visible()
+    await button.click()
+    assert await page.evaluate("window.__prompted") == 1
+    await expect(button).to_be_hidden()
+    await page.evaluate(offer)
+    await expect(button).to_be_visible()
+    await page.evaluate("window.dispatchEvent(new Event('appinstalled'))")
+    await expect(button).to_be_hidden()
+    await expect(page.locator("#announce")).to_contain_text("The app is installed")
+
+
+_KEPT_TOKEN = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open("ehbo-app", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("kv");
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const read = open.result.transaction("kv").objectStore("kv").get("token");
+        read.onsuccess = () => { open.result.close(); resolve(read.result || ""); };
+    };
+})"""
+
+
+async def test_worker_keeps_the_token_only_when_remembered(
+    world: World, new_context: NewContext
+) -> None:
+    volunteer = world.volunteers[2]
+    context = await new_context(viewport=PHONE)
+    page = await context.new_page()
+    await sign_in_volunteer(page, volunteer.token)  # "Remember on this phone" is ticked
+    await controlled(page)
+    worker = await worker_of(context)
+    assert await eventually(lambda: worker.evaluate(_KEPT_TOKEN)) == volunteer.token
+    await page.get_by_role("button", name="Sign out").click()
+    await eventually(lambda: worker.evaluate(f"({_KEPT_TOKEN})().then((t) => t === '')"))
+    assert await worker.evaluate("memoryToken") == ""
+
+    await page.get_by_label("Volunteer token", exact=True).fill(volunteer.token)
+    await page.get_by_label("Remember on this phone").uncheck()
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Your alerts")).to_be_visible()
+    # In the worker's memory only: gone when the browser stops the worker.
+    await eventually(lambda: worker.evaluate(f"memoryToken === {json.dumps(volunteer.token)}"))
+    assert await worker.evaluate(_KEPT_TOKEN) == ""
+
+
+# The browser's side of a working push service, which headless Chromium lacks: a
+# subscription as Chrome makes one (never used to send anything in this test).
+_FAKE_PUSH = """
+PushManager.prototype.getSubscription = async function () { return window.__sub || null; };
+PushManager.prototype.subscribe = async function (options) {
+    window.__key = Array.from(new Uint8Array(options.applicationServerKey));
+    window.__sub = {
+        options,
+        endpoint: "https://push.example.org/send/abc",
+        toJSON() {
+            const keys = { p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA",
+                           auth: "tBHItJI5svbpez7KI4CCXg" };
+            return { endpoint: this.endpoint, expirationTime: null, keys };
+        },
+        async unsubscribe() { window.__sub = null; return true; },
+    };
+    return window.__sub;
+};
+"""
+
+
+async def test_card_says_the_phone_rings_once_registered(
+    world: World, new_context: NewContext
+) -> None:
+    context = await new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    await context.grant_permissions(["notifications"], origin=world.server.url)
+    await context.add_init_script(_FAKE_PUSH)
+    page = await context.new_page()
+    await page.route("**/push/key", _serve_key)
+    posted: list[Any] = []
+
+    async def register(route: Route) -> None:
+        # The device route of the contract (helper A's): answered here as it will answer.
+        posted.append(route.request.post_data_json)
+        await route.fulfill(
+            status=201,
+            json={
+                "id": 42,
+                "kind": "webpush",
+                "platform": "web",
+                "fcm_token": None,
+                "endpoint_host": "push.example.org",
+                "created_at": "2026-01-01T00:00:00Z",
+            },
+        )
+
+    await page.route("**/responders/me/devices", register)
+    await sign_in_volunteer(page, world.volunteers[3].token)
+    card = page.locator("#reach")
+    await expect(card).to_have_attribute("data-state", "ready")
+    await expect(card.locator("#reach-text")).to_have_text(
+        "This phone will ring for alerts, even when the app is closed."
+    )
+    await expect(card.get_by_role("button")).to_be_hidden()
+    await screenshot(page, "pwa-reach-ready")
+    key = await page.evaluate("window.__key")
+    assert len(key) == 65 and key[0] == 4  # the service's key, decoded from base64url
+    assert posted == [
+        {
+            "kind": "webpush",
+            "subscription": {
+                "endpoint": "https://push.example.org/send/abc",
+                "expirationTime": None,
+                "keys": {
+                    "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA",
+                    "auth": "tBHItJI5svbpez7KI4CCXg",
+                },
+            },
+        }
+    ]
+    assert await page.evaluate("localStorage.getItem('ehbo.app.device')") == "42"
+    # Signing out unsubscribes: a shared phone stops ringing for that volunteer.
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await eventually(lambda: page.evaluate("window.__sub === null"))
+    assert await page.evaluate("localStorage.getItem('ehbo.app.device')") is None

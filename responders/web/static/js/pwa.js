@@ -105,7 +105,10 @@ function syncSession() {
     checkReach();
     if (!navigator.onLine) showLastAlert();
   } else {
-    if (!first) tellWorker({ type: "signout" });
+    if (!first) {
+      tellWorker({ type: "signout" });
+      unsubscribe();
+    }
     clearTimeout(liveTimer);
     seen = null;
     show($("#new-alert"), false);
@@ -187,6 +190,19 @@ async function reach() {
     return [error instanceof ApiError ? "not_registered" : "unreachable", errorText(error)];
   }
   return ["ready"];
+}
+
+// Signed out: this phone stops ringing for that volunteer (the push service then answers
+// the service 410 for the old subscription, which removes the device).
+async function unsubscribe() {
+  localStorage.removeItem(DEVICE_KEY);
+  if (!worker || !("PushManager" in window)) return;
+  try {
+    const subscription = await (await worker).pushManager.getSubscription();
+    if (subscription) await subscription.unsubscribe();
+  } catch {
+    // nothing subscribed, or no worker
+  }
 }
 
 async function checkReach() {
