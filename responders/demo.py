@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,14 @@ from responders.schemas.responders import (
     QualificationIn,
     QualificationKind,
     ResponderCreate,
+    WebPushDeviceCreate,
+    WebPushSubscription,
 )
 
 __all__ = [
     "Address",
     "DemoSummary",
+    "attach_webpush",
     "load_demo",
     "read_addresses",
     "write_credentials",
@@ -167,6 +170,25 @@ async def _volunteers(
     locations = LocationWriter(db)
     await asyncio.gather(*(locations.write(token, update) for token, update in moves))
     return tokens
+
+
+async def attach_webpush(
+    db: Database, responder_ids: Iterable[int], subscribe: Callable[[int], WebPushSubscription]
+) -> int:
+    """Gives each demo volunteer a second device: a Web Push subscription (`subscribe`
+    makes it on the demo's local push service), so the demo phone shows both channels. Made
+    at every start: the service keeps its subscriptions in memory only. An endpoint stays the
+    same from run to run (its id is the volunteer's), so its new keys replace the stored
+    ones instead of leaving a dead device behind. Returns how many were attached."""
+    attached = 0
+    async with db.transaction() as conn:
+        for responder_id in responder_ids:
+            data = WebPushDeviceCreate(kind="webpush", subscription=subscribe(responder_id))
+            device = await store.upsert_device(
+                conn, responder_id, None, data, conflict="the demo subscription is taken"
+            )
+            attached += device is not None
+    return attached
 
 
 def _volunteer(number: int, home: Address, work: Address, rng: random.Random) -> ResponderCreate:

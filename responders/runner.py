@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,14 +15,24 @@ from responders.api import create_app
 from responders.db.bootstrap import prepared_database
 from responders.db.gateway import Database
 from responders.delivery import process as delivery
-from responders.demo import DemoSummary, load_demo, read_addresses, write_credentials
+from responders.demo import (
+    DemoSummary,
+    attach_webpush,
+    load_demo,
+    read_addresses,
+    write_credentials,
+)
 from responders.demo_upkeep import fresh_day
 from responders.dispatch.waves import DispatchContext
 from responders.geo import default_extract, load_router
 from responders.geocode import build_from_extract
+from responders.schemas.responders import WebPushSubscription
 from responders.settings import Settings
 from responders.tiles import tiles_for
 from routing import Router
+
+if TYPE_CHECKING:  # the emulator is imported only when the demo runs
+    from responders.emulators.webpush import WebPushServerState
 
 __all__ = ["demo", "serve", "server_config"]
 
@@ -96,10 +108,44 @@ def demo(settings: Settings, *, host: str | None, port: int | None) -> int:
         app = create_app(settings, router=router)
         app.mount("/fcm", create_fcm_app())
         # The local Web Push service beside it, under /webpush (the demo phone reads it).
-        mount_webpush(app)
+        subscribe = _demo_subscriptions(mount_webpush(app), url)
+        asyncio.run(_attach_webpush(settings, summary, subscribe))
         _banner(summary, url, credentials)
         asyncio.run(_serve(app, settings, host, port, worker=True))
     return 0
+
+
+def _demo_subscriptions(
+    service: WebPushServerState, url: str
+) -> Callable[[int], WebPushSubscription]:
+    """Makes a volunteer's subscription on the demo's push service, with keys the service
+    keeps (the demo phone shows what each push said), labelled as theirs."""
+    from responders.emulators.webpush import SubscriberKeys, create_subscription
+    from responders.web.demo import WEBPUSH_PATH, webpush_label
+
+    def subscribe(responder_id: int) -> WebPushSubscription:
+        keys = SubscriberKeys.generate()
+        endpoint = create_subscription(
+            service,
+            url + WEBPUSH_PATH,
+            keys,
+            label=webpush_label(responder_id),
+            subscription_id=f"demo-volunteer-{responder_id}",
+        )
+        return WebPushSubscription.model_validate(keys.subscription(endpoint))
+
+    return subscribe
+
+
+async def _attach_webpush(
+    settings: Settings, summary: DemoSummary, subscribe: Callable[[int], WebPushSubscription]
+) -> None:
+    db = await Database.open(settings.db)
+    try:
+        attached = await attach_webpush(db, sorted(summary.volunteer_names), subscribe)
+        log.info("demo: %d volunteers have a Web Push subscription too", attached)
+    finally:
+        await db.close()
 
 
 async def _build_geocode(settings: Settings, db: Database | None = None) -> None:

@@ -214,6 +214,7 @@ async def stop_sharing_location(db: Database, responder_id: int) -> None:
     """Delete the live point; sharing again later starts from nothing (idempotent)."""
     await store.delete_live_location(db, responder_id)
 
+
 # ---------- issue 15: remove a device ----------
 
 

@@ -719,6 +719,7 @@ async def delete_live_location(db: Database, responder_id: int) -> None:
     """Forget the volunteer's live point (they stopped sharing): nothing kept as history."""
     await db.execute(_DELETE_LIVE_LOCATION, {"id": responder_id})
 
+
 # ---------- issue 15: remove a device ----------
 
 # Only the caller's own device: another volunteer's id matches no row, exactly like an id

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from responders.api import create_app
 from responders.db.gateway import Database
-from responders.demo import Address, load_demo, write_credentials
+from responders.demo import Address, attach_webpush, load_demo, write_credentials
 from responders.demo_tokens import volunteer_token
 from responders.demo_upkeep import DEMO_DOMAIN, close_old_incidents, fresh_day
 from responders.settings import Settings
@@ -214,3 +214,35 @@ async def test_credentials_name_each_volunteer_beside_its_token(
     assert json.loads(path.read_text())["volunteers"] == written
     assert volunteer_token({"name": "x", "token": "t"}) == volunteer_token("t") == "t"
     assert volunteer_token({"name": "x"}) is None
+
+
+async def test_demo_volunteers_get_a_web_push_subscription_that_survives_a_restart(
+    app: FastAPI,
+) -> None:
+    from responders.emulators.webpush import WebPushServerState
+    from responders.runner import _demo_subscriptions
+
+    spots = [Address(CENTRE[0], CENTRE[1] + 0.001 * n, f"Testikatu {n}") for n in range(2)]
+    summary = await load_demo(app.state.db, spots, volunteers=2, aeds=1)
+    ids = sorted(summary.volunteer_names)
+    runs = []
+    for _ in range(2):  # a restart: a new push service that knows no subscription yet
+        service = WebPushServerState()
+        subscribe = _demo_subscriptions(service, "http://127.0.0.1:8000")
+        assert await attach_webpush(app.state.db, ids, subscribe) == 2
+        rows = await app.state.db.tuples(
+            "SELECT responder_id, endpoint, p256dh FROM devices WHERE kind = 'webpush' "
+            "ORDER BY responder_id"
+        )
+        runs.append(rows)
+        assert [row[0] for row in rows] == ids
+        for responder_id, endpoint, _ in rows:
+            assert endpoint == (
+                f"http://127.0.0.1:8000/webpush/push/demo-volunteer-{responder_id}"
+            )
+            assert service.messages(f"demo-volunteer-{responder_id}") == []
+    # The same endpoints (no dead devices left behind), with the new run's keys.
+    assert [r[1] for r in runs[0]] == [r[1] for r in runs[1]]
+    assert all(a[2] != b[2] for a, b in zip(runs[0], runs[1], strict=True))
+    fcm = await app.state.db.scalar("SELECT count(*) FROM devices WHERE kind = 'fcm'")
+    assert fcm == 2  # the FCM devices stay as they were

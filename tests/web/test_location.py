@@ -325,7 +325,6 @@ async def test_a_denied_permission_is_said_plainly(world: World, new_context: Ne
     assert phone.puts == []
 
 
-
 async def test_responding_returns_to_on_duty_after_arrived(
     world: World, new_context: NewContext
 ) -> None:

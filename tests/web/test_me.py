@@ -68,9 +68,10 @@ async def test_profile_is_edited_with_each_problem_by_its_input(
     await expect(page.locator("#me-phone-error")).to_contain_text("phone number")
     await expect(page.get_by_label("Phone number")).to_have_attribute("aria-invalid", "true")
     # The sentence sits right under the phone input.
-    assert await page.evaluate(
-        "document.querySelector('#me-phone').nextElementSibling.id"
-    ) == "me-phone-error"
+    assert (
+        await page.evaluate("document.querySelector('#me-phone').nextElementSibling.id")
+        == "me-phone-error"
+    )
     await screenshot(page, "me-profile-problem")
     assert (await _me(world, volunteer))["phone"] == "+358400000000"
 

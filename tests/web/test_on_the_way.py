@@ -53,9 +53,7 @@ async def test_steps_own_position_and_open_in_maps_once_accepted(
     world: World, new_context: NewContext, outside: Outside
 ) -> None:
     alert, volunteer = await alerted(world, "On the way 1")
-    phone = await open_phone(
-        new_context, world, volunteer, viewport=TALL_PHONE, user_agent=ANDROID
-    )
+    phone = await open_phone(new_context, world, volunteer, viewport=TALL_PHONE, user_agent=ANDROID)
     page = phone.page
     # The phone stands where its route starts (where dispatch placed this volunteer).
     before_accept = await world.http.get(f"/alerts/{alert['id']}", headers=volunteer.headers)
@@ -131,9 +129,7 @@ async def test_a_fetcher_gets_the_aed_first(world: World, new_context: NewContex
     aed_lon, aed_lat = data["aed"]["location"]["coordinates"]
     lon, lat = data["incident"]["location"]["coordinates"]
     links = phone.page.locator("#onway-links a")
-    await expect(links).to_have_text(
-        ["Open in Maps: to the AED", "Open in Maps: on to the victim"]
-    )
+    await expect(links).to_have_text(["Open in Maps: to the AED", "Open in Maps: on to the victim"])
     apple = "https://maps.apple.com/?daddr={:.6f},{:.6f}&dirflg=w"
     await expect(links.first).to_have_attribute("href", apple.format(aed_lat, aed_lon))
     await expect(links.last).to_have_attribute("href", apple.format(lat, lon))
