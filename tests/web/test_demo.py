@@ -237,9 +237,7 @@ async def test_demo_volunteers_get_a_web_push_subscription_that_survives_a_resta
         runs.append(rows)
         assert [row[0] for row in rows] == ids
         for responder_id, endpoint, _ in rows:
-            assert endpoint == (
-                f"http://127.0.0.1:8000/webpush/push/demo-volunteer-{responder_id}"
-            )
+            assert endpoint == (f"http://127.0.0.1:8000/webpush/push/demo-volunteer-{responder_id}")
             assert service.messages(f"demo-volunteer-{responder_id}") == []
     # The same endpoints (no dead devices left behind), with the new run's keys.
     assert [r[1] for r in runs[0]] == [r[1] for r in runs[1]]
