@@ -76,7 +76,8 @@ class SendOutcome(StrEnum):
 @dataclass(frozen=True)
 class SendResult:
     outcome: SendOutcome
-    message_id: str | None = None  # "projects/{project}/messages/{id}" when sent
+    # When sent: FCM's "projects/{project}/messages/{id}", or a Web Push service's Location.
+    message_id: str | None = None
     error_code: str | None = None  # FCM errorCode, else the platform code (DEADLINE_EXCEEDED)
     detail: str | None = None
     retry_after_s: float | None = None  # from the Retry-After header, when FCM sent one
