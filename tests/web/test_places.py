@@ -405,4 +405,18 @@ async def test_a_pin_with_no_address_near_it(
     await page.get_by_role("button", name="Save places").click()
     await expect(message).to_have_text("Places saved.")
     assert (await me(world, volunteer))["places"] == []
+
+    # Words typed and not saved stay with their author: the next person signing in on this
+    # phone (no places either) gets an empty form.
+    await page.locator("#place-home-label").fill("Kaivokatu")
+    await page.evaluate("window.__sameDocument = true")
+    await page.get_by_role("button", name="Sign out").click()
+    other = world.volunteers[3]
+    await page.get_by_label("Volunteer token", exact=True).fill(other.token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Availability").click()
+    await expect(page.locator("#me-status")).to_contain_text(other.name)
+    await expect(page.locator("#place-home-label")).to_have_value("")
+    assert await page.evaluate("window.__sameDocument === true")
+    assert (await me(world, other))["places"] == []
     assert outside.urls == []

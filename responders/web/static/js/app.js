@@ -378,7 +378,7 @@ function renderMe(me) {
   $("#me-status").dataset.status = me.status;
   show($("#pause-form"), !paused);
   show($("#resume-button"), paused);
-  places.show(me.places);
+  places.show(me);
 }
 
 async function updateAvailability(body, done) {

@@ -42,20 +42,21 @@ function timesNote(start, end) {
  *   message: the view's message line; api: makeApi()'s function;
  *   onSaved(me): the responder as the API returned it after a save;
  *   onUnauthorized(error): true when it handled the error (the session ended).
- * Returns {show(places)}: call it with the responder's places while the view is visible
- * (the maps need their size).
+ * Returns {show(me)}: call it with the responder (GET /responders/me) while the view is
+ * visible (the maps need their size).
  */
 export function placesForm({ form, box, message, api, onSaved, onUnauthorized }) {
   const editors = KINDS.map((kind) => placeEditor(kind, { api, onUnauthorized }));
   let others = []; // places the form does not edit, sent back as they are
   let sent = []; // the editor of each place of the last request (null: one of `others`)
-  let shown = null; // the places last put on screen, as JSON
+  let shown = null; // whose places were last put on screen, and which, as JSON
   box.replaceChildren(...editors.map((editor) => editor.element));
 
-  function show(places) {
-    // The same places as on screen (a pause, a resume, coming back to the view): what the
-    // person has typed and not saved yet stays.
-    const key = JSON.stringify(places);
+  function show(me) {
+    // The same person's same places as on screen (a pause, a resume, coming back to the
+    // view): what they have typed and not saved yet stays.
+    const places = me.places;
+    const key = JSON.stringify([me.id, places]);
     if (key === shown) {
       for (const editor of editors) editor.refresh();
       return;
