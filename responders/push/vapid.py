@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -109,8 +110,10 @@ def _generate(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written whole under a temporary name, then linked into place: a process starting at
     # the same moment sees no file or the whole key, and link() fails if one won already.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A name of its own per call (not per process: two threads of one process would share
+    # it, and the second would rewrite the file the first had already linked into place).
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(pem)

@@ -15,30 +15,20 @@ A fault's `count` null means "until DELETE"; `tokens` null means any token.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from responders.emulators._admin_kit import BadRequest, json_body, ok, route
 from responders.emulators.fcm._state import FcmServerState
 
 __all__ = ["admin_routes"]
 
 _Num = TypeVar("_Num", int, float)
-_Handler = Callable[[Request], Awaitable[Response]]
-
-
-class _BadRequest(Exception):
-    pass
 
 
 def admin_routes(state: FcmServerState) -> list[Route]:
-    def route(path: str, handlers: dict[str, Callable[[Request], Any]]) -> Route:
-        return Route(path, _dispatch(handlers), methods=list(handlers))
-
     return [
         route(
             "/_admin/messages",
@@ -52,7 +42,7 @@ def admin_routes(state: FcmServerState) -> list[Route]:
             {
                 "GET": lambda r: {"faults": [rule.to_json() for rule in state.faults()]},
                 "POST": lambda r: _add_fault(state, r),
-                "DELETE": _ok(state.clear_faults),
+                "DELETE": ok(state.clear_faults),
             },
         ),
         route(
@@ -66,47 +56,13 @@ def admin_routes(state: FcmServerState) -> list[Route]:
             "/_admin/outage",
             {
                 "POST": lambda r: _start_outage(state, r),
-                "DELETE": _ok(state.end_outage),
+                "DELETE": ok(state.end_outage),
             },
         ),
         route("/_admin/latency", {"PUT": lambda r: _set_latency(state, r)}),
         route("/_admin/stats", {"GET": lambda r: state.stats()}),
-        route("/_admin/reset", {"POST": _ok(state.reset)}),
+        route("/_admin/reset", {"POST": ok(state.reset)}),
     ]
-
-
-def _dispatch(handlers: dict[str, Callable[[Request], Any]]) -> _Handler:
-    async def endpoint(request: Request) -> Response:
-        try:
-            result = handlers[request.method](request)
-            if isinstance(result, Awaitable):
-                result = await result
-        except (_BadRequest, ValueError, TypeError) as exc:
-            return JSONResponse({"code": "invalid", "detail": str(exc)}, status_code=400)
-        return JSONResponse(result)
-
-    return endpoint
-
-
-def _ok(action: Callable[[], None]) -> Callable[[Request], dict[str, Any]]:
-    def handler(_: Request) -> dict[str, Any]:
-        action()
-        return {"ok": True}
-
-    return handler
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise _BadRequest(f"body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise _BadRequest("body must be a JSON object")
-    return body
 
 
 def _tokens(body: dict[str, Any]) -> list[str] | None:
@@ -114,7 +70,7 @@ def _tokens(body: dict[str, Any]) -> list[str] | None:
     if tokens is None:
         return None
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise _BadRequest("tokens must be a list of strings")
+        raise BadRequest("tokens must be a list of strings")
     return tokens
 
 
@@ -125,7 +81,7 @@ def _optional(
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadRequest(f"{name} must be a number or null")
+        raise BadRequest(f"{name} must be a number or null")
     return kind(value)
 
 
@@ -135,9 +91,9 @@ def _messages(state: FcmServerState, request: Request) -> dict[str, Any]:
 
 
 async def _add_fault(state: FcmServerState, request: Request) -> dict[str, Any]:
-    body = await _json(request)
+    body = await json_body(request)
     if "kind" not in body:
-        raise _BadRequest("kind is required")
+        raise BadRequest("kind is required")
     rule = state.fail_next(
         body["kind"],
         _optional(body, "count", int, default=1),
@@ -148,20 +104,20 @@ async def _add_fault(state: FcmServerState, request: Request) -> dict[str, Any]:
 
 
 async def _unregister(state: FcmServerState, request: Request) -> dict[str, Any]:
-    tokens = _tokens(await _json(request))
+    tokens = _tokens(await json_body(request))
     if not tokens:
-        raise _BadRequest("tokens is required")
+        raise BadRequest("tokens is required")
     state.unregister(*tokens)
     return {"ok": True}
 
 
 async def _reregister(state: FcmServerState, request: Request) -> dict[str, Any]:
-    state.reregister(*(_tokens(await _json(request)) or ()))
+    state.reregister(*(_tokens(await json_body(request)) or ()))
     return {"ok": True}
 
 
 async def _start_outage(state: FcmServerState, request: Request) -> dict[str, Any]:
-    body = await _json(request)
+    body = await json_body(request)
     state.start_outage(
         _optional(body, "duration_s", float),
         retry_after_s=_optional(body, "retry_after_s", int),
@@ -170,8 +126,8 @@ async def _start_outage(state: FcmServerState, request: Request) -> dict[str, An
 
 
 async def _set_latency(state: FcmServerState, request: Request) -> dict[str, Any]:
-    seconds = _optional(await _json(request), "seconds", float)
+    seconds = _optional(await json_body(request), "seconds", float)
     if seconds is None:
-        raise _BadRequest("seconds is required")
+        raise BadRequest("seconds is required")
     state.latency_s = seconds
     return {"ok": True}

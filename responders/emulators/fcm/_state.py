@@ -10,12 +10,13 @@ import itertools
 import secrets
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from responders.emulators._mailbox import Mailboxes
 from responders.emulators.fcm._errors import FaultKind
 
 __all__ = ["FaultRule", "FcmServerState", "ReceivedMessage"]
@@ -79,47 +80,6 @@ class Outage:
     retry_after_s: int | None
 
 
-@dataclass
-class _Store:
-    """Ring buffers: per target and overall, so memory stays bounded in a long demo."""
-
-    per_target_cap: int
-    total_cap: int
-    by_target: dict[str, deque[ReceivedMessage]] = field(default_factory=dict)
-    order: deque[ReceivedMessage] = field(default_factory=deque)
-
-    def add(self, received: ReceivedMessage) -> None:
-        if len(self.order) >= self.total_cap:
-            self._evict(self.order.popleft())
-        self.order.append(received)
-        box = self.by_target.setdefault(received.target, deque(maxlen=self.per_target_cap))
-        box.append(received)
-
-    def _evict(self, oldest: ReceivedMessage) -> None:
-        box = self.by_target.get(oldest.target)
-        # The per-target cap may have dropped it already; then it is not at the left end.
-        if box and box[0] is oldest:
-            box.popleft()
-        if box is not None and not box:
-            del self.by_target[oldest.target]
-
-    def all(self) -> list[ReceivedMessage]:
-        # `order` may still hold entries a per-target ring has dropped; skip those.
-        alive = {id(m) for box in self.by_target.values() for m in box}
-        return [m for m in self.order if id(m) in alive]
-
-    def clear(self, target: str | None) -> int:
-        if target is None:
-            count = len(self.order)
-            self.by_target.clear()
-            self.order.clear()
-            return count
-        removed = self.by_target.pop(target, deque())
-        gone = {id(m) for m in removed}
-        self.order = deque(m for m in self.order if id(m) not in gone)
-        return len(removed)
-
-
 class FcmServerState:
     """Thread-safe state and fault injection of the local FCM server.
 
@@ -143,7 +103,7 @@ class FcmServerState:
         self.unregistered_prefix = unregistered_prefix
         self.default_retry_after_s = default_retry_after_s
         self._lock = threading.Lock()
-        self._store = _Store(per_token_cap, total_cap)
+        self._store = Mailboxes[ReceivedMessage](lambda m: m.target, per_token_cap, total_cap)
         self._rules: list[FaultRule] = []
         self._rule_ids = itertools.count(1)
         self._unregistered: set[str] = set()
@@ -245,7 +205,7 @@ class FcmServerState:
         with self._lock:
             if token is None:
                 return self._store.all()
-            return list(self._store.by_target.get(token, ()))
+            return list(self._store.boxes.get(token, ()))
 
     def clear_messages(self, token: str | None = None) -> int:
         with self._lock:
@@ -256,8 +216,8 @@ class FcmServerState:
         with self._lock:
             return {
                 "outcomes": dict(self._outcomes),
-                "stored": sum(len(box) for box in self._store.by_target.values()),
-                "targets": len(self._store.by_target),
+                "stored": sum(len(box) for box in self._store.boxes.values()),
+                "targets": len(self._store.boxes),
                 "unregistered": sorted(self._unregistered),
                 "outage": self._outage_active(time.monotonic()),
                 "latency_s": self._latency_s,

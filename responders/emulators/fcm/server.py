@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -26,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from responders.emulators._thread import ServiceThread
 from responders.emulators.fcm._admin import admin_routes
 from responders.emulators.fcm._send import handle_send
 from responders.emulators.fcm._state import FcmServerState
@@ -68,12 +64,8 @@ def run_fcm_server(
     uvicorn.run(create_fcm_app(state), host=host, port=port, log_level="warning")
 
 
-class FcmServerThread:
-    """The server on a background thread, on a free port unless one is given.
-
-    `stop()` (or leaving the `with` block) shuts uvicorn down; sends still sleeping in
-    injected latency get at most `shutdown_timeout_s` to finish.
-    """
+class FcmServerThread(ServiceThread):
+    """The server on a background thread (see `ServiceThread`); `.state` is its state."""
 
     def __init__(
         self,
@@ -84,54 +76,13 @@ class FcmServerThread:
         shutdown_timeout_s: float = 2.0,
     ) -> None:
         self.state = state if state is not None else FcmServerState()
-        self.host = host
-        self._socket = socket.create_server((host, port), reuse_port=False)
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(
+        super().__init__(
             create_fcm_app(self.state),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=max(1, round(shutdown_timeout_s)),
+            name="local FCM server",
+            host=host,
+            port=port,
+            shutdown_timeout_s=shutdown_timeout_s,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
-            name=f"fcm-server-{self.port}",
-            daemon=True,
-        )
-        self._shutdown_timeout_s = shutdown_timeout_s
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout_s: float = 10.0) -> Self:
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"local FCM server did not start on {self.url}")
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(self._shutdown_timeout_s + 3.0)
-        self._socket.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -18,28 +18,16 @@ null means "until DELETE"; `subscription` null means any.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from responders.emulators._admin_kit import BadRequest, NotFound, json_body, ok, route
 from responders.emulators.webpush._keys import SubscriberKeys, b64url_decode, b64url_encode
 from responders.emulators.webpush._state import WebPushServerState
 
 __all__ = ["admin_routes", "create_subscription", "endpoint_of", "service_url"]
-
-_Handler = Callable[[Request], Awaitable[Response]]
-
-
-class _BadRequest(Exception):
-    pass
-
-
-class _NotFound(Exception):
-    pass
 
 
 def service_url(request: Request) -> str:
@@ -72,9 +60,6 @@ def create_subscription(
 
 
 def admin_routes(state: WebPushServerState) -> list[Route]:
-    def route(path: str, handlers: dict[str, Callable[[Request], Any]]) -> Route:
-        return Route(path, _dispatch(handlers), methods=list(handlers))
-
     return [
         route(
             "/_admin/subscriptions",
@@ -98,54 +83,18 @@ def admin_routes(state: WebPushServerState) -> list[Route]:
             {
                 "GET": lambda r: {"faults": [rule.to_json() for rule in state.faults()]},
                 "POST": lambda r: _add_fault(state, r),
-                "DELETE": _ok(state.clear_faults),
+                "DELETE": ok(state.clear_faults),
             },
         ),
         route("/_admin/latency", {"PUT": lambda r: _set_latency(state, r)}),
-        route("/_admin/reset", {"POST": _ok(state.reset)}),
+        route("/_admin/reset", {"POST": ok(state.reset)}),
     ]
-
-
-def _dispatch(handlers: dict[str, Callable[[Request], Any]]) -> _Handler:
-    async def endpoint(request: Request) -> Response:
-        try:
-            result = handlers[request.method](request)
-            if isinstance(result, Awaitable):
-                result = await result
-        except _NotFound as exc:
-            return JSONResponse({"code": "not_found", "detail": str(exc)}, status_code=404)
-        except (_BadRequest, ValueError, TypeError) as exc:
-            return JSONResponse({"code": "invalid", "detail": str(exc)}, status_code=400)
-        return JSONResponse(result)
-
-    return endpoint
-
-
-def _ok(action: Callable[[], None]) -> Callable[[Request], dict[str, Any]]:
-    def handler(_: Request) -> dict[str, Any]:
-        action()
-        return {"ok": True}
-
-    return handler
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise _BadRequest(f"body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise _BadRequest("body must be a JSON object")
-    return body
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is not None and (not isinstance(value, str) or not value):
-        raise _BadRequest(f"{name} must be a non-empty string or null")
+        raise BadRequest(f"{name} must be a non-empty string or null")
     return value
 
 
@@ -154,14 +103,14 @@ def _number(body: dict[str, Any], name: str, default: float | None = None) -> fl
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadRequest(f"{name} must be a number or null")
+        raise BadRequest(f"{name} must be a number or null")
     return float(value)
 
 
 def _whole(body: dict[str, Any], name: str, default: int | None = None) -> int | None:
     value = _number(body, name, default)
     if value is not None and value != int(value):
-        raise _BadRequest(f"{name} must be a whole number")
+        raise BadRequest(f"{name} must be a whole number")
     return None if value is None else int(value)
 
 
@@ -173,20 +122,20 @@ def _subscriber_keys(body: dict[str, Any]) -> tuple[SubscriberKeys | None, str |
         return SubscriberKeys.generate(), None, None
     if private_key is None:
         if p256dh is None or auth is None:
-            raise _BadRequest("p256dh and auth come together")
+            raise BadRequest("p256dh and auth come together")
         if len(b64url_decode(p256dh)) != 65 or len(b64url_decode(auth)) != 16:
-            raise _BadRequest("p256dh is a 65-byte point and auth 16 bytes, both base64url")
+            raise BadRequest("p256dh is a 65-byte point and auth 16 bytes, both base64url")
         return None, p256dh, auth
     if auth is None:
-        raise _BadRequest("auth is required with private_key")
+        raise BadRequest("auth is required with private_key")
     keys = SubscriberKeys.from_private_key(private_key, auth)
     if p256dh is not None and b64url_decode(p256dh) != b64url_decode(keys.p256dh):
-        raise _BadRequest("p256dh is not the public key of private_key")
+        raise BadRequest("p256dh is not the public key of private_key")
     return keys, None, None
 
 
 async def _subscribe(state: WebPushServerState, request: Request) -> dict[str, Any]:
-    body = await _json(request)
+    body = await json_body(request)
     keys, p256dh, auth = _subscriber_keys(body)
     server_key = _text(body, "application_server_key")
     if server_key is not None:
@@ -209,7 +158,7 @@ async def _subscribe(state: WebPushServerState, request: Request) -> dict[str, A
 
 def _unsubscribe(state: WebPushServerState, request: Request) -> dict[str, Any]:
     if not state.unsubscribe(request.path_params["id"]):
-        raise _NotFound("no such subscription")
+        raise NotFound("no such subscription")
     return {"ok": True}
 
 
@@ -219,10 +168,10 @@ def _messages(state: WebPushServerState, request: Request) -> dict[str, Any]:
 
 
 async def _add_fault(state: WebPushServerState, request: Request) -> dict[str, Any]:
-    body = await _json(request)
+    body = await json_body(request)
     status = _whole(body, "status")
     if status is None:
-        raise _BadRequest("status is required")
+        raise BadRequest("status is required")
     rule = state.fail_next(
         status,
         _whole(body, "count", default=1),
@@ -233,8 +182,8 @@ async def _add_fault(state: WebPushServerState, request: Request) -> dict[str, A
 
 
 async def _set_latency(state: WebPushServerState, request: Request) -> dict[str, Any]:
-    seconds = _number(await _json(request), "seconds")
+    seconds = _number(await json_body(request), "seconds")
     if seconds is None:
-        raise _BadRequest("seconds is required")
+        raise BadRequest("seconds is required")
     state.latency_s = seconds
     return {"ok": True}

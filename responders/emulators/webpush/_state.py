@@ -12,7 +12,6 @@ import json
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 import http_ece
 
+from responders.emulators._mailbox import Mailboxes
 from responders.emulators.webpush._keys import SubscriberKeys
 
 __all__ = [
@@ -152,49 +152,6 @@ class FaultRule:
         }
 
 
-@dataclass
-class _Store:
-    """Ring buffers per subscription and overall, so memory stays bounded in a long demo."""
-
-    per_subscription_cap: int
-    total_cap: int
-    by_subscription: dict[str, deque[ReceivedPush]] = field(default_factory=dict)
-    order: deque[ReceivedPush] = field(default_factory=deque)
-
-    def add(self, received: ReceivedPush) -> None:
-        if len(self.order) >= self.total_cap:
-            self._evict(self.order.popleft())
-        self.order.append(received)
-        box = self.by_subscription.setdefault(
-            received.subscription, deque(maxlen=self.per_subscription_cap)
-        )
-        box.append(received)
-
-    def _evict(self, oldest: ReceivedPush) -> None:
-        box = self.by_subscription.get(oldest.subscription)
-        # The per-subscription cap may have dropped it already; then it is not at the left.
-        if box and box[0] is oldest:
-            box.popleft()
-        if box is not None and not box:
-            del self.by_subscription[oldest.subscription]
-
-    def all(self) -> list[ReceivedPush]:
-        # `order` may still hold entries a per-subscription ring has dropped; skip those.
-        alive = {id(m) for box in self.by_subscription.values() for m in box}
-        return [m for m in self.order if id(m) in alive]
-
-    def clear(self, subscription: str | None) -> int:
-        if subscription is None:
-            count = len(self.all())
-            self.by_subscription.clear()
-            self.order.clear()
-            return count
-        removed = self.by_subscription.pop(subscription, deque())
-        gone = {id(m) for m in removed}
-        self.order = deque(m for m in self.order if id(m) not in gone)
-        return len(removed)
-
-
 class WebPushServerState:
     """Thread-safe state and fault injection of the local push service.
 
@@ -215,7 +172,9 @@ class WebPushServerState:
         self._lock = threading.Lock()
         self._subscriptions: dict[str, Subscription] = {}
         self._removed: set[str] = set()
-        self._store = _Store(per_subscription_cap, total_cap)
+        self._store = Mailboxes[ReceivedPush](
+            lambda m: m.subscription, per_subscription_cap, total_cap
+        )
         self._rules: list[FaultRule] = []
         self._rule_ids = itertools.count(1)
         self._latency_s = 0.0
@@ -367,7 +326,7 @@ class WebPushServerState:
         with self._lock:
             if subscription_id is None:
                 return self._store.all()
-            return list(self._store.by_subscription.get(subscription_id, ()))
+            return list(self._store.boxes.get(subscription_id, ()))
 
     def clear_messages(self, subscription_id: str | None = None) -> int:
         with self._lock:

@@ -15,12 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -28,6 +23,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from responders.emulators._thread import ServiceThread
 from responders.emulators.webpush._admin import admin_routes, service_url
 from responders.emulators.webpush._push import MAX_BODY_BYTES, handle_push
 from responders.emulators.webpush._state import WebPushServerState
@@ -86,12 +82,8 @@ def run_webpush_server(
     uvicorn.run(create_webpush_app(state), host=host, port=port, log_level="warning")
 
 
-class WebPushServerThread:
-    """The service on a background thread, on a free port unless one is given.
-
-    `stop()` (or leaving the `with` block) shuts uvicorn down; pushes still sleeping in
-    injected latency get at most `shutdown_timeout_s` to finish.
-    """
+class WebPushServerThread(ServiceThread):
+    """The server on a background thread (see `ServiceThread`); `.state` is its state."""
 
     def __init__(
         self,
@@ -102,54 +94,13 @@ class WebPushServerThread:
         shutdown_timeout_s: float = 2.0,
     ) -> None:
         self.state = state if state is not None else WebPushServerState()
-        self.host = host
-        self._socket = socket.create_server((host, port), reuse_port=False)
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(
+        super().__init__(
             create_webpush_app(self.state),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=max(1, round(shutdown_timeout_s)),
+            name="local push service",
+            host=host,
+            port=port,
+            shutdown_timeout_s=shutdown_timeout_s,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
-            name=f"webpush-server-{self.port}",
-            daemon=True,
-        )
-        self._shutdown_timeout_s = shutdown_timeout_s
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout_s: float = 10.0) -> Self:
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"local push service did not start on {self.url}")
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(self._shutdown_timeout_s + 3.0)
-        self._socket.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
