@@ -188,7 +188,7 @@ def _banner(summary: DemoSummary, url: str, credentials: Path) -> None:
         f"  API docs          {url}/docs\n"
         f"  health            {url}/health\n"
         f"  local FCM server  {url}/fcm/_admin/messages\n"
-        f"  local push service {url}/webpush/_admin/messages\n"
+        f"  local Web Push    {url}/webpush/_admin/messages\n"
         f"  operator token    {summary.operator_token}\n"
         f"  coordinator token {summary.coordinator_token}\n"
         f"  volunteers        {summary.volunteers or 'kept from the last run'}, "
