@@ -190,6 +190,8 @@ async def test_worker_serves_the_shell_and_the_last_alert_offline(
     await expect(offline).to_contain_text("Cardiac arrest")
     await expect(offline).to_contain_text("Offline-katu 1")
     await expect(page.locator("#reach")).to_contain_text("this phone is offline")
+    # The list's own failed fetch says so in words, not the browser's "Failed to fetch".
+    await expect(page.locator("#alert-list")).to_contain_text("No connection to the service")
     await screenshot(page, "pwa-offline-last-alert")
     await offline.get_by_role("link", name="Open this alert").click()
     await expect(page.locator("#alert-title")).to_have_text("Cardiac arrest")

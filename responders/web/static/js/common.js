@@ -43,6 +43,14 @@ export class ApiError extends Error {
   }
 }
 
+// The request never got an answer: no network, or the service is down.
+export class ConnectionError extends Error {
+  constructor(cause) {
+    super("No connection to the service: check that this device is online, then try again.", { cause });
+    this.name = "ConnectionError";
+  }
+}
+
 // What to tell the user about a failed call: the API's own words when it answered, the
 // browser's (network, parse) otherwise.
 export function errorText(error) {
@@ -91,7 +99,15 @@ export function makeApi(getToken) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(path, init);
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (error) {
+      // The browser's own words ("Failed to fetch", "NetworkError when attempting…") say
+      // nothing to a person; a cancelled request stays what it is.
+      if (error.name === "AbortError") throw error;
+      throw new ConnectionError(error);
+    }
     noteServerDate(response);
     if (response.status === 204) return null;
     const text = await response.text();
