@@ -7,8 +7,8 @@ Web Push service is `responders.emulators.webpush`.
 
 from __future__ import annotations
 
-from responders.push.channels import Channel, Deliverer, as_deliverer
-from responders.push.fcm import FcmConfig, PushClient, SendOutcome, SendResult
+from responders.push.channels import Channel, Deliverer, SendOutcome, SendResult, as_deliverer
+from responders.push.fcm import FcmConfig, PushClient
 from responders.push.payload import PushMessage, WebPushKeys, build_message, webpush_payload
 from responders.push.vapid import VapidKey, load_vapid_key
 from responders.push.webpush import WebPushClient

@@ -6,14 +6,63 @@ sends the parts at the same time, and returns the results in the batch's order.
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
-from responders.push.fcm import SendOutcome, SendResult
+import requests
+
 from responders.push.payload import ChannelKind, PushMessage
 
-__all__ = ["Channel", "Deliverer", "as_deliverer"]
+__all__ = [
+    "Channel",
+    "Deliverer",
+    "SendOutcome",
+    "SendResult",
+    "as_deliverer",
+    "retry_after_s",
+]
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    UNREGISTERED = "unregistered"  # delete the token
+    INVALID = "invalid"  # fail this message; retrying cannot help
+    RETRY = "retry"  # transient: back off (at least retry_after_s) and send again
+    AUTH_ERROR = "auth_error"  # credentials, APNs/web-push keys, project: an operator must act
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one attempt to one device came to, whichever the channel."""
+
+    outcome: SendOutcome
+    # When sent: FCM's "projects/{project}/messages/{id}", or a Web Push service's Location.
+    message_id: str | None = None
+    error_code: str | None = None  # FCM errorCode, else the platform code (DEADLINE_EXCEEDED)
+    detail: str | None = None
+    retry_after_s: float | None = None  # from the push service's Retry-After, when it sent one
+    http_status: int | None = None
+
+
+def retry_after_s(response: requests.Response | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 class Channel(Protocol):

@@ -16,16 +16,13 @@ adapters have `max_retries=0`; each `send()` makes exactly one attempt per messa
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import os
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
 
@@ -36,16 +33,10 @@ import google.auth.transport.requests
 import requests.adapters
 from firebase_admin import _http_client, credentials, exceptions, messaging
 
+from responders.push.channels import SendOutcome, SendResult, retry_after_s
 from responders.push.payload import PushMessage, TargetField, build_message
 
-__all__ = [
-    "FcmConfig",
-    "PushClient",
-    "SendOutcome",
-    "SendResult",
-    "result_from_exception",
-    "retry_after_s",
-]
+__all__ = ["FcmConfig", "PushClient", "result_from_exception"]
 
 # One connection per concurrent send; send_each runs one thread per message.
 _POOL_SIZE = 100
@@ -63,25 +54,6 @@ class FcmConfig:
     service_account_file: str | os.PathLike[str] | None = None  # None: application default
     timeout_s: float = 5.0
     target_field: TargetField = "fid"  # see payload.build_message
-
-
-class SendOutcome(StrEnum):
-    SENT = "sent"
-    UNREGISTERED = "unregistered"  # delete the token
-    INVALID = "invalid"  # fail this message; retrying cannot help
-    RETRY = "retry"  # transient: back off (at least retry_after_s) and send again
-    AUTH_ERROR = "auth_error"  # credentials, APNs/web-push keys, project: an operator must act
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: SendOutcome
-    # When sent: FCM's "projects/{project}/messages/{id}", or a Web Push service's Location.
-    message_id: str | None = None
-    error_code: str | None = None  # FCM errorCode, else the platform code (DEADLINE_EXCEEDED)
-    detail: str | None = None
-    retry_after_s: float | None = None  # from the Retry-After header, when FCM sent one
-    http_status: int | None = None
 
 
 class _LocalCredentials(google.auth.credentials.Credentials):
@@ -261,22 +233,6 @@ def _fcm_error_code(exc: exceptions.FirebaseError) -> str:
         if isinstance(detail, dict) and detail.get("@type") == _FCM_ERROR_TYPE:
             return str(detail.get("errorCode") or exc.code)
     return str(exc.code)
-
-
-def retry_after_s(response: requests.Response | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110)."""
-    value = response.headers.get("Retry-After") if response is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _firebase_credential(config: FcmConfig) -> credentials.Base:

@@ -21,8 +21,8 @@ import requests
 import requests.adapters
 from pywebpush import WebPusher, WebPushException
 
+from responders.push.channels import SendOutcome, SendResult, retry_after_s
 from responders.push.endpoints import refusal_before_send
-from responders.push.fcm import SendOutcome, SendResult, retry_after_s
 from responders.push.payload import PushMessage, collapse_key, webpush_payload
 from responders.push.vapid import VapidKey
 
