@@ -36,6 +36,7 @@ from responders.dispatch.waves import DispatchContext
 from responders.geo import load_router
 from responders.heap import freeze_long_lived
 from responders.privacy import purge_loop
+from responders.push import load_vapid_key
 from responders.registry.locations import LocationWriter
 from responders.routes import RouteDrawer
 from responders.settings import Settings
@@ -96,6 +97,8 @@ def create_app(settings: Settings, *, router: Router | None = None) -> FastAPI:
             graph, settings.dispatch, settings.region, db
         )
         app.state.event_hub = hub
+        # Read (or made, the first time ever) once: `GET /push/key` hands it to browsers.
+        app.state.vapid_key = load_vapid_key(settings.webpush) if settings.webpush.enabled else None
         hub.start()
         tasks = [asyncio.create_task(loop) for loop in _background_loops(app, settings)]
         if settings.api.freeze_heap:
