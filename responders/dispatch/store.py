@@ -41,6 +41,7 @@ __all__ = [
     "AedSite",
     "CandidateQuery",
     "CandidateRow",
+    "IncidentFacts",
     "NewIncident",
     "OpenIncident",
     "OwnAlert",
@@ -54,16 +55,20 @@ __all__ = [
     "add_alert_events",
     "add_event",
     "clear_replacements_due",
+    "correct_incident",
     "create_report",
     "duplicate_hints",
     "enqueue_stand_down_pushes",
+    "enqueue_update_pushes",
     "events_after",
     "expire_unanswered_alerts",
     "flag_flood_area",
+    "forget_routes",
     "incident_view",
     "list_incidents",
     "live_candidates",
     "lock_due_wave",
+    "lock_incident_facts",
     "lock_incident_for_wave",
     "lock_incident_status",
     "lock_own_alert",
@@ -75,6 +80,7 @@ __all__ = [
     "restart_alert_caps",
     "routes_missing",
     "set_alert_status",
+    "set_end_reason",
     "set_incident_status",
     "stand_down_failed",
     "stop_waves",
@@ -1049,16 +1055,7 @@ async def duplicate_hints(
     return hints
 
 
-# ---- issue 14, B1: end reasons, corrections, incident history -------------------------
-
-__all__ += [
-    "IncidentFacts",
-    "correct_incident",
-    "enqueue_update_pushes",
-    "forget_routes",
-    "lock_incident_facts",
-    "set_end_reason",
-]
+# ---- how an incident ended, and corrections to it -------------------------------------
 
 # --- why an incident ended (`dispatch.lifecycle.close_incident`) -----------------------
 _SET_END_REASON = """

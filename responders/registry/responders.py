@@ -33,6 +33,7 @@ __all__ = [
     "remove_device",
     "revoke_token",
     "set_availability",
+    "stop_sharing_location",
     "token_history",
     "update_responder",
 ]
@@ -205,17 +206,9 @@ async def _add_places(conn: Conn, responder_id: int, places: list[PlaceIn]) -> N
         await store.add_place(conn, responder_id, place)
 
 
-# ---------- issue 15: stop sharing ----------
-
-__all__ += ["stop_sharing_location"]  # this step's names, kept in its block
-
-
 async def stop_sharing_location(db: Database, responder_id: int) -> None:
     """Delete the live point; sharing again later starts from nothing (idempotent)."""
     await store.delete_live_location(db, responder_id)
-
-
-# ---------- issue 15: remove a device ----------
 
 
 async def remove_device(db: Database, responder_id: int, device_id: int) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "count_volunteers_like",
     "credential_id",
     "delete_device",
+    "delete_live_location",
     "delete_places",
     "delete_qualifications",
     "delete_responder",
@@ -403,6 +404,17 @@ async def revoke_token(db: Database, digest: bytes) -> None:
     await db.execute(_SIGN_OUT, {"digest": digest})
 
 
+# Only the caller's own device: another volunteer's id matches no row, exactly like an id
+# that does not exist, so the answer never tells whose a device is.
+_DELETE_OWN_DEVICE = "DELETE FROM devices WHERE id = %(id)s AND responder_id = %(responder)s"
+
+
+async def delete_device(db: Database, responder_id: int, device_id: int) -> bool:
+    """Whether the volunteer's device was there (and is gone now)."""
+    params = {"id": device_id, "responder": responder_id}
+    return await db.execute(_DELETE_OWN_DEVICE, params) > 0
+
+
 # ---------- credentials (every request looks one up) ----------
 
 # The digest is always the first column: `auth` compares it once more, in constant time.
@@ -471,6 +483,14 @@ async def write_locations(db: Database, batch: LocationBatch) -> dict[bytes, int
     }
     rows = await db.upsert(_WRITE_LOCATIONS, params)
     return {bytes(row["token_hash"]): int(row["responder_id"]) for row in rows}
+
+
+_DELETE_LIVE_LOCATION = "DELETE FROM live_locations WHERE responder_id = %(id)s"
+
+
+async def delete_live_location(db: Database, responder_id: int) -> None:
+    """Forget the volunteer's live point (they stopped sharing): nothing kept as history."""
+    await db.execute(_DELETE_LIVE_LOCATION, {"id": responder_id})
 
 
 # ---------- AEDs ----------
@@ -706,28 +726,3 @@ _PING = "SELECT 1"
 async def ping(db: Database) -> None:
     """Returns when the database answers a statement; raises otherwise."""
     await db.scalar(_PING)
-
-
-# ---------- issue 15: stop sharing ----------
-
-__all__ += ["delete_live_location"]  # this step's names, kept in its block
-
-_DELETE_LIVE_LOCATION = "DELETE FROM live_locations WHERE responder_id = %(id)s"
-
-
-async def delete_live_location(db: Database, responder_id: int) -> None:
-    """Forget the volunteer's live point (they stopped sharing): nothing kept as history."""
-    await db.execute(_DELETE_LIVE_LOCATION, {"id": responder_id})
-
-
-# ---------- issue 15: remove a device ----------
-
-# Only the caller's own device: another volunteer's id matches no row, exactly like an id
-# that does not exist, so the answer never tells whose a device is.
-_DELETE_OWN_DEVICE = "DELETE FROM devices WHERE id = %(id)s AND responder_id = %(responder)s"
-
-
-async def delete_device(db: Database, responder_id: int, device_id: int) -> bool:
-    """Whether the volunteer's device was there (and is gone now)."""
-    params = {"id": device_id, "responder": responder_id}
-    return await db.execute(_DELETE_OWN_DEVICE, params) > 0

@@ -169,9 +169,6 @@ async def add_device(
     return await registry.add_device(db, me, token, data, allow_loopback=allow_loopback)
 
 
-# ---------- issue 15: stop sharing ----------
-
-
 @router.delete("/me/location", status_code=204)
 async def stop_sharing_location(me: CurrentResponder, db: DbDep) -> Response:
     """The volunteer switched location sharing off: their live point goes at once, not
@@ -179,9 +176,6 @@ async def stop_sharing_location(me: CurrentResponder, db: DbDep) -> Response:
     so no update still in flight can put the point back."""
     await registry.stop_sharing_location(db, me)
     return Response(status_code=204)
-
-
-# ---------- issue 15: remove a device ----------
 
 
 @router.delete(
