@@ -28,7 +28,7 @@ from responders.push import (
 )
 from responders.push.endpoints import check_subscription, endpoint_problem
 from responders.push.payload import MAX_WEBPUSH_PAYLOAD
-from responders.push.vapid import b64url
+from responders.push.vapid import b64url, origin_of
 from responders.settings import WebPushSettings
 
 KEYS = SubscriberKeys.generate()
@@ -216,6 +216,16 @@ def test_a_vapid_header_is_signed_once_per_push_service(tmp_path: Path) -> None:
     assert a != key.authorization("https://other.example.com/a", now=1_000_100)
     assert a != key.authorization("https://push.example.com/a", now=1_000_000 + 7 * 3600)
     assert a.startswith("vapid t=") and f"k={key.public_key}" in a
+
+
+def test_the_vapid_aud_is_the_endpoints_origin(tmp_path: Path) -> None:
+    """RFC 6454's serialization: lower case, the default port dropped (a push service
+    compares `aud` with its own origin)."""
+    key = load_vapid_key(WebPushSettings(vapid_key_file=tmp_path / "vapid.pem"))
+    plain = key.authorization("https://push.example.com/a", now=1_000_000)
+    assert key.authorization("https://Push.Example.COM:443/b", now=1_000_100) == plain
+    assert key.authorization("https://push.example.com:8443/a", now=1_000_100) != plain
+    assert origin_of("HTTP://[::1]:80/push/x") == "http://[::1]"
 
 
 class _Recorder:

@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from responders.emulators._admin_kit import BadRequest, NotFound, json_body, ok, route
-from responders.emulators.webpush._keys import SubscriberKeys, b64url_decode, b64url_encode
+from responders.emulators.webpush._keys import SubscriberKeys
 from responders.emulators.webpush._state import WebPushServerState
+from responders.push.vapid import b64url, b64url_decode
 
 __all__ = ["admin_routes", "create_subscription", "endpoint_of", "service_url"]
 
@@ -139,7 +140,7 @@ async def _subscribe(state: WebPushServerState, request: Request) -> dict[str, A
     keys, p256dh, auth = _subscriber_keys(body)
     server_key = _text(body, "application_server_key")
     if server_key is not None:
-        server_key = b64url_encode(b64url_decode(server_key))  # one spelling: no padding
+        server_key = b64url(b64url_decode(server_key))  # one spelling: no padding
     made = state.subscribe(
         keys,
         p256dh=p256dh,
