@@ -23,7 +23,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from responders.emulators._admin_kit import BadRequest, NotFound, json_body, ok, route
+from responders.emulators._admin_kit import (
+    BadRequest,
+    NotFound,
+    json_body,
+    number,
+    ok,
+    route,
+    whole,
+)
 from responders.emulators.webpush._keys import SubscriberKeys
 from responders.emulators.webpush._state import WebPushServerState
 from responders.push.vapid import b64url, b64url_decode
@@ -99,22 +107,6 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _number(body: dict[str, Any], name: str, default: float | None = None) -> float | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest(f"{name} must be a number or null")
-    return float(value)
-
-
-def _whole(body: dict[str, Any], name: str, default: int | None = None) -> int | None:
-    value = _number(body, name, default)
-    if value is not None and value != int(value):
-        raise BadRequest(f"{name} must be a whole number")
-    return None if value is None else int(value)
-
-
 def _subscriber_keys(body: dict[str, Any]) -> tuple[SubscriberKeys | None, str | None, str | None]:
     """(keys the service can decrypt with, p256dh, auth) from the request body."""
     p256dh, auth = _text(body, "p256dh"), _text(body, "auth")
@@ -170,20 +162,20 @@ def _messages(state: WebPushServerState, request: Request) -> dict[str, Any]:
 
 async def _add_fault(state: WebPushServerState, request: Request) -> dict[str, Any]:
     body = await json_body(request)
-    status = _whole(body, "status")
+    status = whole(body, "status")
     if status is None:
         raise BadRequest("status is required")
     rule = state.fail_next(
         status,
-        _whole(body, "count", default=1),
+        whole(body, "count", default=1),
         subscription=_text(body, "subscription"),
-        retry_after_s=_whole(body, "retry_after"),
+        retry_after_s=whole(body, "retry_after"),
     )
     return rule.to_json()
 
 
 async def _set_latency(state: WebPushServerState, request: Request) -> dict[str, Any]:
-    seconds = _number(await json_body(request), "seconds")
+    seconds = number(await json_body(request), "seconds")
     if seconds is None:
         raise BadRequest("seconds is required")
     state.latency_s = seconds
