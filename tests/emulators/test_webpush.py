@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import http_ece
 import httpx
 import jwt
 import pytest
@@ -647,6 +648,27 @@ def test_the_store_is_bounded_per_subscription_and_overall(keys: SubscriberKeys)
     assert [m.body for m in state.messages(first.id)] == [b"\x02"]
     assert [m.body for m in state.messages(second.id)] == [b"s1", b"s2"]
     assert [m.body for m in state.messages()] == [b"\x02", b"s1", b"s2"]
+
+
+def test_a_message_is_decrypted_once_however_often_it_is_listed(
+    keys: SubscriberKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo phone lists every message every 2 s: the payload is read the first time."""
+    state = WebPushServerState()
+    subscription = state.subscribe(keys)
+    state.record(subscription, {"ttl": "0"}, encrypted(keys, "https://push.test/x"))
+    calls = []
+    real = http_ece.decrypt
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(http_ece, "decrypt", counting)
+    listed = [m.to_json()["payload"] for _ in range(3) for m in state.messages()]
+
+    assert listed == [{"v": "1"}] * 3
+    assert len(calls) == 1
 
 
 # --- mounted, and the server ---------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import http_ece
@@ -98,6 +99,13 @@ class ReceivedPush:
         """(payload, None) when the keys are known and the body decrypts: the payload is the
         JSON it holds, else its text; (None, why) when it does not decrypt; else (None, None).
         """
+        return self._reading
+
+    @cached_property
+    def _reading(self) -> tuple[Any, str | None]:
+        # Once per message: the demo phone lists every message every 2 s, and an ECDH
+        # decryption each time would grow with the demo's length. (The body never changes;
+        # cached_property writes the instance's __dict__, which a frozen dataclass allows.)
         if self.keys is None or not self.body:
             return None, None
         try:
