@@ -34,6 +34,7 @@ from responders.emulators.webpush import (
 )
 
 CONTACT = {"sub": "mailto:ops@ehbo.example"}
+NOT_A_POINT = base64.urlsafe_b64encode(b"\x04" + b"\x01" * 64).rstrip(b"=").decode()
 PAYLOAD = {"v": "1", "kind": "alert", "alert_id": "12", "title": "Cardiac arrest nearby"}
 
 
@@ -560,6 +561,7 @@ def test_admin_subscription_bodies_are_checked(http: httpx.Client) -> None:
     bad = [
         {"p256dh": mine.p256dh},  # without auth
         {"p256dh": "short", "auth": mine.auth},
+        {"p256dh": NOT_A_POINT, "auth": mine.auth},  # 65 bytes, but not on the curve
         {"private_key": mine.private_key_pem},  # without auth: nothing could decrypt
         {"private_key": mine.private_key_pem, "auth": mine.auth, "p256dh": other.p256dh},
         {"private_key": "not a key", "auth": mine.auth},

@@ -34,6 +34,7 @@ from responders.emulators._admin_kit import (
 )
 from responders.emulators.webpush._keys import SubscriberKeys
 from responders.emulators.webpush._state import WebPushServerState
+from responders.push.endpoints import AUTH_BYTES, P256DH_BYTES, key_problem
 from responders.push.vapid import b64url, b64url_decode
 
 __all__ = ["admin_routes", "create_subscription", "endpoint_of", "service_url"]
@@ -116,8 +117,11 @@ def _subscriber_keys(body: dict[str, Any]) -> tuple[SubscriberKeys | None, str |
     if private_key is None:
         if p256dh is None or auth is None:
             raise BadRequest("p256dh and auth come together")
-        if len(b64url_decode(p256dh)) != 65 or len(b64url_decode(auth)) != 16:
-            raise BadRequest("p256dh is a 65-byte point and auth 16 bytes, both base64url")
+        # The sender's own check of a subscription's keys (sizes, and a point on the curve).
+        for name, value, size in (("p256dh", p256dh, P256DH_BYTES), ("auth", auth, AUTH_BYTES)):
+            problem = key_problem(name, value, size)
+            if problem is not None:
+                raise BadRequest(problem)
         return None, p256dh, auth
     if auth is None:
         raise BadRequest("auth is required with private_key")

@@ -15,12 +15,11 @@ import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-# The sender's own helpers: one base64url and one key reader for both ends of a push.
+# The sender's own helpers: one base64url, key size and key reader for both ends of a push.
+from responders.push.endpoints import AUTH_BYTES
 from responders.push.vapid import b64url, b64url_decode, parse_private_key
 
 __all__ = ["SubscriberKeys"]
-
-_AUTH_BYTES = 16  # RFC 8291 §3.2: the authentication secret is 16 random octets
 
 
 def _pem(key: ec.EllipticCurvePrivateKey) -> str:
@@ -46,14 +45,14 @@ class SubscriberKeys:
     _key: ec.EllipticCurvePrivateKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if len(b64url_decode(self.auth)) != _AUTH_BYTES:
+        if len(b64url_decode(self.auth)) != AUTH_BYTES:
             raise ValueError("auth must be 16 bytes, base64url")
         object.__setattr__(self, "_key", parse_private_key(self.private_key_pem))
 
     @classmethod
     def generate(cls) -> SubscriberKeys:
         key = ec.generate_private_key(ec.SECP256R1())
-        return cls(_pem(key), b64url(secrets.token_bytes(_AUTH_BYTES)))
+        return cls(_pem(key), b64url(secrets.token_bytes(AUTH_BYTES)))
 
     @classmethod
     def from_private_key(cls, private_key: str, auth: str) -> SubscriberKeys:
