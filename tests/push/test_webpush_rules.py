@@ -207,6 +207,15 @@ def test_a_given_key_wins_over_the_file(tmp_path: Path) -> None:
         key = load_vapid_key(WebPushSettings(vapid_key_file=path, vapid_private_key=text))
         assert key.public_key == expected != from_file.public_key
     assert load_vapid_key(WebPushSettings(vapid_key_file=path)).public_key == from_file.public_key
+    # The raw number in standard base64 (+ and /) is read as well as in base64url.
+    standard = base64.b64encode(b"\xfb" * 32).decode()
+    assert "+" in standard and "/" in standard
+    url_safe = b64url(b"\xfb" * 32)
+    read = [
+        load_vapid_key(WebPushSettings(vapid_key_file=path, vapid_private_key=text)).public_key
+        for text in (standard, url_safe)
+    ]
+    assert read[0] == read[1]
 
 
 def test_a_vapid_header_is_signed_once_per_push_service(tmp_path: Path) -> None:
