@@ -10,7 +10,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["BadRequest", "NotFound", "json_body", "number", "ok", "route", "whole"]
+from responders.emulators._state_kit import ServiceState
+
+__all__ = [
+    "BadRequest",
+    "NotFound",
+    "json_body",
+    "latency_route",
+    "number",
+    "ok",
+    "route",
+    "whole",
+]
 
 Handler = Callable[[Request], Any]  # returns (or awaits to) the JSON answer
 
@@ -41,6 +52,19 @@ def _dispatch(handlers: dict[str, Handler]) -> Callable[[Request], Awaitable[Res
         return JSONResponse(result)
 
     return endpoint
+
+
+def latency_route(state: ServiceState[Any, Any]) -> Route:
+    """`PUT /_admin/latency {"seconds": 0.2}`: the delay before each send is answered."""
+
+    async def set_latency(request: Request) -> dict[str, Any]:
+        seconds = number(await json_body(request), "seconds")
+        if seconds is None:
+            raise BadRequest("seconds is required")
+        state.latency_s = seconds
+        return {"ok": True}
+
+    return route("/_admin/latency", {"PUT": set_latency})
 
 
 def ok(action: Callable[[], None]) -> Handler:

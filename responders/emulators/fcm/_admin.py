@@ -20,7 +20,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from responders.emulators._admin_kit import BadRequest, json_body, number, ok, route, whole
+from responders.emulators._admin_kit import (
+    BadRequest,
+    json_body,
+    latency_route,
+    number,
+    ok,
+    route,
+    whole,
+)
 from responders.emulators.fcm._state import FcmServerState
 
 __all__ = ["admin_routes"]
@@ -57,7 +65,7 @@ def admin_routes(state: FcmServerState) -> list[Route]:
                 "DELETE": ok(state.end_outage),
             },
         ),
-        route("/_admin/latency", {"PUT": lambda r: _set_latency(state, r)}),
+        latency_route(state),
         route("/_admin/stats", {"GET": lambda r: state.stats()}),
         route("/_admin/reset", {"POST": ok(state.reset)}),
     ]
@@ -109,12 +117,4 @@ async def _start_outage(state: FcmServerState, request: Request) -> dict[str, An
         number(body, "duration_s"),
         retry_after_s=whole(body, "retry_after_s"),
     )
-    return {"ok": True}
-
-
-async def _set_latency(state: FcmServerState, request: Request) -> dict[str, Any]:
-    seconds = number(await json_body(request), "seconds")
-    if seconds is None:
-        raise BadRequest("seconds is required")
-    state.latency_s = seconds
     return {"ok": True}

@@ -27,7 +27,7 @@ from responders.emulators._admin_kit import (
     BadRequest,
     NotFound,
     json_body,
-    number,
+    latency_route,
     ok,
     route,
     whole,
@@ -96,7 +96,7 @@ def admin_routes(state: WebPushServerState) -> list[Route]:
                 "DELETE": ok(state.clear_faults),
             },
         ),
-        route("/_admin/latency", {"PUT": lambda r: _set_latency(state, r)}),
+        latency_route(state),
         route("/_admin/reset", {"POST": ok(state.reset)}),
     ]
 
@@ -176,11 +176,3 @@ async def _add_fault(state: WebPushServerState, request: Request) -> dict[str, A
         retry_after_s=whole(body, "retry_after"),
     )
     return rule.to_json()
-
-
-async def _set_latency(state: WebPushServerState, request: Request) -> dict[str, Any]:
-    seconds = number(await json_body(request), "seconds")
-    if seconds is None:
-        raise BadRequest("seconds is required")
-    state.latency_s = seconds
-    return {"ok": True}
