@@ -120,17 +120,13 @@ def _demo_subscriptions(
 ) -> Callable[[int], WebPushSubscription]:
     """Makes a volunteer's subscription on the demo's push service, with keys the service
     keeps (the demo phone shows what each push said), labelled as theirs."""
-    from responders.emulators.webpush import SubscriberKeys, create_subscription
-    from responders.web.demo import WEBPUSH_PATH, webpush_label
+    from responders.emulators.webpush import SubscriberKeys
+    from responders.web.demo import volunteer_subscription
 
     def subscribe(responder_id: int) -> WebPushSubscription:
         keys = SubscriberKeys.generate()
-        endpoint = create_subscription(
-            service,
-            url + WEBPUSH_PATH,
-            keys,
-            label=webpush_label(responder_id),
-            subscription_id=f"demo-volunteer-{responder_id}",
+        endpoint = volunteer_subscription(
+            service, url, responder_id, keys, subscription_id=f"demo-volunteer-{responder_id}"
         )
         return WebPushSubscription.model_validate(keys.subscription(endpoint))
 

@@ -10,7 +10,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["BadRequest", "NotFound", "json_body", "ok", "route"]
+from responders.emulators._state_kit import ServiceState
+
+__all__ = [
+    "BadRequest",
+    "NotFound",
+    "json_body",
+    "latency_route",
+    "number",
+    "ok",
+    "route",
+    "whole",
+]
 
 Handler = Callable[[Request], Any]  # returns (or awaits to) the JSON answer
 
@@ -43,6 +54,19 @@ def _dispatch(handlers: dict[str, Handler]) -> Callable[[Request], Awaitable[Res
     return endpoint
 
 
+def latency_route(state: ServiceState[Any, Any]) -> Route:
+    """`PUT /_admin/latency {"seconds": 0.2}`: the delay before each send is answered."""
+
+    async def set_latency(request: Request) -> dict[str, Any]:
+        seconds = number(await json_body(request), "seconds")
+        if seconds is None:
+            raise BadRequest("seconds is required")
+        state.latency_s = seconds
+        return {"ok": True}
+
+    return route("/_admin/latency", {"PUT": set_latency})
+
+
 def ok(action: Callable[[], None]) -> Handler:
     """A handler that does `action` and says so."""
 
@@ -65,3 +89,21 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body
+
+
+def number(body: dict[str, Any], name: str, default: float | None = None) -> float | None:
+    """The body's field `name` as a number (JSON null or absent: `default`)."""
+    value = body.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRequest(f"{name} must be a number or null")
+    return float(value)
+
+
+def whole(body: dict[str, Any], name: str, default: int | None = None) -> int | None:
+    """As `number`, for a count or seconds that must be whole (1.5 is refused, not cut)."""
+    value = number(body, name, default)
+    if value is not None and value != int(value):
+        raise BadRequest(f"{name} must be a whole number")
+    return None if value is None else int(value)

@@ -23,12 +23,20 @@ from py_vapid import Vapid02
 
 from responders.settings import WebPushSettings
 
-__all__ = ["VapidKey", "b64url", "load_vapid_key", "origin_of"]
+__all__ = [
+    "VapidKey",
+    "b64url",
+    "b64url_decode",
+    "load_vapid_key",
+    "origin_of",
+    "parse_private_key",
+]
 
 # A JWT is valid for at most 24 h (push services refuse more); ours live 12 h and are
 # signed again after 6, so one never expires while in flight.
 _JWT_LIFETIME_S = 12 * 3600
 _JWT_RENEW_S = 6 * 3600
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def b64url(raw: bytes) -> str:
@@ -36,10 +44,29 @@ def b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def origin_of(endpoint: str) -> str:
-    """The JWT `aud`: the endpoint's scheme, host and port."""
-    parts = urlsplit(endpoint)
-    return f"{parts.scheme}://{parts.netloc}"
+def b64url_decode(text: str) -> bytes:
+    """Base64url with or without padding; ValueError if it is not base64url."""
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError("not base64url")
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
+    except ValueError as exc:  # binascii.Error is a ValueError
+        raise ValueError("not base64url") from exc
+
+
+def origin_of(url: str) -> str:
+    """The URL's origin (RFC 6454): scheme://host[:port], lower case, the default port
+    dropped. What a VAPID `aud` names, and what a push service compares it with."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets in an origin
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 class VapidKey:
@@ -73,31 +100,32 @@ class VapidKey:
 def load_vapid_key(settings: WebPushSettings) -> VapidKey:
     """The key given by the setting, else the key file's, generating the file if absent."""
     if settings.vapid_private_key is not None:
-        private = _parse(settings.vapid_private_key.get_secret_value())
+        private = parse_private_key(settings.vapid_private_key.get_secret_value())
     else:
         private = _from_file(settings.vapid_key_file)
     return VapidKey(private, settings.subject)
 
 
-def _parse(text: str) -> ec.EllipticCurvePrivateKey:
-    """PEM (PKCS#8 or SEC 1), or the raw 32-byte private number in base64url."""
+def parse_private_key(text: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 private key from PEM (PKCS#8 or SEC 1) or the raw 32-byte private number in
+    base64url (a JWK's `d`); ValueError otherwise."""
     text = text.strip()
     if text.startswith("-----BEGIN"):
         key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
     else:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = b64url_decode(text)
         if len(raw) != 32:
-            raise ValueError("a raw VAPID private key is 32 bytes in base64url")
+            raise ValueError("a raw P-256 private key is 32 bytes in base64url")
         key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError("the VAPID key must be a P-256 (prime256v1) EC private key")
+        raise ValueError("the key must be a P-256 (prime256v1) EC private key")
     return key
 
 
 def _from_file(path: Path) -> ec.EllipticCurvePrivateKey:
     if not path.exists():
         _generate(path)
-    return _parse(path.read_text("ascii"))
+    return parse_private_key(path.read_text("ascii"))
 
 
 def _generate(path: Path) -> None:

@@ -139,13 +139,20 @@ def volunteer_subscription(
     base_url: str,
     responder_id: int,
     keys: SubscriberKeys | None = None,
+    *,
+    subscription_id: str | None = None,
 ) -> str:
     """A subscription on the demo's push service for this volunteer (labelled so the demo
-    phone shows its pushes as theirs): its endpoint. `base_url` is the demo's URL."""
+    phone shows its pushes as theirs): its endpoint. `base_url` is the demo's URL;
+    `subscription_id` keeps an endpoint the same from run to run (random by default)."""
     from responders.emulators.webpush import create_subscription
 
     return create_subscription(
-        state, base_url.rstrip("/") + WEBPUSH_PATH, keys, label=webpush_label(responder_id)
+        state,
+        base_url.rstrip("/") + WEBPUSH_PATH,
+        keys,
+        label=webpush_label(responder_id),
+        subscription_id=subscription_id,
     )
 
 
@@ -172,6 +179,8 @@ def _responder_of(label: str | None) -> int | None:
 async def webpush_messages(request: Request) -> list[_DemoWebPush]:
     """What the local push service received, oldest first: payloads decrypted, each with
     its endpoint and (for the demo's own subscriptions) the volunteer's id."""
+    from responders.emulators.webpush import endpoint_of
+
     demo_credentials(request)
     state: WebPushServerState | None = getattr(request.app.state, "webpush_service", None)
     if state is None:
@@ -180,7 +189,7 @@ async def webpush_messages(request: Request) -> list[_DemoWebPush]:
     return [
         _DemoWebPush(
             **{k: v for k, v in m.items() if k in _DemoWebPush.model_fields},
-            endpoint=f"{base}/push/{m['subscription']}",
+            endpoint=endpoint_of(base, m["subscription"]),
             responder_id=_responder_of(m["label"]),
         )
         for m in (message.to_json() for message in state.messages())

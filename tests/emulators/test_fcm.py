@@ -396,6 +396,8 @@ def test_admin_api_drives_faults_outage_latency_and_messages(
         ("POST", "/_admin/unregistered", {}),
         ("PUT", "/_admin/latency", {"seconds": -1}),
         ("PUT", "/_admin/latency", {"seconds": "slow"}),
+        # A count is whole: 1.5 is refused, not cut to 1 (the push service's rule too).
+        ("POST", "/_admin/faults", {"kind": "INTERNAL", "count": 1.5}),
     ],
 )
 def test_admin_api_rejects_bad_input(

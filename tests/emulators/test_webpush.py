@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import http_ece
 import httpx
 import jwt
 import pytest
@@ -33,6 +34,7 @@ from responders.emulators.webpush import (
 )
 
 CONTACT = {"sub": "mailto:ops@ehbo.example"}
+NOT_A_POINT = base64.urlsafe_b64encode(b"\x04" + b"\x01" * 64).rstrip(b"=").decode()
 PAYLOAD = {"v": "1", "kind": "alert", "alert_id": "12", "title": "Cardiac arrest nearby"}
 
 
@@ -559,6 +561,7 @@ def test_admin_subscription_bodies_are_checked(http: httpx.Client) -> None:
     bad = [
         {"p256dh": mine.p256dh},  # without auth
         {"p256dh": "short", "auth": mine.auth},
+        {"p256dh": NOT_A_POINT, "auth": mine.auth},  # 65 bytes, but not on the curve
         {"private_key": mine.private_key_pem},  # without auth: nothing could decrypt
         {"private_key": mine.private_key_pem, "auth": mine.auth, "p256dh": other.p256dh},
         {"private_key": "not a key", "auth": mine.auth},
@@ -647,6 +650,27 @@ def test_the_store_is_bounded_per_subscription_and_overall(keys: SubscriberKeys)
     assert [m.body for m in state.messages(first.id)] == [b"\x02"]
     assert [m.body for m in state.messages(second.id)] == [b"s1", b"s2"]
     assert [m.body for m in state.messages()] == [b"\x02", b"s1", b"s2"]
+
+
+def test_a_message_is_decrypted_once_however_often_it_is_listed(
+    keys: SubscriberKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo phone lists every message every 2 s: the payload is read the first time."""
+    state = WebPushServerState()
+    subscription = state.subscribe(keys)
+    state.record(subscription, {"ttl": "0"}, encrypted(keys, "https://push.test/x"))
+    calls = []
+    real = http_ece.decrypt
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(http_ece, "decrypt", counting)
+    listed = [m.to_json()["payload"] for _ in range(3) for m in state.messages()]
+
+    assert listed == [{"v": "1"}] * 3
+    assert len(calls) == 1
 
 
 # --- mounted, and the server ---------------------------------------------------------------

@@ -28,7 +28,7 @@ from responders.push import (
 )
 from responders.push.endpoints import check_subscription, endpoint_problem
 from responders.push.payload import MAX_WEBPUSH_PAYLOAD
-from responders.push.vapid import b64url
+from responders.push.vapid import b64url, origin_of
 from responders.settings import WebPushSettings
 
 KEYS = SubscriberKeys.generate()
@@ -207,6 +207,15 @@ def test_a_given_key_wins_over_the_file(tmp_path: Path) -> None:
         key = load_vapid_key(WebPushSettings(vapid_key_file=path, vapid_private_key=text))
         assert key.public_key == expected != from_file.public_key
     assert load_vapid_key(WebPushSettings(vapid_key_file=path)).public_key == from_file.public_key
+    # The raw number in standard base64 (+ and /) is read as well as in base64url.
+    standard = base64.b64encode(b"\xfb" * 32).decode()
+    assert "+" in standard and "/" in standard
+    url_safe = b64url(b"\xfb" * 32)
+    read = [
+        load_vapid_key(WebPushSettings(vapid_key_file=path, vapid_private_key=text)).public_key
+        for text in (standard, url_safe)
+    ]
+    assert read[0] == read[1]
 
 
 def test_a_vapid_header_is_signed_once_per_push_service(tmp_path: Path) -> None:
@@ -216,6 +225,16 @@ def test_a_vapid_header_is_signed_once_per_push_service(tmp_path: Path) -> None:
     assert a != key.authorization("https://other.example.com/a", now=1_000_100)
     assert a != key.authorization("https://push.example.com/a", now=1_000_000 + 7 * 3600)
     assert a.startswith("vapid t=") and f"k={key.public_key}" in a
+
+
+def test_the_vapid_aud_is_the_endpoints_origin(tmp_path: Path) -> None:
+    """RFC 6454's serialization: lower case, the default port dropped (a push service
+    compares `aud` with its own origin)."""
+    key = load_vapid_key(WebPushSettings(vapid_key_file=tmp_path / "vapid.pem"))
+    plain = key.authorization("https://push.example.com/a", now=1_000_000)
+    assert key.authorization("https://Push.Example.COM:443/b", now=1_000_100) == plain
+    assert key.authorization("https://push.example.com:8443/a", now=1_000_100) != plain
+    assert origin_of("HTTP://[::1]:80/push/x") == "http://[::1]"
 
 
 class _Recorder:

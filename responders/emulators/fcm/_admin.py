@@ -15,17 +15,23 @@ A fault's `count` null means "until DELETE"; `tokens` null means any token.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from responders.emulators._admin_kit import BadRequest, json_body, ok, route
+from responders.emulators._admin_kit import (
+    BadRequest,
+    json_body,
+    latency_route,
+    number,
+    ok,
+    route,
+    whole,
+)
 from responders.emulators.fcm._state import FcmServerState
 
 __all__ = ["admin_routes"]
-
-_Num = TypeVar("_Num", int, float)
 
 
 def admin_routes(state: FcmServerState) -> list[Route]:
@@ -59,7 +65,7 @@ def admin_routes(state: FcmServerState) -> list[Route]:
                 "DELETE": ok(state.end_outage),
             },
         ),
-        route("/_admin/latency", {"PUT": lambda r: _set_latency(state, r)}),
+        latency_route(state),
         route("/_admin/stats", {"GET": lambda r: state.stats()}),
         route("/_admin/reset", {"POST": ok(state.reset)}),
     ]
@@ -74,17 +80,6 @@ def _tokens(body: dict[str, Any]) -> list[str] | None:
     return tokens
 
 
-def _optional(
-    body: dict[str, Any], name: str, kind: type[_Num], default: _Num | None = None
-) -> _Num | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest(f"{name} must be a number or null")
-    return kind(value)
-
-
 def _messages(state: FcmServerState, request: Request) -> dict[str, Any]:
     token = request.query_params.get("token")
     return {"messages": [m.to_json() for m in state.messages(token)]}
@@ -96,9 +91,9 @@ async def _add_fault(state: FcmServerState, request: Request) -> dict[str, Any]:
         raise BadRequest("kind is required")
     rule = state.fail_next(
         body["kind"],
-        _optional(body, "count", int, default=1),
+        whole(body, "count", default=1),
         tokens=_tokens(body),
-        retry_after_s=_optional(body, "retry_after_s", int),
+        retry_after_s=whole(body, "retry_after_s"),
     )
     return rule.to_json()
 
@@ -119,15 +114,7 @@ async def _reregister(state: FcmServerState, request: Request) -> dict[str, Any]
 async def _start_outage(state: FcmServerState, request: Request) -> dict[str, Any]:
     body = await json_body(request)
     state.start_outage(
-        _optional(body, "duration_s", float),
-        retry_after_s=_optional(body, "retry_after_s", int),
+        number(body, "duration_s"),
+        retry_after_s=whole(body, "retry_after_s"),
     )
-    return {"ok": True}
-
-
-async def _set_latency(state: FcmServerState, request: Request) -> dict[str, Any]:
-    seconds = _optional(await json_body(request), "seconds", float)
-    if seconds is None:
-        raise BadRequest("seconds is required")
-    state.latency_s = seconds
     return {"ok": True}

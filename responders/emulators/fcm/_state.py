@@ -1,14 +1,12 @@
 """What the local FCM server knows: received messages, injected faults, outage, latency.
 
-One lock guards everything: the server's event loop and test or demo threads touch the state
-at the same time, and every critical section is a few dictionary operations.
+The lock, messages, fault rules and latency are `ServiceState`'s (shared with the local push
+service); the outage, unregistered tokens and statistics are FCM's own, under the same lock.
 """
 
 from __future__ import annotations
 
-import itertools
 import secrets
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -16,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from responders.emulators._mailbox import Mailboxes
+from responders.emulators._state_kit import ServiceState
 from responders.emulators.fcm._errors import FaultKind
 
 __all__ = ["FaultRule", "FcmServerState", "ReceivedMessage"]
@@ -80,7 +78,7 @@ class Outage:
     retry_after_s: int | None
 
 
-class FcmServerState:
+class FcmServerState(ServiceState[ReceivedMessage, FaultRule]):
     """Thread-safe state and fault injection of the local FCM server.
 
     `unregistered_prefix`: tokens starting with it answer UNREGISTERED, so demo data can hold
@@ -98,17 +96,17 @@ class FcmServerState:
         total_cap: int = 10_000,
         default_retry_after_s: int = 1,
     ) -> None:
+        super().__init__(
+            lambda m: m.target,
+            per_recipient_cap=per_token_cap,
+            total_cap=total_cap,
+            default_retry_after_s=default_retry_after_s,
+        )
         self.project_id = project_id
         self.access_token = access_token
         self.unregistered_prefix = unregistered_prefix
-        self.default_retry_after_s = default_retry_after_s
-        self._lock = threading.Lock()
-        self._store = Mailboxes[ReceivedMessage](lambda m: m.target, per_token_cap, total_cap)
-        self._rules: list[FaultRule] = []
-        self._rule_ids = itertools.count(1)
         self._unregistered: set[str] = set()
         self._outage: Outage | None = None
-        self._latency_s = 0.0
         self._outcomes: Counter[str] = Counter()
 
     # --- fault injection -------------------------------------------------------------------
@@ -131,24 +129,10 @@ class FcmServerState:
             raise ValueError("count must be at least 1 (or None for until cleared)")
         if retry_after_s is None and kind is FaultKind.QUOTA_EXCEEDED:
             retry_after_s = self.default_retry_after_s
-        with self._lock:
-            rule = FaultRule(
-                id=next(self._rule_ids),
-                kind=kind,
-                remaining=count,
-                tokens=frozenset(tokens) if tokens is not None else None,
-                retry_after_s=retry_after_s,
-            )
-            self._rules.append(rule)
-            return rule
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def faults(self) -> list[FaultRule]:
-        with self._lock:
-            return list(self._rules)
+        targets = frozenset(tokens) if tokens is not None else None
+        return self._add_rule(
+            lambda rule_id: FaultRule(rule_id, kind, count, targets, retry_after_s)
+        )
 
     def unregister(self, *tokens: str) -> None:
         """Make these tokens answer UNREGISTERED from now on (an app uninstall)."""
@@ -175,41 +159,15 @@ class FcmServerState:
         with self._lock:
             self._outage = None
 
-    @property
-    def latency_s(self) -> float:
-        """Delay before each send is answered (admin calls are not delayed)."""
-        with self._lock:
-            return self._latency_s
-
-    @latency_s.setter
-    def latency_s(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("latency must not be negative")
-        with self._lock:
-            self._latency_s = float(seconds)
-
     def reset(self) -> None:
         """Forget messages, faults, unregistered tokens, outage, latency and statistics."""
         with self._lock:
-            self._store.clear(None)
-            self._rules.clear()
+            self._reset_shared()
             self._unregistered.clear()
             self._outage = None
-            self._latency_s = 0.0
             self._outcomes.clear()
 
-    # --- what was received -----------------------------------------------------------------
-
-    def messages(self, token: str | None = None) -> list[ReceivedMessage]:
-        """Accepted messages, oldest first; for one token (or topic) or all."""
-        with self._lock:
-            if token is None:
-                return self._store.all()
-            return list(self._store.boxes.get(token, ()))
-
-    def clear_messages(self, token: str | None = None) -> int:
-        with self._lock:
-            return self._store.clear(token)
+    # --- statistics (messages, faults and latency: see ServiceState) -----------------------
 
     def stats(self) -> dict[str, Any]:
         """Answers given so far by outcome ("OK" or the error code) and what is stored."""
@@ -228,19 +186,6 @@ class FcmServerState:
     def current_outage(self) -> Outage | None:
         with self._lock:
             return self._outage if self._outage_active(time.monotonic()) else None
-
-    def take_fault(self, target: str) -> FaultRule | None:
-        """The first rule matching `target`, consuming one of its sends."""
-        with self._lock:
-            for index, rule in enumerate(self._rules):
-                if not rule.matches(target):
-                    continue
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                    if rule.remaining == 0:
-                        del self._rules[index]
-                return rule
-            return None
 
     def is_unregistered(self, target: str) -> bool:
         prefix = self.unregistered_prefix
@@ -261,9 +206,7 @@ class FcmServerState:
             received_at=time.time(),
             message=message,
         )
-        with self._lock:
-            self._store.add(received)
-        return received
+        return self._keep(received)
 
     def count_outcome(self, outcome: str) -> None:
         with self._lock:

@@ -23,9 +23,19 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from responders.emulators._admin_kit import BadRequest, NotFound, json_body, ok, route
-from responders.emulators.webpush._keys import SubscriberKeys, b64url_decode, b64url_encode
+from responders.emulators._admin_kit import (
+    BadRequest,
+    NotFound,
+    json_body,
+    latency_route,
+    ok,
+    route,
+    whole,
+)
+from responders.emulators.webpush._keys import SubscriberKeys
 from responders.emulators.webpush._state import WebPushServerState
+from responders.push.endpoints import AUTH_BYTES, P256DH_BYTES, key_problem
+from responders.push.vapid import b64url, b64url_decode
 
 __all__ = ["admin_routes", "create_subscription", "endpoint_of", "service_url"]
 
@@ -86,7 +96,7 @@ def admin_routes(state: WebPushServerState) -> list[Route]:
                 "DELETE": ok(state.clear_faults),
             },
         ),
-        route("/_admin/latency", {"PUT": lambda r: _set_latency(state, r)}),
+        latency_route(state),
         route("/_admin/reset", {"POST": ok(state.reset)}),
     ]
 
@@ -98,22 +108,6 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _number(body: dict[str, Any], name: str, default: float | None = None) -> float | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest(f"{name} must be a number or null")
-    return float(value)
-
-
-def _whole(body: dict[str, Any], name: str, default: int | None = None) -> int | None:
-    value = _number(body, name, default)
-    if value is not None and value != int(value):
-        raise BadRequest(f"{name} must be a whole number")
-    return None if value is None else int(value)
-
-
 def _subscriber_keys(body: dict[str, Any]) -> tuple[SubscriberKeys | None, str | None, str | None]:
     """(keys the service can decrypt with, p256dh, auth) from the request body."""
     p256dh, auth = _text(body, "p256dh"), _text(body, "auth")
@@ -123,8 +117,11 @@ def _subscriber_keys(body: dict[str, Any]) -> tuple[SubscriberKeys | None, str |
     if private_key is None:
         if p256dh is None or auth is None:
             raise BadRequest("p256dh and auth come together")
-        if len(b64url_decode(p256dh)) != 65 or len(b64url_decode(auth)) != 16:
-            raise BadRequest("p256dh is a 65-byte point and auth 16 bytes, both base64url")
+        # The sender's own check of a subscription's keys (sizes, and a point on the curve).
+        for name, value, size in (("p256dh", p256dh, P256DH_BYTES), ("auth", auth, AUTH_BYTES)):
+            problem = key_problem(name, value, size)
+            if problem is not None:
+                raise BadRequest(problem)
         return None, p256dh, auth
     if auth is None:
         raise BadRequest("auth is required with private_key")
@@ -139,7 +136,7 @@ async def _subscribe(state: WebPushServerState, request: Request) -> dict[str, A
     keys, p256dh, auth = _subscriber_keys(body)
     server_key = _text(body, "application_server_key")
     if server_key is not None:
-        server_key = b64url_encode(b64url_decode(server_key))  # one spelling: no padding
+        server_key = b64url(b64url_decode(server_key))  # one spelling: no padding
     made = state.subscribe(
         keys,
         p256dh=p256dh,
@@ -169,21 +166,13 @@ def _messages(state: WebPushServerState, request: Request) -> dict[str, Any]:
 
 async def _add_fault(state: WebPushServerState, request: Request) -> dict[str, Any]:
     body = await json_body(request)
-    status = _whole(body, "status")
+    status = whole(body, "status")
     if status is None:
         raise BadRequest("status is required")
     rule = state.fail_next(
         status,
-        _whole(body, "count", default=1),
+        whole(body, "count", default=1),
         subscription=_text(body, "subscription"),
-        retry_after_s=_whole(body, "retry_after"),
+        retry_after_s=whole(body, "retry_after"),
     )
     return rule.to_json()
-
-
-async def _set_latency(state: WebPushServerState, request: Request) -> dict[str, Any]:
-    seconds = _number(await json_body(request), "seconds")
-    if seconds is None:
-        raise BadRequest("seconds is required")
-    state.latency_s = seconds
-    return {"ok": True}

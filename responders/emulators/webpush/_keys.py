@@ -7,7 +7,6 @@ never hand-written crypto.
 
 from __future__ import annotations
 
-import base64
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,40 +15,11 @@ import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-__all__ = ["SubscriberKeys", "b64url_decode", "b64url_encode", "load_private_key"]
+# The sender's own helpers: one base64url, key size and key reader for both ends of a push.
+from responders.push.endpoints import AUTH_BYTES
+from responders.push.vapid import b64url, b64url_decode, parse_private_key
 
-_AUTH_BYTES = 16  # RFC 8291 §3.2: the authentication secret is 16 random octets
-
-
-def b64url_encode(raw: bytes) -> str:
-    """Base64url without padding, as the Push API and RFC 8292 write keys."""
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Base64url with or without padding; ValueError if it is not base64url."""
-    if not isinstance(text, str) or not text.isascii():
-        raise ValueError("not base64url")
-    padded = text + "=" * (-len(text) % 4)
-    try:
-        return base64.b64decode(padded, altchars=b"-_", validate=True)
-    except ValueError as exc:  # binascii.Error is a ValueError
-        raise ValueError("not base64url") from exc
-
-
-def load_private_key(text: str) -> ec.EllipticCurvePrivateKey:
-    """A P-256 private key from PEM (PKCS#8 or SEC1) or base64url of its 32-byte scalar
-    (the `d` of a JWK); ValueError otherwise."""
-    if "-----BEGIN" in text:
-        key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
-    else:
-        scalar = b64url_decode(text)
-        if len(scalar) != 32:
-            raise ValueError("a raw private key is 32 bytes")
-        key = ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ValueError("the private key is not a P-256 key")
-    return key
+__all__ = ["SubscriberKeys"]
 
 
 def _pem(key: ec.EllipticCurvePrivateKey) -> str:
@@ -75,24 +45,24 @@ class SubscriberKeys:
     _key: ec.EllipticCurvePrivateKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if len(b64url_decode(self.auth)) != _AUTH_BYTES:
+        if len(b64url_decode(self.auth)) != AUTH_BYTES:
             raise ValueError("auth must be 16 bytes, base64url")
-        object.__setattr__(self, "_key", load_private_key(self.private_key_pem))
+        object.__setattr__(self, "_key", parse_private_key(self.private_key_pem))
 
     @classmethod
     def generate(cls) -> SubscriberKeys:
         key = ec.generate_private_key(ec.SECP256R1())
-        return cls(_pem(key), b64url_encode(secrets.token_bytes(_AUTH_BYTES)))
+        return cls(_pem(key), b64url(secrets.token_bytes(AUTH_BYTES)))
 
     @classmethod
     def from_private_key(cls, private_key: str, auth: str) -> SubscriberKeys:
-        """From a private key in any form `load_private_key` reads."""
-        return cls(_pem(load_private_key(private_key)), auth)
+        """From a private key in any form `parse_private_key` reads (PEM or raw base64url)."""
+        return cls(_pem(parse_private_key(private_key)), auth)
 
     @property
     def p256dh(self) -> str:
         """The public key, base64url of the 65-byte uncompressed point."""
-        return b64url_encode(_public_point(self._key))
+        return b64url(_public_point(self._key))
 
     def subscription(self, endpoint: str) -> dict[str, Any]:
         """What `PushSubscription.toJSON()` gives for this endpoint."""

@@ -1,25 +1,24 @@
 """What the local push service knows: subscriptions, received messages, faults, latency.
 
-One lock guards everything: the server's event loop and test or demo threads touch the state
-at the same time, and every critical section is a few dictionary operations. Decryption (for
+The lock, messages, fault rules and latency are `ServiceState`'s (shared with the local FCM
+server); the subscriptions are the push service's own, under the same lock. Decryption (for
 `payload`) runs outside the lock.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import http_ece
 
-from responders.emulators._mailbox import Mailboxes
+from responders.emulators._state_kit import ServiceState
 from responders.emulators.webpush._keys import SubscriberKeys
 
 __all__ = [
@@ -100,6 +99,13 @@ class ReceivedPush:
         """(payload, None) when the keys are known and the body decrypts: the payload is the
         JSON it holds, else its text; (None, why) when it does not decrypt; else (None, None).
         """
+        return self._reading
+
+    @cached_property
+    def _reading(self) -> tuple[Any, str | None]:
+        # Once per message: the demo phone lists every message every 2 s, and an ECDH
+        # decryption each time would grow with the demo's length. (The body never changes;
+        # cached_property writes the instance's __dict__, which a frozen dataclass allows.)
         if self.keys is None or not self.body:
             return None, None
         try:
@@ -152,7 +158,7 @@ class FaultRule:
         }
 
 
-class WebPushServerState:
+class WebPushServerState(ServiceState[ReceivedPush, FaultRule]):
     """Thread-safe state and fault injection of the local push service.
 
     `origin`: the origin a VAPID `aud` must name; None (the default) takes it from each
@@ -167,17 +173,15 @@ class WebPushServerState:
         total_cap: int = 10_000,
         default_retry_after_s: int = 1,
     ) -> None:
+        super().__init__(
+            lambda m: m.subscription,
+            per_recipient_cap=per_subscription_cap,
+            total_cap=total_cap,
+            default_retry_after_s=default_retry_after_s,
+        )
         self.origin = origin
-        self.default_retry_after_s = default_retry_after_s
-        self._lock = threading.Lock()
         self._subscriptions: dict[str, Subscription] = {}
         self._removed: set[str] = set()
-        self._store = Mailboxes[ReceivedPush](
-            lambda m: m.subscription, per_subscription_cap, total_cap
-        )
-        self._rules: list[FaultRule] = []
-        self._rule_ids = itertools.count(1)
-        self._latency_s = 0.0
 
     # --- subscriptions -----------------------------------------------------------------------
 
@@ -255,53 +259,16 @@ class WebPushServerState:
             raise ValueError("retry_after must not be negative")
         if retry_after_s is None and status in _RETRY_AFTER_BY_DEFAULT:
             retry_after_s = self.default_retry_after_s
-        with self._lock:
-            rule = FaultRule(next(self._rule_ids), status, count, subscription, retry_after_s)
-            self._rules.append(rule)
-            return rule
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def faults(self) -> list[FaultRule]:
-        with self._lock:
-            return list(self._rules)
-
-    def take_fault(self, subscription_id: str) -> FaultRule | None:
-        """The first rule matching the subscription, consuming one of its pushes."""
-        with self._lock:
-            for index, rule in enumerate(self._rules):
-                if not rule.matches(subscription_id):
-                    continue
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                    if rule.remaining == 0:
-                        del self._rules[index]
-                return rule
-            return None
-
-    @property
-    def latency_s(self) -> float:
-        """Delay before each push is answered (admin calls are not delayed)."""
-        with self._lock:
-            return self._latency_s
-
-    @latency_s.setter
-    def latency_s(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("latency must not be negative")
-        with self._lock:
-            self._latency_s = float(seconds)
+        return self._add_rule(
+            lambda rule_id: FaultRule(rule_id, status, count, subscription, retry_after_s)
+        )
 
     def reset(self) -> None:
         """A fresh service: no subscriptions, messages, faults or latency."""
         with self._lock:
+            self._reset_shared()
             self._subscriptions.clear()
             self._removed.clear()
-            self._store.clear(None)
-            self._rules.clear()
-            self._latency_s = 0.0
 
     # --- what was received -----------------------------------------------------------------
 
@@ -317,20 +284,7 @@ class WebPushServerState:
             keys=subscription.keys,
             label=subscription.label,
         )
-        with self._lock:
-            self._store.add(received)
-        return received
-
-    def messages(self, subscription_id: str | None = None) -> list[ReceivedPush]:
-        """Accepted messages, oldest first; for one subscription or all."""
-        with self._lock:
-            if subscription_id is None:
-                return self._store.all()
-            return list(self._store.boxes.get(subscription_id, ()))
-
-    def clear_messages(self, subscription_id: str | None = None) -> int:
-        with self._lock:
-            return self._store.clear(subscription_id)
+        return self._keep(received)
 
 
 def _iso(unix: float) -> str:

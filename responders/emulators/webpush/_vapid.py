@@ -19,12 +19,11 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from responders.emulators.webpush._keys import b64url_decode
+from responders.push.vapid import b64url_decode, origin_of
 
-__all__ = ["MAX_EXPIRY_S", "VapidError", "VapidSender", "origin_of", "verify_vapid"]
+__all__ = ["MAX_EXPIRY_S", "VapidError", "VapidSender", "verify_vapid"]
 
 MAX_EXPIRY_S = 24 * 60 * 60  # RFC 8292 §2: exp MUST NOT be more than 24 hours ahead
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _PARAM = re.compile(r"\s*([A-Za-z0-9_-]+)\s*=\s*([^,;\s]+)\s*")
 
 
@@ -45,19 +44,6 @@ class VapidSender:
     subject: str
     expires_at: int
     claims: dict[str, Any]
-
-
-def origin_of(url: str) -> str:
-    """scheme://host[:port], the default port dropped: what `aud` has to be."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:  # an IPv6 literal keeps its brackets in an origin
-        host = f"[{host}]"
-    port = parts.port
-    if port is None or port == _DEFAULT_PORTS.get(scheme):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def verify_vapid(

@@ -27,7 +27,7 @@ from responders.emulators._thread import ServiceThread
 from responders.emulators.webpush._admin import admin_routes, service_url
 from responders.emulators.webpush._push import MAX_BODY_BYTES, handle_push
 from responders.emulators.webpush._state import WebPushServerState
-from responders.emulators.webpush._vapid import origin_of
+from responders.push.vapid import origin_of
 
 # The package (`responders.emulators.webpush`) exports these with the state and key types.
 __all__ = ["WebPushServerThread", "create_webpush_app", "main", "run_webpush_server"]
