@@ -181,6 +181,12 @@ export function fmtTime(iso) {
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 }
 
+// Today as YYYY-MM-DD in the phone's own calendar (qualification dates are compared with it).
+export function localToday() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
 export function fmtAgo(iso) {
   const s = Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
   if (s < 60) return `${Math.round(s)} s ago`;

@@ -2,7 +2,7 @@
 // expiry, the verification state (when the service keeps one), devices, the data export,
 // logging out and erasing the account — everything the API offers about "me", on screen.
 // app.js shows the view and calls openMe(); the header's "Sign out" is signOut() too.
-import { $, ApiError, badge, errorText, h, makeApi, say, show, tokenStore } from "./common.js";
+import { $, ApiError, badge, errorText, h, localToday, makeApi, say, show, tokenStore } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
 
 const store = tokenStore("app");
@@ -39,12 +39,6 @@ let rows = []; // the qualifications as edited: {kind, expires_on, saved (the st
 let notice = null; // [element selector, text, kind] to say once the view has opened
 
 // ---------- dates ----------
-
-// Today as YYYY-MM-DD in the phone's own calendar (as the availability view compares).
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
 
 // "2026-01-03" → "3 Jan 2026": the same words whatever the phone's language settings.
 function fmtDay(isoDate) {
@@ -159,7 +153,7 @@ function setQualifications(qualifications) {
 
 // Every qualification expired: this volunteer is never alerted, whatever else is set.
 function renderExpired(qualifications) {
-  const valid = qualifications.filter((q) => q.expires_on >= today());
+  const valid = qualifications.filter((q) => q.expires_on >= localToday());
   const box = $("#me-expired");
   if (qualifications.length && !valid.length) {
     say(box, "You are not alerted at all: every qualification of yours has expired. Renew one below (enter its new expiry date) to be alerted again.", "error");
@@ -170,7 +164,7 @@ function renderExpired(qualifications) {
 
 function statusLine(row, id) {
   if (!row.saved) return null;
-  if (row.saved < today()) {
+  if (row.saved < localToday()) {
     return h("p", { id, class: "message warn" },
       `Expired on ${fmtDay(row.saved)}: you are not alerted for this until you renew it — enter the new expiry date.`);
   }
@@ -192,7 +186,7 @@ function renderQualifications() {
     const remove = rows.length > 1
       ? h("button", { type: "button", class: "small secondary", "aria-label": `Remove ${name}`, onclick: () => onRemoveQualification(index) }, "Remove")
       : null;
-    return h("li", { dataset: { kind: row.kind, expired: row.saved && row.saved < today() ? "yes" : "no" } },
+    return h("li", { dataset: { kind: row.kind, expired: row.saved && row.saved < localToday() ? "yes" : "no" } },
       ...kind,
       status,
       h("div", { class: "row" },
@@ -349,7 +343,7 @@ async function onExport() {
     const data = await api("/responders/me/export");
     const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
     const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `ehbo-my-data-${today()}.json`, hidden: true });
+    const link = h("a", { href: url, download: `ehbo-my-data-${localToday()}.json`, hidden: true });
     document.body.append(link);
     link.click();
     link.remove();
