@@ -7,6 +7,7 @@
 //               cleared and nothing more is sent (back to on duty if it was on before).
 // The server keeps only the latest point (and lets it expire), so nothing here is history.
 import { $, ApiError, errorText, h, show } from "./common.js";
+import { onTheWay } from "./onway.js";
 
 // Tests shorten the intervals with window.EHBO_LOCATION_TUNING (an init script) instead of
 // waiting five minutes; the page never sets it.
@@ -267,10 +268,11 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
     if (mode === "off") deletePoint();
   }
 
-  // What an alert's state means for sharing: accepted on an active incident → responding
-  // (also after a reload, or an Accept from the notification); anything else ends it.
+  // What an alert's state means for sharing: on the way (accepted, incident active; the
+  // route screen's own rule) → responding (also after a reload, or an Accept from the
+  // notification); anything else ends it.
   function follow(alert) {
-    const going = alert.status === "accepted" && alert.incident.status === "active";
+    const going = onTheWay(alert);
     const mine = state.responding && state.responding.alert === alert.id;
     if (going && !mine && state.stopped !== alert.id && !state.responding) respond(alert.id);
     else if (mine && (!going || overCap())) end(alert.id);
