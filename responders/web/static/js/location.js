@@ -92,6 +92,7 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
   let sending = null; // the promise of the PUT in flight
   let timer = null;
   let checkTimer = null;
+  let followed = { alert: null, at: 0 }; // the alert follow() last saw, and when (ms)
   let problem = ""; // a geolocation or network problem, said in the bar
 
   function save() {
@@ -234,8 +235,12 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
   async function checkAlert() {
     const responding = state.responding;
     if (!responding) return;
+    // While the alert screen is open it reads the alert every 2 s and hands it to follow():
+    // no second request for the same answer.
+    const fresh = followed.alert === responding.alert
+      && Date.now() - followed.at < tuning.checkSeconds * 1000;
     try {
-      follow(await api(`/alerts/${responding.alert}`));
+      if (!fresh) follow(await api(`/alerts/${responding.alert}`));
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) end(responding.alert);
     }
@@ -272,6 +277,7 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
   // route screen's own rule) → responding (also after a reload, or an Accept from the
   // notification); anything else ends it.
   function follow(alert) {
+    followed = { alert: alert.id, at: Date.now() };
     const going = onTheWay(alert);
     const mine = state.responding && state.responding.alert === alert.id;
     if (going && !mine && state.stopped !== alert.id && !state.responding) respond(alert.id);
