@@ -4,12 +4,10 @@
 // app.js shows the view and calls openMe(); the header's "Sign out" is signOut() too.
 import { $, ApiError, badge, errorText, h, localToday, makeApi, say, show, tokenStore } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
+import { DEVICE_KEY } from "./pwa.js"; // the device this app registered: "this phone"
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
-// The id of the device this app registered for its pushes (written where alerts are turned
-// on); the device list says "this phone" by it.
-const DEVICE_KEY = "ehbo.app.device";
 // ResponderUpdate's rules: at most 10 qualifications, each kind once.
 const MAX_QUALIFICATIONS = 10;
 export const QUALIFICATIONS = {

@@ -9,7 +9,8 @@ import { ALERT, INCIDENT } from "./states.js";
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
 const POLL_MS = 4000; // the alert list's own pace
-const DEVICE_KEY = "ehbo.app.device";
+// The id of the device this app registered for its pushes (me.js marks it "this phone").
+export const DEVICE_KEY = "ehbo.app.device";
 const ONLY_OPEN = "Alerts reach you only while this app is open: ";
 
 // Why this phone cannot ring while the app is closed, and what to do about it.
