@@ -418,7 +418,7 @@ function start() {
   $("#nav-signout").addEventListener("click", () => signOut());
   // Nothing shared and no point left behind once signed out (or erased): the sharing stops
   // while the token still works.
-  initMe(go, { beforeSignOut: async () => { await sharing.stop(); sharing.forget(); } });
+  initMe(go, { beforeSignOut: async () => { await sharing.stop(); sharing.forget(); }, onUnauthorized: handleAuth });
   const expires = new Date();
   expires.setFullYear(expires.getFullYear() + 2);
   $("#reg-expires").value = expires.toISOString().slice(0, 10);

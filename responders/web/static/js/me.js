@@ -33,6 +33,9 @@ let go = (hash) => { location.hash = hash; };
 // What the app must end while the token still works (location sharing), before a log out or
 // an erase.
 let leaving = async () => {};
+// The app's one answer to a refused token (app.js's handleAuth: forget it, back to sign-in);
+// true when it handled the error.
+let lostSignIn = () => false;
 let rows = []; // the qualifications as edited: {kind, expires_on, saved (the stored date or null)}
 let notice = null; // [element selector, text, kind] to say once the view has opened
 
@@ -51,9 +54,10 @@ function localDay(isoTime) {
 
 // ---------- the view ----------
 
-export function initMe(navigate, { beforeSignOut = async () => {} } = {}) {
+export function initMe(navigate, { beforeSignOut = async () => {}, onUnauthorized = () => false } = {}) {
   go = navigate;
   leaving = beforeSignOut;
+  lostSignIn = onUnauthorized;
   $("#me-profile").addEventListener("submit", onProfile);
   $("#me-quals").addEventListener("submit", onQualifications);
   $("#me-qual-add").addEventListener("click", onAddQualification);
@@ -91,13 +95,6 @@ export async function openMe() {
 function forget() {
   store.clear();
   localStorage.removeItem(DEVICE_KEY);
-}
-
-function lostSignIn(error) {
-  if (!(error instanceof ApiError) || error.status !== 401) return false;
-  forget();
-  go("#/signin");
-  return true;
 }
 
 // ---------- profile ----------
