@@ -365,3 +365,27 @@ async def test_stop_while_responding_is_not_undone_by_the_alert_screen(
     await quiet(phone)
     assert len(phone.puts) == sent
     assert phone.errors == []
+
+
+async def test_responding_reads_the_alert_once_while_its_screen_is_open(
+    world: World, new_context: NewContext
+) -> None:
+    """The alert screen reads the alert every 2 s and hands it to the sharing: responding's
+    own check (here every 3 s) asks again only when the screen is not doing it."""
+    alert, volunteer = await alerted(world, "Responding reads once")
+    phone = await open_phone(new_context, world, volunteer, tuning={"checkSeconds": 3})
+    await accept(phone, alert["id"])
+    await expect(phone.page.locator("#location-bar")).to_contain_text("until you arrive")
+    await phone.wait_puts(1)
+    reads: list[str] = []
+    path = f"/alerts/{alert['id']}"
+    phone.page.on(
+        "request",
+        lambda r: reads.append(r.url) if r.method == "GET" and r.url.endswith(path) else None,
+    )
+    await asyncio.sleep(6.5)
+    # The screen's own pace: one read every 2 s (3 or 4 in the window); both loops together
+    # made 5 or 6.
+    assert 2 <= len(reads) <= 4, reads
+    await expect(phone.page.locator("#location-bar")).to_contain_text("until you arrive")
+    assert phone.errors == []

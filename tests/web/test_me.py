@@ -344,3 +344,20 @@ async def test_erase_needs_erase_typed_and_removes_the_volunteer(
             text("SELECT count(*) FROM responders WHERE id = :id"), {"id": volunteer.id}
         )
         assert left.scalar_one() == 0
+
+
+async def test_a_refused_token_on_the_me_view_goes_back_to_sign_in(
+    world: World, new_context: NewContext
+) -> None:
+    """The token stopped working elsewhere (logged out on another phone): the Me view's next
+    request ends the sign-in here too, and the device it registered is forgotten."""
+    volunteer = await _volunteer(world, "Ville Vanha")
+    page = await _open_me(new_context, volunteer)
+    await page.evaluate(f"localStorage.setItem('{DEVICE_KEY}', '7')")
+    out = await world.http.post("/responders/me/logout", headers=volunteer.headers)
+    assert out.status_code in (200, 204), out.text
+    await page.get_by_role("button", name="Save profile").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert await page.evaluate("sessionStorage.getItem('ehbo.app.token')") is None
+    assert await page.evaluate("localStorage.getItem('ehbo.app.token')") is None
+    assert await page.evaluate(f"localStorage.getItem('{DEVICE_KEY}')") is None

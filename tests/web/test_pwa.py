@@ -567,6 +567,26 @@ async def test_worker_keeps_the_token_only_when_remembered(
     assert await worker.evaluate(_KEPT_TOKEN) == ""
 
 
+async def test_worker_forgets_the_token_on_a_sign_out_that_keeps_the_address(
+    world: World, new_context: NewContext
+) -> None:
+    """A sign-out on the sign-in screen itself (a signed-in volunteer who went back to
+    #/signin) changes no address: the worker still forgets the token."""
+    volunteer = world.volunteers[1]
+    context = await new_context(viewport=PHONE)
+    page = await context.new_page()
+    await sign_in_volunteer(page, volunteer.token)
+    await controlled(page)
+    worker = await worker_of(context)
+    assert await eventually(lambda: worker.evaluate(_KEPT_TOKEN)) == volunteer.token
+    await page.evaluate("location.hash = '#/signin'")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#signin-message")).to_have_text("You are logged out.")
+    await eventually(lambda: worker.evaluate(f"({_KEPT_TOKEN})().then((t) => t === '')"))
+    assert await worker.evaluate("memoryToken") == ""
+
+
 # The browser's side of a working push service, which headless Chromium lacks: a
 # subscription as Chrome makes one (never used to send anything in this test).
 _FAKE_PUSH = """

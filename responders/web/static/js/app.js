@@ -4,7 +4,7 @@
 /* global L */
 import {
   $, ALERT_STATUS, ApiError, INCIDENT_STATUS, KINDS, badge, errorText, fmtAgo, fmtDistance,
-  fmtMinutes, h, lonLat, makeApi, say, show, tokenStore,
+  fmtMinutes, h, localToday, lonLat, makeApi, say, show, tokenStore,
 } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
 import { createLocationSharing } from "./location.js";
@@ -354,16 +354,10 @@ async function openAvailability() {
   }
 }
 
-// Today as YYYY-MM-DD in the phone's own calendar, to compare with qualification dates.
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
-
 function renderMe(me) {
   const paused = me.status === "paused";
   // Dispatch skips expired qualifications: never say "you can be alerted" on one.
-  const valid = me.qualifications.filter((q) => q.expires_on >= today());
+  const valid = me.qualifications.filter((q) => q.expires_on >= localToday());
   const latest = me.qualifications.map((q) => q.expires_on).sort().pop();
   let text = valid.length
     ? `${me.name}: active, you can be alerted.`
@@ -424,7 +418,7 @@ function start() {
   $("#nav-signout").addEventListener("click", () => signOut());
   // Nothing shared and no point left behind once signed out (or erased): the sharing stops
   // while the token still works.
-  initMe(go, { beforeSignOut: async () => { await sharing.stop(); sharing.forget(); } });
+  initMe(go, { beforeSignOut: async () => { await sharing.stop(); sharing.forget(); }, onUnauthorized: handleAuth });
   const expires = new Date();
   expires.setFullYear(expires.getFullYear() + 2);
   $("#reg-expires").value = expires.toISOString().slice(0, 10);

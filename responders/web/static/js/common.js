@@ -71,21 +71,32 @@ function noteServerDate(response) {
 }
 
 // A token kept per screen: sessionStorage first (the demo phone hands one over that way),
-// then localStorage ("remember on this device").
+// then localStorage ("remember on this device"). Every change is announced on window as an
+// "ehbo:token" event (detail: the screen's name), so a module that keeps something per
+// sign-in (pwa.js: the service worker's token, the push subscription) follows every way in
+// and out, whichever module signed in or out.
 export function tokenStore(name) {
   const key = `ehbo.${name}.token`;
+  const changed = () => window.dispatchEvent(new CustomEvent("ehbo:token", { detail: name }));
   return {
     get() {
       return sessionStorage.getItem(key) || localStorage.getItem(key) || "";
+    },
+    // Whether the token is kept on this device ("remember"), not only for this tab.
+    remembered() {
+      const token = localStorage.getItem(key);
+      return Boolean(token) && token === this.get();
     },
     set(token, remember) {
       sessionStorage.setItem(key, token);
       if (remember) localStorage.setItem(key, token);
       else localStorage.removeItem(key);
+      changed();
     },
     clear() {
       sessionStorage.removeItem(key);
       localStorage.removeItem(key);
+      changed();
     },
   };
 }
@@ -179,6 +190,12 @@ export function fmtDistance(metres) {
 export function fmtTime(iso) {
   const d = new Date(iso);
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+}
+
+// Today as YYYY-MM-DD in the phone's own calendar (qualification dates are compared with it).
+export function localToday() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
 export function fmtAgo(iso) {

@@ -7,6 +7,7 @@
 //               cleared and nothing more is sent (back to on duty if it was on before).
 // The server keeps only the latest point (and lets it expire), so nothing here is history.
 import { $, ApiError, errorText, h, show } from "./common.js";
+import { onTheWay } from "./onway.js";
 
 // Tests shorten the intervals with window.EHBO_LOCATION_TUNING (an init script) instead of
 // waiting five minutes; the page never sets it.
@@ -91,6 +92,7 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
   let sending = null; // the promise of the PUT in flight
   let timer = null;
   let checkTimer = null;
+  let followed = { alert: null, at: 0 }; // the alert follow() last saw, and when (ms)
   let problem = ""; // a geolocation or network problem, said in the bar
 
   function save() {
@@ -233,8 +235,12 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
   async function checkAlert() {
     const responding = state.responding;
     if (!responding) return;
+    // While the alert screen is open it reads the alert every 2 s and hands it to follow():
+    // no second request for the same answer.
+    const fresh = followed.alert === responding.alert
+      && Date.now() - followed.at < tuning.checkSeconds * 1000;
     try {
-      follow(await api(`/alerts/${responding.alert}`));
+      if (!fresh) follow(await api(`/alerts/${responding.alert}`));
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) end(responding.alert);
     }
@@ -267,10 +273,12 @@ export function createLocationSharing({ api, signedIn, onAuthLost = () => {} }) 
     if (mode === "off") deletePoint();
   }
 
-  // What an alert's state means for sharing: accepted on an active incident → responding
-  // (also after a reload, or an Accept from the notification); anything else ends it.
+  // What an alert's state means for sharing: on the way (accepted, incident active; the
+  // route screen's own rule) → responding (also after a reload, or an Accept from the
+  // notification); anything else ends it.
   function follow(alert) {
-    const going = alert.status === "accepted" && alert.incident.status === "active";
+    followed = { alert: alert.id, at: Date.now() };
+    const going = onTheWay(alert);
     const mine = state.responding && state.responding.alert === alert.id;
     if (going && !mine && state.stopped !== alert.id && !state.responding) respond(alert.id);
     else if (mine && (!going || overCap())) end(alert.id);

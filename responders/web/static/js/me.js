@@ -2,14 +2,12 @@
 // expiry, the verification state (when the service keeps one), devices, the data export,
 // logging out and erasing the account — everything the API offers about "me", on screen.
 // app.js shows the view and calls openMe(); the header's "Sign out" is signOut() too.
-import { $, ApiError, badge, errorText, h, makeApi, say, show, tokenStore } from "./common.js";
+import { $, ApiError, badge, errorText, h, localToday, makeApi, say, show, tokenStore } from "./common.js";
 import { clearFields, markField, markProblems } from "./fields.js";
+import { DEVICE_KEY } from "./pwa.js"; // the device this app registered: "this phone"
 
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
-// The id of the device this app registered for its pushes (written where alerts are turned
-// on); the device list says "this phone" by it.
-const DEVICE_KEY = "ehbo.app.device";
 // ResponderUpdate's rules: at most 10 qualifications, each kind once.
 const MAX_QUALIFICATIONS = 10;
 export const QUALIFICATIONS = {
@@ -35,16 +33,13 @@ let go = (hash) => { location.hash = hash; };
 // What the app must end while the token still works (location sharing), before a log out or
 // an erase.
 let leaving = async () => {};
+// The app's one answer to a refused token (app.js's handleAuth: forget it, back to sign-in);
+// true when it handled the error.
+let lostSignIn = () => false;
 let rows = []; // the qualifications as edited: {kind, expires_on, saved (the stored date or null)}
 let notice = null; // [element selector, text, kind] to say once the view has opened
 
 // ---------- dates ----------
-
-// Today as YYYY-MM-DD in the phone's own calendar (as the availability view compares).
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
 
 // "2026-01-03" → "3 Jan 2026": the same words whatever the phone's language settings.
 function fmtDay(isoDate) {
@@ -59,9 +54,10 @@ function localDay(isoTime) {
 
 // ---------- the view ----------
 
-export function initMe(navigate, { beforeSignOut = async () => {} } = {}) {
+export function initMe(navigate, { beforeSignOut = async () => {}, onUnauthorized = () => false } = {}) {
   go = navigate;
   leaving = beforeSignOut;
+  lostSignIn = onUnauthorized;
   $("#me-profile").addEventListener("submit", onProfile);
   $("#me-quals").addEventListener("submit", onQualifications);
   $("#me-qual-add").addEventListener("click", onAddQualification);
@@ -99,13 +95,6 @@ export async function openMe() {
 function forget() {
   store.clear();
   localStorage.removeItem(DEVICE_KEY);
-}
-
-function lostSignIn(error) {
-  if (!(error instanceof ApiError) || error.status !== 401) return false;
-  forget();
-  go("#/signin");
-  return true;
 }
 
 // ---------- profile ----------
@@ -159,7 +148,7 @@ function setQualifications(qualifications) {
 
 // Every qualification expired: this volunteer is never alerted, whatever else is set.
 function renderExpired(qualifications) {
-  const valid = qualifications.filter((q) => q.expires_on >= today());
+  const valid = qualifications.filter((q) => q.expires_on >= localToday());
   const box = $("#me-expired");
   if (qualifications.length && !valid.length) {
     say(box, "You are not alerted at all: every qualification of yours has expired. Renew one below (enter its new expiry date) to be alerted again.", "error");
@@ -170,7 +159,7 @@ function renderExpired(qualifications) {
 
 function statusLine(row, id) {
   if (!row.saved) return null;
-  if (row.saved < today()) {
+  if (row.saved < localToday()) {
     return h("p", { id, class: "message warn" },
       `Expired on ${fmtDay(row.saved)}: you are not alerted for this until you renew it — enter the new expiry date.`);
   }
@@ -192,7 +181,7 @@ function renderQualifications() {
     const remove = rows.length > 1
       ? h("button", { type: "button", class: "small secondary", "aria-label": `Remove ${name}`, onclick: () => onRemoveQualification(index) }, "Remove")
       : null;
-    return h("li", { dataset: { kind: row.kind, expired: row.saved && row.saved < today() ? "yes" : "no" } },
+    return h("li", { dataset: { kind: row.kind, expired: row.saved && row.saved < localToday() ? "yes" : "no" } },
       ...kind,
       status,
       h("div", { class: "row" },
@@ -349,7 +338,7 @@ async function onExport() {
     const data = await api("/responders/me/export");
     const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
     const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `ehbo-my-data-${today()}.json`, hidden: true });
+    const link = h("a", { href: url, download: `ehbo-my-data-${localToday()}.json`, hidden: true });
     document.body.append(link);
     link.click();
     link.remove();

@@ -9,8 +9,8 @@ import { ALERT, INCIDENT } from "./states.js";
 const store = tokenStore("app");
 const api = makeApi(() => store.get());
 const POLL_MS = 4000; // the alert list's own pace
-const DEVICE_KEY = "ehbo.app.device";
-const REMEMBERED = "ehbo.app.token"; // tokenStore's localStorage key: "Remember on this phone"
+// The id of the device this app registered for its pushes (me.js marks it "this phone").
+export const DEVICE_KEY = "ehbo.app.device";
 const ONLY_OPEN = "Alerts reach you only while this app is open: ";
 
 // Why this phone cannot ring while the app is closed, and what to do about it.
@@ -99,7 +99,7 @@ function syncSession() {
   const first = session === null;
   session = token;
   if (token) {
-    tellWorker({ type: "token", token, remember: localStorage.getItem(REMEMBERED) === token });
+    tellWorker({ type: "token", token, remember: store.remembered() });
     seen = null;
     poll();
     checkReach();
@@ -328,8 +328,9 @@ function start() {
   $("#new-alert-open").addEventListener("click", () => show($("#new-alert"), false));
   document.addEventListener("ehbo:alerts", (event) => noteAlerts(event.detail, true));
   window.addEventListener("hashchange", onRoute);
-  // Sign-out clears the token in app.js's handler, which runs after this one.
-  $("#nav-signout").addEventListener("click", () => setTimeout(syncSession, 0));
+  // Every sign-in and sign-out (app.js, me.js, a 401 anywhere), even one that leaves the
+  // address as it is.
+  window.addEventListener("ehbo:token", (event) => { if (event.detail === "app") syncSession(); });
   window.addEventListener("offline", () => { if (store.get()) showLastAlert(); });
   window.addEventListener("online", () => {
     show($("#offline-alert"), false);
